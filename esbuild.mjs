@@ -1,0 +1,68 @@
+// Builds the extension bundle (Node, CommonJS) and the webview bundle (browser), and with
+// --tests transpiles src/, test/ and bench/ file by file into out/ for mocha and benchmarks.
+import * as esbuild from 'esbuild';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+const tests = process.argv.includes('--tests');
+
+/** @type {import('esbuild').BuildOptions} */
+const extension = {
+  entryPoints: ['src/vscode/extension.ts'],
+  outfile: 'dist/extension.js',
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  external: ['vscode'],
+  sourcemap: true,
+  sourcesContent: false,
+  minify: production,
+  logLevel: 'warning',
+};
+
+/** @type {import('esbuild').BuildOptions} */
+const webview = {
+  entryPoints: ['webview/main.ts'],
+  outfile: 'dist/webview.js',
+  bundle: true,
+  platform: 'browser',
+  format: 'iife',
+  target: 'es2022',
+  sourcemap: true,
+  sourcesContent: false,
+  minify: production,
+  logLevel: 'warning',
+};
+
+function tsFiles(dir) {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.ts') && !e.name.endsWith('.d.ts'))
+    .map((e) => join(e.parentPath ?? e.path, e.name));
+}
+
+/** @type {import('esbuild').BuildOptions} */
+const testBuild = {
+  entryPoints: [...tsFiles('src'), ...tsFiles('test'), ...tsFiles('bench')],
+  outdir: 'out',
+  outbase: '.',
+  bundle: false,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  sourcemap: 'inline',
+  logLevel: 'warning',
+};
+
+const configs = tests ? [extension, webview, testBuild] : [extension, webview];
+if (watch) {
+  for (const c of configs) {
+    const ctx = await esbuild.context(c);
+    await ctx.watch();
+  }
+  console.log('[watch] watching for changes');
+} else {
+  await Promise.all(configs.map((c) => esbuild.build(c)));
+}

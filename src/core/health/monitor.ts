@@ -1,0 +1,207 @@
+import { performance } from 'node:perf_hooks';
+import type { Clock } from '../clock';
+import { probeTarget, runProbe, type InternalProbe, type Probe, type ProbeConfig } from './probes';
+import { componentStatus, evaluate, type ComponentCheck, type HealthReport, type HealthSample } from './report';
+import { SystemSampler, type SystemMetrics } from './sampler';
+import type { Thresholds } from './thresholds';
+
+export interface HealthSettings {
+  intervalMs: number;
+  thresholds: Thresholds;
+  probes: ProbeConfig[];
+  /** Problems found while reading the settings; reported and scored by the Settings check. */
+  configurationProblems: string[];
+}
+
+export interface MetricsSource {
+  sample(): Promise<SystemMetrics>;
+  setDataDir?(dir: string): void;
+}
+
+export interface HealthMonitorOptions {
+  clock: Clock;
+  dataDir: string;
+  settings: HealthSettings;
+  /** Checks of the host's own subsystems, added to the built-in ones. */
+  internalProbes?: InternalProbe[];
+  /** Defaults to a SystemSampler on the data directory. */
+  metrics?: MetricsSource;
+}
+
+export type Listener = (report: HealthReport) => void;
+
+/**
+ * Samples system metrics and component probes on an interval and evaluates them into a
+ * health report. Never overlaps two samples; a failing reading becomes part of the report
+ * rather than an exception.
+ */
+export class HealthMonitor {
+  private readonly clock: Clock;
+  private dataDir: string;
+  private settings: HealthSettings;
+  private readonly metrics: MetricsSource;
+  private readonly hostProbes: InternalProbe[];
+  private readonly startedAt: number;
+  private readonly startedPerf = performance.now();
+  private last: HealthSample | undefined;
+  private inFlight: Promise<HealthReport> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private samples = 0;
+  private cpuMsTotal = 0;
+  private lastSampleCpuMs: number | null = null;
+  private readonly listeners = new Set<Listener>();
+
+  constructor(opts: HealthMonitorOptions) {
+    this.clock = opts.clock;
+    this.dataDir = opts.dataDir;
+    this.settings = opts.settings;
+    this.metrics = opts.metrics ?? new SystemSampler({ clock: opts.clock, dataDir: opts.dataDir });
+    this.hostProbes = opts.internalProbes ?? [];
+    this.startedAt = this.clock.now();
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  get intervalMs(): number {
+    return this.settings.intervalMs;
+  }
+
+  /** Every probe a sample runs: built-in checks, the host's, then the user's. */
+  probes(): Probe[] {
+    const builtIn: Probe[] = [
+      { kind: 'path', name: 'Data directory', path: this.dataDir, mustExist: false },
+      {
+        kind: 'internal',
+        name: 'Settings',
+        check: () =>
+          this.settings.configurationProblems.length === 0
+            ? { ok: true, message: 'all settings valid' }
+            : { ok: false, message: `${this.settings.configurationProblems.length} invalid setting(s); defaults in use` },
+      },
+    ];
+    return [...builtIn, ...this.hostProbes, ...this.settings.probes];
+  }
+
+  updateSettings(settings: HealthSettings, dataDir = this.dataDir): void {
+    const intervalChanged = settings.intervalMs !== this.settings.intervalMs;
+    this.settings = settings;
+    if (dataDir !== this.dataDir) {
+      this.dataDir = dataDir;
+      this.metrics.setDataDir?.(dataDir);
+    }
+    if (this.running && intervalChanged) this.schedule();
+  }
+
+  onDidUpdate(listener: Listener): { dispose(): void } {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  }
+
+  /** The report for the latest sample, judged at the current time (so it can go stale). */
+  report(): HealthReport {
+    return evaluate(this.last, {
+      now: this.clock.now(),
+      intervalMs: this.settings.intervalMs,
+      startedAt: this.startedAt,
+      thresholds: this.settings.thresholds,
+      configurationProblems: this.settings.configurationProblems,
+      monitor: {
+        running: this.running,
+        intervalSeconds: this.settings.intervalMs / 1000,
+        samples: this.samples,
+        cpuMsPerMinute: this.cpuMsPerMinute(),
+        lastSampleCpuMs: this.lastSampleCpuMs,
+        hostRssMB: Math.round((process.memoryUsage().rss / 1048576) * 10) / 10,
+      },
+    });
+  }
+
+  /** Takes a fresh sample now and returns its report: the guide's comprehensive_health_check(). */
+  comprehensiveHealthCheck(): Promise<HealthReport> {
+    this.inFlight ??= this.takeSample().finally(() => {
+      this.inFlight = undefined;
+    });
+    return this.inFlight;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.schedule(0);
+  }
+
+  stop(): void {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.emit(this.report());
+  }
+
+  dispose(): void {
+    this.stop();
+    this.listeners.clear();
+  }
+
+  private schedule(delayMs = this.settings.intervalMs): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      void this.comprehensiveHealthCheck().finally(() => {
+        if (this.running) this.schedule();
+      });
+    }, delayMs);
+    // Never keep a process alive just to sample.
+    this.timer.unref?.();
+  }
+
+  private cpuMsPerMinute(): number {
+    const minutes = (performance.now() - this.startedPerf) / 60_000;
+    return minutes > 0 ? Math.round((this.cpuMsTotal / Math.max(minutes, 1)) * 100) / 100 : 0;
+  }
+
+  private async takeSample(): Promise<HealthReport> {
+    const cpuBefore = process.cpuUsage();
+    const sample: HealthSample = { takenAt: this.clock.now(), system: null, checks: [] };
+    try {
+      sample.system = await this.metrics.sample();
+    } catch (err) {
+      sample.systemError = err instanceof Error ? err.message : String(err);
+    }
+    sample.checks = await Promise.all(this.probes().map((p) => this.check(p)));
+    sample.takenAt = this.clock.now();
+    const used = process.cpuUsage(cpuBefore);
+    this.lastSampleCpuMs = Math.round((used.user + used.system) / 10) / 100;
+    this.cpuMsTotal += this.lastSampleCpuMs;
+    this.samples++;
+    this.last = sample;
+    const report = this.report();
+    this.emit(report);
+    return report;
+  }
+
+  private async check(p: Probe): Promise<ComponentCheck> {
+    const outcome = await runProbe(p);
+    return {
+      name: p.name,
+      kind: p.kind,
+      target: probeTarget(p),
+      ok: outcome.ok,
+      status: componentStatus(outcome.ok, p.critical === true, outcome.responseTimeMs, this.settings.thresholds),
+      message: outcome.message,
+      responseTimeMs: outcome.responseTimeMs,
+      checkedAt: new Date(this.clock.now()).toISOString(),
+    };
+  }
+
+  private emit(report: HealthReport): void {
+    for (const l of [...this.listeners]) {
+      try {
+        l(report);
+      } catch {
+        // A broken listener must not stop monitoring for the others.
+      }
+    }
+  }
+}

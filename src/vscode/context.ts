@@ -1,0 +1,107 @@
+import * as vscode from 'vscode';
+import { systemClock } from '../core/clock';
+import { HealthMonitor, type HealthReport } from '../core/health';
+import type { HistoryPoint } from '../shared/protocol';
+import { readConfig, SECTION, type GardenerConfig } from './config';
+import { Dashboard } from './dashboard';
+import { Disposable } from './dispose';
+import { ReportDocuments } from './reportDocument';
+import { HealthStatusBar } from './statusBar';
+import { PendingViews } from './views';
+
+const HISTORY_POINTS = 120;
+
+/**
+ * Everything the commands need, built once in activate(). Commands are factories taking
+ * this context, so each one reads as a plain function of the extension's state.
+ */
+export class Ctx extends Disposable {
+  config: GardenerConfig;
+  readonly monitor: HealthMonitor;
+  readonly statusBar: HealthStatusBar;
+  readonly reports: ReportDocuments;
+  readonly dashboard: Dashboard;
+  readonly log: vscode.LogOutputChannel;
+  private readonly points: HistoryPoint[] = [];
+  private shownProblems = '';
+  private readonly updated = this.register(new vscode.EventEmitter<HealthReport>());
+  readonly onDidUpdate = this.updated.event;
+
+  constructor(readonly extension: vscode.ExtensionContext) {
+    super();
+    this.log = this.register(vscode.window.createOutputChannel('Codebase Gardener', { log: true }));
+    this.config = readConfig(extension.globalStorageUri);
+    this.monitor = new HealthMonitor({ clock: systemClock, dataDir: this.config.dataDir, settings: this.config.health });
+    this.register({ dispose: () => this.monitor.dispose() });
+    this.statusBar = this.register(new HealthStatusBar());
+    this.reports = this.register(new ReportDocuments());
+    this.register(new PendingViews());
+    this.dashboard = this.register(
+      new Dashboard(extension.extensionUri, {
+        report: () => this.monitor.report(),
+        history: () => [...this.points],
+        onDidUpdate: (l) => this.onDidUpdate(() => l()),
+        runHealthCheck: () => vscode.commands.executeCommand('codebaseGardener.runHealthCheck'),
+        showStatus: () => vscode.commands.executeCommand('codebaseGardener.showStatus'),
+      }),
+    );
+    const sub = this.monitor.onDidUpdate((r) => this.onReport(r));
+    this.register({ dispose: () => sub.dispose() });
+    this.register(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration(SECTION)) this.applyConfig();
+      }),
+    );
+    this.register(vscode.workspace.onDidChangeWorkspaceFolders(() => this.applyConfig()));
+    this.register(vscode.workspace.onDidGrantWorkspaceTrust(() => this.applyConfig()));
+  }
+
+  /** Called once activation has finished, so the first sample never delays it. */
+  start(): void {
+    this.statusBar.update(this.monitor.report());
+    this.reportProblems();
+    this.setMonitoring(this.config.monitoringEnabled);
+  }
+
+  history(): HistoryPoint[] {
+    return [...this.points];
+  }
+
+  setMonitoring(enabled: boolean): void {
+    if (enabled) this.monitor.start();
+    else if (this.monitor.isRunning) this.monitor.stop();
+    void vscode.commands.executeCommand('setContext', 'codebaseGardener.monitoring', enabled);
+    this.statusBar.update(this.monitor.report());
+  }
+
+  private applyConfig(): void {
+    this.config = readConfig(this.extension.globalStorageUri);
+    this.monitor.updateSettings(this.config.health, this.config.dataDir);
+    this.reportProblems();
+    this.setMonitoring(this.config.monitoringEnabled);
+  }
+
+  private onReport(r: HealthReport): void {
+    const m = r.systemMetrics;
+    if (m && r.sampledAt && this.points.at(-1)?.t !== m.timestamp) {
+      this.points.push({ t: m.timestamp, cpu: m.cpuPercent, memory: m.memoryPercent, disk: m.diskPercent });
+      if (this.points.length > HISTORY_POINTS) this.points.shift();
+    }
+    this.statusBar.update(r);
+    this.updated.fire(r);
+  }
+
+  /** One warning per distinct set of invalid settings, naming them; details go to the log. */
+  private reportProblems(): void {
+    const problems = this.config.health.configurationProblems;
+    const key = problems.join('\n');
+    if (key === this.shownProblems) return;
+    this.shownProblems = key;
+    if (!problems.length) return;
+    for (const p of problems) this.log.warn(p);
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more in the output log)` : '';
+    void vscode.window.showWarningMessage(`Codebase Gardener: ${problems[0]}${more}`, 'Open Settings').then((choice) => {
+      if (choice) void vscode.commands.executeCommand('workbench.action.openSettings', `@ext:codebase-gardener.codebase-gardener`);
+    });
+  }
+}

@@ -1,0 +1,42 @@
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { EXTENSION_ID, gardener, note, screenshot, waitFor } from './helpers';
+
+describe('Activation and status bar', () => {
+  it('activates by itself on startup, in under 100 ms', async () => {
+    const api = await gardener();
+    note(`activation took ${api.activationMs} ms, of which ${api.loadMs} ms loading the bundle`);
+    assert.ok(api.activationMs > 0, 'activation time is measured');
+    assert.ok(api.activationMs < 100, `activation took ${api.activationMs} ms`);
+    const pkg = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as { activationEvents: string[] };
+    assert.deepEqual(pkg.activationEvents, ['onStartupFinished']);
+  });
+
+  it('shows a health status in the status bar after the first sample', async () => {
+    const api = await gardener();
+    const sb = await waitFor('a sampled status', () => {
+      const s = api.statusBar();
+      return /^\$\((pass|warning|error)\) (Healthy|Warning|Critical)$/.test(s.text) && s;
+    });
+    for (const part of ['CPU', 'Memory', 'Disk', 'Integration', 'Last sample', 'Monitor cost']) {
+      assert.ok(sb.tooltip.includes(part), `tooltip mentions ${part}:\n${sb.tooltip}`);
+    }
+    const word = sb.text.replace(/^\$\([a-z]+\) /, '').toUpperCase();
+    assert.equal(word, api.health().overallStatus, 'status bar and report agree');
+  });
+
+  it('contributes the Codebase Gardener container with Alerts, Backups and Maintenance views', async () => {
+    const pkg = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as {
+      contributes: { views: Record<string, { id: string; name: string }[]>; viewsWelcome: { view: string }[] };
+    };
+    const views = pkg.contributes.views.codebaseGardener.map((v) => v.name);
+    assert.deepEqual(views, ['Alerts', 'Backups', 'Maintenance']);
+    assert.deepEqual(
+      pkg.contributes.viewsWelcome.map((w) => w.view),
+      ['codebaseGardener.alerts', 'codebaseGardener.backups', 'codebaseGardener.maintenance'],
+    );
+    await vscode.commands.executeCommand('workbench.view.extension.codebaseGardener');
+    for (const id of ['alerts', 'backups', 'maintenance']) await vscode.commands.executeCommand(`codebaseGardener.${id}.focus`);
+    await screenshot('workbench-container');
+  });
+});

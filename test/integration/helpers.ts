@@ -1,0 +1,48 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { GardenerApi } from '../../src/vscode/extension';
+import { resultsDir } from './index';
+
+export const EXTENSION_ID = 'codebase-gardener.codebase-gardener';
+
+export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > until) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The extension's API once VS Code has activated it by itself (onStartupFinished). */
+export async function gardener(): Promise<GardenerApi> {
+  const ext = await waitFor('the extension to be installed', () => vscode.extensions.getExtension<GardenerApi>(EXTENSION_ID));
+  await waitFor('the extension to activate on startup', () => ext.isActive, 30_000);
+  return ext.exports;
+}
+
+export function note(text: string): void {
+  (globalThis as { __gardenerNotes?: string[] }).__gardenerNotes?.push(text);
+}
+
+/**
+ * Asks the runner for a screenshot of the whole workbench. Only the browser side can take
+ * one, so where the runner cannot (test-electron), this records a note and returns.
+ */
+export async function screenshot(name: string): Promise<void> {
+  const requests = path.join(resultsDir(), '.requests');
+  if (!fs.existsSync(path.join(requests, 'enabled'))) {
+    note(`screenshot ${name} not taken: this runner cannot take screenshots`);
+    return;
+  }
+  // Let the workbench paint what the test just changed.
+  await new Promise((r) => setTimeout(r, 800));
+  fs.writeFileSync(path.join(requests, `${name}.req`), '');
+  await waitFor(`screenshot ${name}`, () => fs.existsSync(path.join(requests, `${name}.done`)), 20_000);
+}
+
+export async function setSetting(key: string, value: unknown): Promise<void> {
+  await vscode.workspace.getConfiguration('codebaseGardener').update(key, value, vscode.ConfigurationTarget.Workspace);
+}

@@ -1,0 +1,184 @@
+// Runs the integration suite (out/test/integration) inside a real VS Code with the packaged
+// VSIX installed: under @vscode/test-electron where VS Code can be downloaded, otherwise in
+// the VS Code that code-server serves, driven by Debian's Chromium through playwright-core.
+// Set CG_TEST_RUNNER=electron or =code-server to choose.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cacheDir, extensionId, resultsDir, root, vsixPath } from './paths.mjs';
+import { freePort, installedExtensionDir, installVsix, startCodeServer, waitForHttp, writeUserSettings } from './code-server.mjs';
+
+const testsEntry = join(root, 'out', 'test', 'integration', 'index.js');
+const requestsDir = join(resultsDir, '.requests');
+const resultsFile = join(resultsDir, 'integration.json');
+const TOTAL_TIMEOUT_MS = 20 * 60_000;
+
+function prepare() {
+  if (!existsSync(vsixPath)) throw new Error(`${vsixPath} is missing: run "npm run package" first.`);
+  if (!existsSync(testsEntry)) throw new Error(`${testsEntry} is missing: run "node esbuild.mjs --tests" first.`);
+  mkdirSync(resultsDir, { recursive: true });
+  rmSync(requestsDir, { recursive: true, force: true });
+  rmSync(resultsFile, { force: true });
+  for (const f of readdirSync(resultsDir)) if (f.endsWith('.png')) rmSync(join(resultsDir, f));
+  const workspace = join(cacheDir, 'workspace');
+  rmSync(workspace, { recursive: true, force: true });
+  mkdirSync(join(workspace, '.vscode'), { recursive: true });
+  writeFileSync(join(workspace, 'README.md'), '# Test workspace\n\nOpened by the Codebase Gardener integration tests.\n');
+  writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'codebaseGardener.monitoring.intervalSeconds': 5 }, null, 2));
+  return workspace;
+}
+
+function readResults() {
+  if (!existsSync(resultsFile)) return undefined;
+  return JSON.parse(readFileSync(resultsFile, 'utf8'));
+}
+
+async function canUseElectron() {
+  if (process.env.CG_TEST_RUNNER) return process.env.CG_TEST_RUNNER === 'electron';
+  if (process.platform === 'linux' && !process.env.DISPLAY) return false;
+  try {
+    const { downloadAndUnzipVSCode } = await import('@vscode/test-electron');
+    return await downloadAndUnzipVSCode({ version: minimumVsCode(), cachePath: cacheDir, timeout: 15_000 });
+  } catch (err) {
+    console.log(`VS Code could not be downloaded (${err.message.split('\n')[0]}); using code-server.`);
+    return false;
+  }
+}
+
+function minimumVsCode() {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  return pkg.engines.vscode.replace(/^[\^~>=]+/, '');
+}
+
+async function runElectron(workspace) {
+  const te = await import('@vscode/test-electron');
+  const vscodeExecutablePath = await te.downloadAndUnzipVSCode({ version: minimumVsCode(), cachePath: cacheDir });
+  const [cli, ...cliArgs] = te.resolveCliArgsFromVSCodeExecutablePath(vscodeExecutablePath);
+  const userDataDir = join(cacheDir, 'electron-user');
+  const extensionsDir = join(cacheDir, 'electron-extensions');
+  rmSync(userDataDir, { recursive: true, force: true });
+  rmSync(extensionsDir, { recursive: true, force: true });
+  writeUserSettings(userDataDir);
+  const r = spawnSync(cli, [...cliArgs, '--extensions-dir', extensionsDir, '--user-data-dir', userDataDir, '--install-extension', vsixPath], {
+    stdio: 'inherit',
+  });
+  if (r.status !== 0) throw new Error('Installing the VSIX into VS Code failed.');
+  return te.runTests({
+    vscodeExecutablePath,
+    extensionDevelopmentPath: installedExtensionDir(extensionsDir, extensionId),
+    extensionTestsPath: testsEntry,
+    launchArgs: [workspace, '--extensions-dir', extensionsDir, '--user-data-dir', userDataDir, '--disable-workspace-trust'],
+    extensionTestsEnv: { CG_TEST_RESULTS: resultsDir },
+  });
+}
+
+async function runCodeServer(workspace) {
+  const userDataDir = join(cacheDir, 'cs-user');
+  const extensionsDir = join(cacheDir, 'cs-extensions');
+  rmSync(userDataDir, { recursive: true, force: true });
+  rmSync(extensionsDir, { recursive: true, force: true });
+  mkdirSync(extensionsDir, { recursive: true });
+  writeUserSettings(userDataDir);
+  installVsix({ vsix: vsixPath, extensionsDir, userDataDir });
+  const extensionDir = installedExtensionDir(extensionsDir, extensionId);
+
+  const port = await freePort();
+  const serverLog = join(resultsDir, 'code-server.log');
+  writeFileSync(serverLog, '');
+  const server = startCodeServer({
+    port,
+    userDataDir,
+    extensionsDir,
+    env: { CG_TEST_RESULTS: resultsDir },
+    extraArgs: ['--vscode-option', 'enable-smoke-test-driver'],
+  });
+  server.child.stdout.on('data', (d) => appendFileSync(serverLog, d));
+  server.child.stderr.on('data', (d) => appendFileSync(serverLog, d));
+  let browser;
+  try {
+    await waitForHttp(`http://127.0.0.1:${port}/healthz`);
+    const remote = (p) => `vscode-remote://127.0.0.1:${port}${p}`;
+    const payload = [
+      ['extensionDevelopmentPath', remote(extensionDir)],
+      ['extensionTestsPath', remote(testsEntry)],
+    ];
+    const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    });
+    const page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
+    const browserLog = join(resultsDir, 'browser.log');
+    writeFileSync(browserLog, '');
+    page.on('console', (m) => appendFileSync(browserLog, `[${m.type()}] ${m.text()}\n`));
+    page.on('pageerror', (e) => appendFileSync(browserLog, `[pageerror] ${e.message}\n`));
+
+    let exited;
+    const exit = new Promise((resolve) => (exited = resolve));
+    await page.exposeFunction('codeAutomationLog', (type, args) => appendFileSync(browserLog, `[ext ${type}] ${JSON.stringify(args)}\n`));
+    await page.exposeFunction('codeAutomationExit', (code) => exited(code));
+
+    // The tests ask for screenshots by dropping request files; only the browser side can take them.
+    mkdirSync(requestsDir, { recursive: true });
+    writeFileSync(join(requestsDir, 'enabled'), 'code-server');
+    let shooting = false;
+    const shots = setInterval(async () => {
+      if (shooting) return;
+      shooting = true;
+      try {
+        for (const f of readdirSync(requestsDir).filter((n) => n.endsWith('.req'))) {
+          const name = f.slice(0, -4);
+          await page.screenshot({ path: join(resultsDir, `${name}.png`) });
+          rmSync(join(requestsDir, f), { force: true });
+          writeFileSync(join(requestsDir, `${name}.done`), '');
+        }
+      } catch (err) {
+        appendFileSync(browserLog, `[screenshot] ${err.message}\n`);
+      } finally {
+        shooting = false;
+      }
+    }, 200);
+
+    await page.goto(url);
+    const timeout = new Promise((resolve) => setTimeout(() => resolve('timeout'), TOTAL_TIMEOUT_MS).unref());
+    const code = await Promise.race([exit, timeout]);
+    clearInterval(shots);
+    if (code === 'timeout') {
+      await page.screenshot({ path: join(resultsDir, 'timeout.png') }).catch(() => {});
+      throw new Error(`The integration tests did not finish within ${TOTAL_TIMEOUT_MS / 60_000} minutes; see test-results/browser.log.`);
+    }
+    return code;
+  } finally {
+    await browser?.close().catch(() => {});
+    server.stop();
+  }
+}
+
+async function main() {
+  const workspace = prepare();
+  const electron = await canUseElectron();
+  console.log(`Integration tests in ${electron ? 'VS Code (@vscode/test-electron)' : 'code-server (VS Code 1.139.1) + Chromium'} …`);
+  let code;
+  try {
+    code = electron ? await runElectron(workspace) : await runCodeServer(workspace);
+  } catch (err) {
+    console.error(err.message);
+    code = 1;
+  }
+  const results = readResults();
+  if (!results) {
+    console.error('The integration suite wrote no results: it did not start inside VS Code.');
+    writeFileSync(resultsFile, JSON.stringify({ passed: 0, failed: 1, tests: [], error: 'no results' }));
+    process.exitCode = 1;
+    return;
+  }
+  for (const t of results.tests) console.log(`  ${t.state === 'passed' ? '✔' : '✘'} ${t.title}${t.durationMs !== undefined ? ` (${t.durationMs} ms)` : ''}`);
+  for (const t of results.tests.filter((x) => x.state === 'failed')) console.log(`\n  FAILED ${t.title}\n    ${String(t.error).split('\n').join('\n    ')}`);
+  if (results.notes?.length) for (const n of results.notes) console.log(`  note: ${n}`);
+  console.log(`integration: ${results.passed} passed, ${results.failed} failed`);
+  process.exitCode = code === 0 && results.failed === 0 ? 0 : 1;
+}
+
+await main();

@@ -1,0 +1,44 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Clock } from '../../src/core/clock';
+import { DEFAULT_THRESHOLDS, type HealthSettings, type MetricsSource, type SystemMetrics } from '../../src/core/health';
+
+/** System readings with chosen values: the inputs that status rules are judged on. */
+export function metrics(clock: Clock, over: Partial<SystemMetrics> = {}): SystemMetrics {
+  return {
+    timestamp: clock.now(),
+    cpuPercent: 10,
+    cpuCount: 2,
+    loadAverage: [0.1, 0.1, 0.1],
+    memoryPercent: 20,
+    memoryUsedMB: 2000,
+    memoryTotalMB: 10000,
+    diskPercent: 30,
+    diskUsedGB: 30,
+    diskTotalGB: 100,
+    diskPath: '/',
+    processCount: 100,
+    processCountAt: clock.now(),
+    systemUptimeSeconds: 1000,
+    host: { pid: 1, rssMB: 50, heapUsedMB: 20, cpuPercent: 1 },
+    ...over,
+  };
+}
+
+/** A metrics source that replays a script of readings, one per sample. */
+export function scripted(clock: Clock, series: Partial<SystemMetrics>[]): MetricsSource & { taken: number } {
+  const src = {
+    taken: 0,
+    sample: async () => metrics(clock, series[Math.min(src.taken++, series.length - 1)]),
+  };
+  return src;
+}
+
+export function settings(over: Partial<HealthSettings> = {}): HealthSettings {
+  return { intervalMs: 30_000, thresholds: DEFAULT_THRESHOLDS, probes: [], configurationProblems: [], ...over };
+}
+
+export function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'gardener-test-'));
+}
