@@ -35,7 +35,8 @@ describe('Commands', () => {
     assert.ok(text.startsWith('# Codebase Gardener — Status'), text.slice(0, 200));
     assert.ok(text.includes('## Resources') && text.includes('## Components') && text.includes('## Recommendations'));
     assert.ok(text.includes(`"overallStatus": "${report.overallStatus}"`), 'the raw JSON report is included');
-    await screenshot('status-document');
+    // The preview renders in its own webview after the tab opens.
+    await screenshot('status-document', 3000);
   });
 
   it('probes configured in settings are checked, with real response times', async () => {

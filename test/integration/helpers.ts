@@ -31,14 +31,14 @@ export function note(text: string): void {
  * Asks the runner for a screenshot of the whole workbench. Only the browser side can take
  * one, so where the runner cannot (test-electron), this records a note and returns.
  */
-export async function screenshot(name: string): Promise<void> {
+export async function screenshot(name: string, settleMs = 800): Promise<void> {
   const requests = path.join(resultsDir(), '.requests');
   if (!fs.existsSync(path.join(requests, 'enabled'))) {
     note(`screenshot ${name} not taken: this runner cannot take screenshots`);
     return;
   }
   // Let the workbench paint what the test just changed.
-  await new Promise((r) => setTimeout(r, 800));
+  await new Promise((r) => setTimeout(r, settleMs));
   fs.writeFileSync(path.join(requests, `${name}.req`), '');
   await waitFor(`screenshot ${name}`, () => fs.existsSync(path.join(requests, `${name}.done`)), 20_000);
 }
