@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { HealthReport, HealthStatus } from '../core/health';
 import { updateSetting } from './config';
+import { alertCommands } from './alertCommands';
 import type { Ctx } from './context';
 
 export type Cmd = (...args: unknown[]) => unknown;
@@ -61,5 +62,6 @@ export function allCommands(ctx: Ctx): Record<string, Cmd> {
     'codebaseGardener.startMonitoring': setMonitoring(ctx, true),
     'codebaseGardener.stopMonitoring': setMonitoring(ctx, false),
     'codebaseGardener.openDashboard': openDashboard(ctx),
+    ...alertCommands(ctx),
   };
 }

@@ -1,6 +1,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { readAlertSettings, type ReadAlertSettings } from '../core/alerts';
 import { readHealthSettings, type HealthSettings } from '../core/health';
 
 export const SECTION = 'codebaseGardener';
@@ -9,6 +10,7 @@ export interface GardenerConfig {
   dataDir: string;
   monitoringEnabled: boolean;
   health: HealthSettings;
+  alerts: ReadAlertSettings;
 }
 
 /**
@@ -26,17 +28,22 @@ export function resolveDataDir(setting: string, globalStorage: vscode.Uri): stri
 
 export function readConfig(globalStorage: vscode.Uri): GardenerConfig {
   const c = vscode.workspace.getConfiguration(SECTION);
-  return {
-    dataDir: resolveDataDir(c.get<string>('dataDirectory', ''), globalStorage),
-    monitoringEnabled: c.get<boolean>('monitoring.enabled', true),
-    health: readHealthSettings(
+  const alerts = readAlertSettings(c.get('alerts') ?? {}, `${SECTION}.alerts.`);
+  const health = readHealthSettings(
       {
         intervalSeconds: c.get('monitoring.intervalSeconds'),
         thresholds: c.get<Record<string, unknown>>('thresholds'),
         probes: c.get('probes'),
       },
       `${SECTION}.`,
-    ),
+    );
+  // One list of problems, so one warning names every bad setting and the Settings check fails.
+  health.configurationProblems.push(...alerts.problems);
+  return {
+    dataDir: resolveDataDir(c.get<string>('dataDirectory', ''), globalStorage),
+    monitoringEnabled: c.get<boolean>('monitoring.enabled', true),
+    health,
+    alerts,
   };
 }
 

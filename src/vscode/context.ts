@@ -1,7 +1,11 @@
+import * as fs from 'node:fs';
 import * as vscode from 'vscode';
+import { AlertService, type AlertEvent } from '../core/alerts';
 import { systemClock } from '../core/clock';
 import { HealthMonitor, type HealthReport } from '../core/health';
 import type { HistoryPoint } from '../shared/protocol';
+import { notify } from './alertCommands';
+import { AlertsTree } from './alertsTree';
 import { readConfig, SECTION, type GardenerConfig } from './config';
 import { Dashboard } from './dashboard';
 import { Disposable } from './dispose';
@@ -18,12 +22,15 @@ const HISTORY_POINTS = 120;
 export class Ctx extends Disposable {
   config: GardenerConfig;
   readonly monitor: HealthMonitor;
+  readonly alerts: AlertService;
+  readonly alertsTree: AlertsTree;
   readonly statusBar: HealthStatusBar;
   readonly reports: ReportDocuments;
   readonly dashboard: Dashboard;
   readonly log: vscode.LogOutputChannel;
   private readonly points: HistoryPoint[] = [];
   private shownProblems = '';
+  private readonly runbooks: Set<string>;
   private readonly updated = this.register(new vscode.EventEmitter<HealthReport>());
   readonly onDidUpdate = this.updated.event;
 
@@ -33,6 +40,17 @@ export class Ctx extends Disposable {
     this.config = readConfig(extension.globalStorageUri);
     this.monitor = new HealthMonitor({ clock: systemClock, dataDir: this.config.dataDir, settings: this.config.health });
     this.register({ dispose: () => this.monitor.dispose() });
+    this.alerts = new AlertService({
+      clock: systemClock,
+      dataDir: this.config.dataDir,
+      settings: this.config.alerts.engine,
+      onError: (err) => this.log.error(`Could not save alerts: ${err instanceof Error ? err.message : String(err)}`),
+    });
+    this.register({ dispose: () => void this.alerts.flush() });
+    this.runbooks = new Set(listRunbooks(extension.extensionUri));
+    this.alertsTree = this.register(new AlertsTree(this.alerts, (name) => this.hasRunbook(name)));
+    const alertSub = this.alerts.onDidChange((events) => this.onAlerts(events));
+    this.register({ dispose: () => alertSub.dispose() });
     this.statusBar = this.register(new HealthStatusBar());
     this.reports = this.register(new ReportDocuments());
     this.register(new PendingViews());
@@ -56,11 +74,28 @@ export class Ctx extends Disposable {
     this.register(vscode.workspace.onDidGrantWorkspaceTrust(() => this.applyConfig()));
   }
 
-  /** Called once activation has finished, so the first sample never delays it. */
+  get alertConfig(): GardenerConfig['alerts'] {
+    return this.config.alerts;
+  }
+
+  hasRunbook(name: string): boolean {
+    return this.runbooks.has(name);
+  }
+
+  /** Called once activation has finished, so neither loading alerts nor sampling delays it. */
   start(): void {
-    this.statusBar.update(this.monitor.report());
+    this.updateStatusBar(this.monitor.report());
     this.reportProblems();
-    this.setMonitoring(this.config.monitoringEnabled);
+    this.alerts.init().then(
+      () => this.setMonitoring(this.config.monitoringEnabled),
+      (err) => {
+        this.log.error(`Could not load alerts from ${this.alerts.file}: ${err instanceof Error ? err.message : String(err)}`);
+        this.setMonitoring(this.config.monitoringEnabled);
+      },
+    );
+    // Acknowledgements can expire between samples, or while monitoring is off.
+    const timer = setInterval(() => this.alerts.tick(), 60_000);
+    this.register({ dispose: () => clearInterval(timer) });
   }
 
   history(): HistoryPoint[] {
@@ -71,14 +106,31 @@ export class Ctx extends Disposable {
     if (enabled) this.monitor.start();
     else if (this.monitor.isRunning) this.monitor.stop();
     void vscode.commands.executeCommand('setContext', 'codebaseGardener.monitoring', enabled);
-    this.statusBar.update(this.monitor.report());
+    this.updateStatusBar(this.monitor.report());
   }
 
   private applyConfig(): void {
     this.config = readConfig(this.extension.globalStorageUri);
     this.monitor.updateSettings(this.config.health, this.config.dataDir);
+    this.alerts.updateSettings(this.config.alerts.engine);
+    void this.alerts.setDataDir(this.config.dataDir).catch((err) => this.log.error(`Could not load alerts: ${String(err)}`));
     this.reportProblems();
     this.setMonitoring(this.config.monitoringEnabled);
+    // New probes or thresholds should show at once, not at the next tick.
+    if (this.monitor.isRunning) void this.monitor.comprehensiveHealthCheck();
+  }
+
+  private updateStatusBar(r: HealthReport): void {
+    this.statusBar.update(r, this.alerts.engine.counts());
+  }
+
+  private onAlerts(events: AlertEvent[]): void {
+    notify(this, events);
+    this.updateStatusBar(this.monitor.report());
+    for (const e of events) {
+      if (e.kind === 'opened' || e.kind === 'escalated' || e.kind === 'reopened') this.log.warn(`Alert ${e.kind}: [${e.alert.level}] ${e.alert.message} (${e.alert.id})`);
+      else if (e.kind === 'resolved') this.log.info(`Alert resolved: ${e.alert.message} (${e.alert.id})`);
+    }
   }
 
   private onReport(r: HealthReport): void {
@@ -87,8 +139,9 @@ export class Ctx extends Disposable {
       this.points.push({ t: m.timestamp, cpu: m.cpuPercent, memory: m.memoryPercent, disk: m.diskPercent });
       if (this.points.length > HISTORY_POINTS) this.points.shift();
     }
-    this.statusBar.update(r);
+    this.updateStatusBar(r);
     this.updated.fire(r);
+    void this.alerts.observe(r);
   }
 
   /** One warning per distinct set of invalid settings, naming them; details go to the log. */
@@ -103,5 +156,16 @@ export class Ctx extends Disposable {
     void vscode.window.showWarningMessage(`Codebase Gardener: ${problems[0]}${more}`, 'Open Settings').then((choice) => {
       if (choice) void vscode.commands.executeCommand('workbench.action.openSettings', `@ext:codebase-gardener.codebase-gardener`);
     });
+  }
+}
+
+function listRunbooks(extensionUri: vscode.Uri): string[] {
+  try {
+    return fs
+      .readdirSync(vscode.Uri.joinPath(extensionUri, 'runbooks').fsPath)
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => f.slice(0, -3));
+  } catch {
+    return [];
   }
 }

@@ -1,6 +1,7 @@
 import { bundleLoadStart } from './loadTime';
 import { performance } from 'node:perf_hooks';
 import * as vscode from 'vscode';
+import type { Alert, AlertCounts, AlertQuery, AlertState } from '../core/alerts';
 import type { HealthReport } from '../core/health';
 import { allCommands } from './commands';
 import { Ctx } from './context';
@@ -18,7 +19,13 @@ export interface GardenerApi {
   readonly loadMs: number;
   readonly dataDirectory: string;
   health(): HealthReport;
-  statusBar(): { text: string; tooltip: string };
+  statusBar(): { text: string; tooltip: string; background: string | undefined };
+  alerts: {
+    counts(): AlertCounts;
+    query(q?: AlertQuery): Alert[];
+    /** The Alerts view as shown: its groups with the IDs in them, and its badge. */
+    tree(): { groups: { state: AlertState; ids: string[] }[]; badge: number | undefined };
+  };
   dashboard(): { ready: boolean; messagesPosted: number };
   isMonitoring(): boolean;
 }
@@ -45,7 +52,12 @@ export function activate(extension: vscode.ExtensionContext): GardenerApi {
       return c.config.dataDir;
     },
     health: () => c.monitor.report(),
-    statusBar: () => ({ text: c.statusBar.text, tooltip: c.statusBar.tooltipMarkdown }),
+    statusBar: () => ({ text: c.statusBar.text, tooltip: c.statusBar.tooltipMarkdown, background: c.statusBar.background }),
+    alerts: {
+      counts: () => c.alerts.engine.counts(),
+      query: (q) => c.alerts.engine.query(q),
+      tree: () => ({ groups: c.alertsTree.snapshot(), badge: c.alertsTree.view.badge?.value }),
+    },
     dashboard: () => ({ ready: c.dashboard.isReady, messagesPosted: c.dashboard.messagesPosted }),
     isMonitoring: () => c.monitor.isRunning,
   };

@@ -32,7 +32,7 @@ describe('Activation and status bar', () => {
     const views = pkg.contributes.views.codebaseGardener.map((v) => v.name);
     assert.deepEqual(views, ['Alerts', 'Backups', 'Maintenance']);
     assert.deepEqual(
-      pkg.contributes.viewsWelcome.map((w) => w.view),
+      [...new Set(pkg.contributes.viewsWelcome.map((w) => w.view))],
       ['codebaseGardener.alerts', 'codebaseGardener.backups', 'codebaseGardener.maintenance'],
     );
     await vscode.commands.executeCommand('workbench.view.extension.codebaseGardener');

@@ -1,8 +1,5 @@
 import * as fs from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
-import * as http from 'node:http';
-import * as https from 'node:https';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 
@@ -54,11 +51,11 @@ export async function runProbe(p: Probe): Promise<ProbeOutcome> {
   try {
     switch (p.kind) {
       case 'http': {
-        const r = await httpCheck(p.url, p.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS);
+        const r = await httpCheck(p.url, p.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS, await clients());
         return done(r.ok, r.message);
       }
       case 'tcp': {
-        const r = await tcpCheck(p.host, p.port, p.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS);
+        const r = await tcpCheck(p.host, p.port, p.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS, (await clients()).net);
         return done(r.ok, r.message);
       }
       case 'path': {
@@ -73,6 +70,15 @@ export async function runProbe(p: Probe): Promise<ProbeOutcome> {
   } catch (err) {
     return done(false, `probe failed: ${errorText(err)}`);
   }
+}
+
+type Clients = { http: typeof import('node:http'); https: typeof import('node:https'); net: typeof import('node:net') };
+let loaded: Promise<Clients> | undefined;
+
+/** Network modules load on the first probe that needs them, not when the extension activates. */
+function clients(): Promise<Clients> {
+  loaded ??= Promise.all([import('node:http'), import('node:https'), import('node:net')]).then(([http, https, net]) => ({ http, https, net }));
+  return loaded;
 }
 
 function errorText(err: unknown): string {
@@ -90,7 +96,7 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-function httpCheck(url: string, timeoutMs: number): Promise<{ ok: boolean; message: string }> {
+function httpCheck(url: string, timeoutMs: number, { http, https }: Clients): Promise<{ ok: boolean; message: string }> {
   return new Promise((resolve) => {
     let parsed: URL;
     try {
@@ -124,7 +130,7 @@ function httpCheck(url: string, timeoutMs: number): Promise<{ ok: boolean; messa
   });
 }
 
-function tcpCheck(host: string, port: number, timeoutMs: number): Promise<{ ok: boolean; message: string }> {
+function tcpCheck(host: string, port: number, timeoutMs: number, net: Clients['net']): Promise<{ ok: boolean; message: string }> {
   return new Promise((resolve) => {
     let settled = false;
     const finish = (ok: boolean, message: string): void => {

@@ -1,0 +1,111 @@
+import type { HealthReport } from '../health/report';
+import type { AlertSettings } from './types';
+
+/** What one health sample says about one condition. */
+export interface Observation {
+  key: string;
+  component: string;
+  metric: string;
+  /** The level the condition is at now, or null when it is not breaching. */
+  breach: 'WARNING' | 'CRITICAL' | null;
+  /** True when the condition is comfortably clear (past the hysteresis margin, or passing). */
+  clear: boolean;
+  /** Consecutive clear samples needed to resolve. */
+  clearSamples: number;
+  value: number | null;
+  unit: string;
+  lowerIsWorse: boolean;
+  threshold?: { warning: number; critical: number };
+  title: string;
+  message: string;
+  runbook?: string;
+}
+
+const HEALTH_RUNBOOK = 'system_health_check';
+
+function higherIsWorse(
+  key: string,
+  component: string,
+  metric: string,
+  short: string,
+  label: string,
+  value: number | null | undefined,
+  band: { warning: number; critical: number },
+  margin: number,
+  unit: string,
+): Observation {
+  const v = value ?? null;
+  const breach = v === null ? null : v >= band.critical ? 'CRITICAL' : v >= band.warning ? 'WARNING' : null;
+  const limit = breach === 'CRITICAL' ? `critical at ${band.critical}${unit}` : `warning at ${band.warning}${unit}`;
+  return {
+    key,
+    component,
+    metric,
+    breach,
+    clear: v !== null && v < band.warning - margin,
+    clearSamples: 1,
+    value: v,
+    unit,
+    lowerIsWorse: false,
+    threshold: band,
+    title: `${short} ${v ?? 'n/a'}${unit}`,
+    message: `${label} ${v ?? 'n/a'}${unit} (${limit})`,
+    runbook: HEALTH_RUNBOOK,
+  };
+}
+
+/** Every condition a health report speaks of, breaching or not. */
+export function observe(report: HealthReport, s: AlertSettings): Observation[] {
+  const t = report.thresholds;
+  const m = report.systemMetrics;
+  const out: Observation[] = [
+    higherIsWorse('system:cpu', 'system', 'cpu', 'CPU', 'CPU usage', m?.cpuPercent, t.cpu, s.hysteresis, '%'),
+    higherIsWorse('system:memory', 'system', 'memory', 'Memory', 'Memory usage', m?.memoryPercent, t.memory, s.hysteresis, '%'),
+    higherIsWorse('system:disk', 'system', 'disk', 'Disk', `Disk usage of ${m?.diskPath ?? 'the data volume'}`, m?.diskPercent, t.disk, s.hysteresis, '%'),
+  ];
+
+  const ih = report.integrationHealth;
+  if (ih.total > 0) {
+    const band = t.integrationScore;
+    const breach = ih.score < band.critical ? 'CRITICAL' : ih.score < band.warning ? 'WARNING' : null;
+    out.push({
+      key: 'system:integrationScore',
+      component: 'system',
+      metric: 'integrationScore',
+      breach,
+      clear: ih.score >= band.warning + s.hysteresis || ih.score === 100,
+      clearSamples: 1,
+      value: ih.score,
+      unit: '%',
+      lowerIsWorse: true,
+      threshold: band,
+      title: `Integration score ${ih.score}%`,
+      message: `Integration score ${ih.score}% (${ih.passed} of ${ih.total} checks pass; ${breach === 'CRITICAL' ? `critical below ${band.critical}%` : `warning below ${band.warning}%`})`,
+      runbook: HEALTH_RUNBOOK,
+    });
+  }
+
+  for (const c of ih.checks) {
+    const critical = c.status === 'CRITICAL' && !c.ok;
+    out.push({
+      key: `${c.name}:availability`,
+      component: c.name,
+      metric: 'availability',
+      breach: c.ok ? null : critical ? 'CRITICAL' : 'WARNING',
+      clear: c.ok,
+      clearSamples: s.clearSamples,
+      value: null,
+      unit: '',
+      lowerIsWorse: false,
+      title: `${c.name}: ${c.ok ? 'passing' : c.message}`,
+      message: c.ok ? `${c.name} is passing` : `${c.name} is failing: ${c.message}`,
+      runbook: HEALTH_RUNBOOK,
+    });
+    // A percentage margin on milliseconds: 5 points of a 3 s threshold is 150 ms. A failing
+    // probe has no response time, which holds (neither breaches nor clears) that condition.
+    const margin = (t.responseTimeMs.warning * s.hysteresis) / 100;
+    const rt = c.ok ? c.responseTimeMs : null;
+    out.push(higherIsWorse(`${c.name}:responseTime`, c.name, 'responseTime', `${c.name} slow:`, `${c.name} response time`, rt, t.responseTimeMs, margin, ' ms'));
+  }
+  return out;
+}

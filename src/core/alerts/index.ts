@@ -1,0 +1,6 @@
+export * from './types';
+export * from './conditions';
+export * from './engine';
+export * from './store';
+export * from './service';
+export * from './settings';

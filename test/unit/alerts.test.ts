@@ -1,0 +1,228 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ManualClock } from '../../src/core/clock';
+import { AlertEngine, AlertService, type AlertEvent } from '../../src/core/alerts';
+import { HealthMonitor, type InternalProbe, type SystemMetrics } from '../../src/core/health';
+import { scripted, settings, tempDir } from './fixtures';
+
+const INTERVAL = 30_000;
+
+/** Runs a scripted series of readings through the real monitor into an engine, one sample each. */
+async function drive(series: Partial<SystemMetrics>[], opts: { probes?: InternalProbe[]; engine?: AlertEngine; clock?: ManualClock } = {}) {
+  const clock = opts.clock ?? new ManualClock();
+  const engine = opts.engine ?? new AlertEngine(clock);
+  const monitor = new HealthMonitor({ clock, dataDir: tempDir(), settings: settings({ intervalMs: INTERVAL }), metrics: scripted(clock, series), internalProbes: opts.probes });
+  const events: AlertEvent[] = [];
+  for (let i = 0; i < series.length; i++) {
+    clock.advance(INTERVAL);
+    events.push(...engine.observeReport(await monitor.comprehensiveHealthCheck()));
+  }
+  return { engine, events, clock, monitor };
+}
+
+describe('alerts: one alert per condition, damped', () => {
+  it('a CPU oscillating 74↔76 every sample for 100 samples yields at most one alert', async () => {
+    const series = Array.from({ length: 100 }, (_, i) => ({ cpuPercent: i % 2 ? 76 : 74 }));
+    const { engine } = await drive(series);
+    assert.ok(engine.query({ component: 'system' }).length <= 1, `${engine.all().length} alerts`);
+  });
+
+  it('a sustained breach yields exactly one alert that escalates to CRITICAL and auto-resolves below the hysteresis margin', async () => {
+    const cpu = [80, 80, 82, 85, 92, 95, 91, 85, 74, 72, 71, 69, 60].map((cpuPercent) => ({ cpuPercent }));
+    const { engine, events } = await drive(cpu);
+    const alerts = engine.query({ component: 'system' });
+    assert.equal(alerts.length, 1);
+    const a = alerts[0];
+    assert.deepEqual(
+      events.filter((e) => e.alert.id === a.id).map((e) => e.kind),
+      ['opened', 'escalated', 'deescalated', 'resolved'],
+    );
+    assert.equal(a.peakLevel, 'CRITICAL');
+    assert.equal(a.peakValue, 95);
+    assert.equal(a.firstValue, 80);
+    assert.equal(a.state, 'RESOLVED');
+    assert.equal(a.resolved?.by, 'system');
+    assert.equal(a.resolved?.automatic, true);
+    // 74, 72 and 71 are under the warning (75) but within the 5-point margin: still open; 69 clears.
+    assert.equal(a.lastValue, 69);
+    assert.equal(a.sampleCount, 8, 'opened after 2 samples, then updated through 85');
+  });
+
+  it('does not fire before the pending period, and fires after it', async () => {
+    const once = await drive([{ memoryPercent: 97 }, { memoryPercent: 20 }]);
+    assert.equal(once.engine.all().length, 0);
+    const twice = await drive([{ memoryPercent: 97 }, { memoryPercent: 97 }]);
+    assert.equal(twice.engine.all().length, 1);
+    assert.equal(twice.engine.all()[0].level, 'CRITICAL');
+  });
+
+  it('a failing probe alerts after 2 failing samples and clears after 2 passing ones', async () => {
+    let up = false;
+    const probe: InternalProbe = { kind: 'internal', name: 'Model server', check: () => ({ ok: up, message: up ? 'ok' : 'connection refused' }) };
+    const clock = new ManualClock();
+    const engine = new AlertEngine(clock);
+    const monitor = new HealthMonitor({ clock, dataDir: tempDir(), settings: settings(), metrics: scripted(clock, [{}]), internalProbes: [probe] });
+    const step = async (ok: boolean) => {
+      up = ok;
+      clock.advance(INTERVAL);
+      return engine.observeReport(await monitor.comprehensiveHealthCheck());
+    };
+    assert.deepEqual(await step(false), []);
+    const opened = await step(false);
+    const avail = opened.find((e) => e.alert.key === 'Model server:availability');
+    assert.equal(avail?.kind, 'opened');
+    assert.equal(avail.alert.message, 'Model server is failing: connection refused');
+    assert.equal(avail.notify, true);
+    await step(true);
+    assert.equal(engine.get(avail.alert.id)?.state, 'OPEN', 'one passing sample is not enough');
+    await step(true);
+    assert.equal(engine.get(avail.alert.id)?.state, 'RESOLVED');
+  });
+
+  it('acknowledged alerts do not notify; an expired acknowledgement re-opens and re-notifies exactly once', async () => {
+    const clock = new ManualClock();
+    const engine = new AlertEngine(clock);
+    const hot = Array.from({ length: 2 }, () => ({ cpuPercent: 95 }));
+    const { events } = await drive(hot, { engine, clock });
+    const id = events[0].alert.id;
+    const ack = engine.acknowledge(id, { by: 'ana', comment: 'compiling', expiresInMs: 60 * 60_000 });
+    assert.ok(ack.ok);
+    assert.equal(ack.alert.acknowledged?.by, 'ana');
+    assert.equal(ack.alert.acknowledged?.comment, 'compiling');
+    const during = await drive(Array.from({ length: 100 }, () => ({ cpuPercent: 95 })), { engine, clock }); // 50 minutes
+    assert.equal(during.events.filter((e) => e.notify).length, 0);
+    assert.equal(engine.get(id)?.state, 'ACKNOWLEDGED');
+    const after = await drive(Array.from({ length: 200 }, () => ({ cpuPercent: 95 })), { engine, clock }); // past expiry
+    const reopened = after.events.filter((e) => e.kind === 'reopened');
+    assert.equal(reopened.length, 1);
+    assert.equal(after.events.filter((e) => e.notify).length, 1, 'notified exactly once');
+    assert.equal(engine.get(id)?.state, 'OPEN');
+    assert.equal(engine.all().length, 1, 'still the same alert');
+  });
+
+  it('notifies at most once per condition per damping window', async () => {
+    const clock = new ManualClock();
+    const engine = new AlertEngine(clock, { dampingMs: 15 * 60_000 });
+    // Breach, clear, breach again within 15 minutes: two alerts, one notification.
+    const series = [95, 95, 50, 95, 95].map((cpuPercent) => ({ cpuPercent }));
+    const { events } = await drive(series, { engine, clock });
+    assert.equal(events.filter((e) => e.kind === 'opened').length, 2);
+    assert.equal(events.filter((e) => e.notify).length, 1);
+    clock.advance(20 * 60_000);
+    const later = await drive([50, 95, 95].map((cpuPercent) => ({ cpuPercent })), { engine, clock });
+    assert.equal(later.events.filter((e) => e.notify).length, 1, 'a new window may notify again');
+  });
+
+  it('acknowledging or resolving an unknown or resolved ID gives a clear result, not a throw', async () => {
+    const { engine, events } = await drive([{ cpuPercent: 95 }, { cpuPercent: 95 }]);
+    assert.deepEqual(engine.acknowledge('nope'), { ok: false, reason: 'not-found', message: 'No alert has the ID nope.' });
+    const id = events[0].alert.id;
+    const r = engine.resolve(id, { by: 'ana', note: 'killed the build' });
+    assert.ok(r.ok);
+    assert.deepEqual(r.alert.resolved && { by: r.alert.resolved.by, note: r.alert.resolved.note, automatic: r.alert.resolved.automatic }, { by: 'ana', note: 'killed the build', automatic: false });
+    const again = engine.resolve(id);
+    assert.equal(again.ok, false);
+    assert.equal(!again.ok && again.reason, 'already-resolved');
+    assert.equal(engine.acknowledge(id).ok, false);
+  });
+
+  it('1,000 alerts raised in the same millisecond have 1,000 distinct IDs', () => {
+    const engine = new AlertEngine(new ManualClock());
+    for (let i = 0; i < 1000; i++) engine.raise({ component: `c${i}`, metric: 'event', level: 'INFO', message: `event ${i}` });
+    assert.equal(new Set(engine.all().map((a) => a.id)).size, 1000);
+  });
+
+  it('queries by level, component, state and hours, newest first, and counts open/acknowledged/critical', () => {
+    const clock = new ManualClock();
+    const engine = new AlertEngine(clock);
+    const a = engine.raise({ component: 'backup', metric: 'run', level: 'INFO', message: 'backup finished' }).alert;
+    clock.advance(3 * 3_600_000);
+    const b = engine.raise({ component: 'disk', metric: 'space', level: 'CRITICAL', message: 'disk full' }).alert;
+    clock.advance(1000);
+    const c = engine.raise({ component: 'probe', metric: 'x', level: 'WARNING', message: 'x down' }).alert;
+    engine.acknowledge(c.id);
+    assert.deepEqual(engine.query().map((x) => x.id), [c.id, b.id, a.id]);
+    assert.deepEqual(engine.query({ hours: 1 }).map((x) => x.id), [c.id, b.id]);
+    assert.deepEqual(engine.query({ level: 'INFO' }).map((x) => x.id), [a.id]);
+    assert.deepEqual(engine.query({ component: 'disk' }).map((x) => x.id), [b.id]);
+    assert.deepEqual(engine.query({ state: 'ACKNOWLEDGED' }).map((x) => x.id), [c.id]);
+    assert.deepEqual(engine.counts(), { open: 2, acknowledged: 1, critical: 1, worstOpen: 'CRITICAL' });
+  });
+
+  it('resolved alerts older than the retention are pruned', async () => {
+    const clock = new ManualClock();
+    const engine = new AlertEngine(clock, { retentionMs: 90 * 86_400_000 });
+    const id = engine.raise({ component: 'x', metric: 'y', level: 'WARNING', message: 'm' }).alert.id;
+    engine.resolve(id);
+    clock.advance(89 * 86_400_000);
+    engine.load([...engine.all()]);
+    assert.equal(engine.all().length, 1);
+    clock.advance(2 * 86_400_000);
+    engine.load([...engine.all()]);
+    assert.equal(engine.all().length, 0);
+  });
+
+  it('an alert for a probe that is no longer configured is resolved', async () => {
+    const clock = new ManualClock();
+    const engine = new AlertEngine(clock);
+    const failing: InternalProbe = { kind: 'internal', name: 'Old server', check: () => ({ ok: false, message: 'down' }) };
+    await drive([{}, {}], { engine, clock, probes: [failing] });
+    assert.equal(engine.query({ component: 'Old server', state: 'OPEN' }).length, 1);
+    await drive([{}], { engine, clock });
+    const a = engine.query({ component: 'Old server' })[0];
+    assert.equal(a.state, 'RESOLVED');
+    assert.equal(a.resolved?.note, 'no longer monitored');
+  });
+});
+
+describe('alerts: persistence', () => {
+  it('state survives a reload from disk, with an owner-only file', async () => {
+    const dir = tempDir();
+    const clock = new ManualClock();
+    const s1 = new AlertService({ clock, dataDir: dir });
+    await s1.init();
+    const ev = await s1.raise({ component: 'disk', metric: 'space', level: 'CRITICAL', message: 'disk full' });
+    await s1.acknowledge(ev.alert.id, { by: 'ana', comment: 'cleaning up' });
+    await s1.raise({ component: 'backup', metric: 'run', level: 'INFO', message: 'backup finished' });
+    await s1.flush();
+    if (process.platform !== 'win32') assert.equal(fs.statSync(s1.file).mode & 0o777, 0o600);
+
+    const s2 = new AlertService({ clock, dataDir: dir });
+    await s2.init();
+    assert.deepEqual(s2.engine.all(), s1.engine.all());
+    assert.equal(s2.engine.get(ev.alert.id)?.acknowledged?.comment, 'cleaning up');
+  });
+
+  it('a corrupt alerts file is moved aside and reported as a WARNING alert, never thrown', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'alerts', 'alerts.json');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, '{"version":1,"alerts":[{"id":');
+    const s = new AlertService({ clock: new ManualClock(), dataDir: dir });
+    const heard: AlertEvent[][] = [];
+    s.onDidChange((e) => heard.push(e));
+    await s.init();
+    await s.flush();
+    const aside = fs.readdirSync(path.dirname(file)).filter((f) => f.startsWith('alerts.json.corrupt-'));
+    assert.equal(aside.length, 1);
+    assert.equal(fs.readFileSync(path.join(path.dirname(file), aside[0]), 'utf8'), '{"version":1,"alerts":[{"id":', 'the bad file is kept as it was');
+    const alerts = s.engine.all();
+    assert.equal(alerts.length, 1);
+    assert.equal(alerts[0].level, 'WARNING');
+    assert.match(alerts[0].message, /^The alerts file could not be read \(it is not valid JSON .*\); it was moved aside to alerts\.json\.corrupt-/);
+    assert.equal(heard.flat()[0].kind, 'opened');
+    // The fresh file is valid again.
+    assert.equal(JSON.parse(fs.readFileSync(file, 'utf8')).alerts.length, 1);
+  });
+
+  it('a file of the wrong shape is treated as corrupt too', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'alerts', 'alerts.json');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, JSON.stringify({ version: 1, alerts: [{ id: 1 }] }));
+    const s = new AlertService({ clock: new ManualClock(), dataDir: dir });
+    await s.init();
+    assert.match(s.engine.all()[0].message, /some entries are not alerts/);
+  });
+});
