@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { HealthReport, HealthStatus } from '../core/health';
 import { updateSetting } from './config';
 import { alertCommands } from './alertCommands';
+import { logCommands } from './logCommands';
 import type { Ctx } from './context';
 
 export type Cmd = (...args: unknown[]) => unknown;
@@ -21,7 +22,7 @@ export function runHealthCheck(ctx: Ctx): Cmd {
       { location: vscode.ProgressLocation.Window, title: 'Codebase Gardener: checking health' },
       () => ctx.monitor.comprehensiveHealthCheck(),
     );
-    ctx.log.info(summary(report));
+    ctx.logs.info('health', summary(report), { status: report.overallStatus, score: report.integrationHealth.score });
     const show =
       report.overallStatus === 'CRITICAL'
         ? vscode.window.showErrorMessage
@@ -63,5 +64,6 @@ export function allCommands(ctx: Ctx): Record<string, Cmd> {
     'codebaseGardener.stopMonitoring': setMonitoring(ctx, false),
     'codebaseGardener.openDashboard': openDashboard(ctx),
     ...alertCommands(ctx),
+    ...logCommands(ctx),
   };
 }

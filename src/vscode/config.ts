@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { readAlertSettings, type ReadAlertSettings } from '../core/alerts';
 import { readHealthSettings, type HealthSettings } from '../core/health';
+import { DEFAULT_LOG_SETTINGS, LEVELS, type LogLevel, type LogSettings } from '../core/logs';
 
 export const SECTION = 'codebaseGardener';
 
@@ -11,6 +12,29 @@ export interface GardenerConfig {
   monitoringEnabled: boolean;
   health: HealthSettings;
   alerts: ReadAlertSettings;
+  logs: LogSettings;
+}
+
+function readLogSettings(c: vscode.WorkspaceConfiguration, problems: string[]): LogSettings {
+  const num = (key: string, def: number, min: number, max: number): number => {
+    const v = c.get<unknown>(key);
+    if (v === undefined || v === null) return def;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
+      problems.push(`${SECTION}.${key} must be a number from ${min} to ${max}, not ${JSON.stringify(v)}; using ${def}.`);
+      return def;
+    }
+    return v;
+  };
+  const d = DEFAULT_LOG_SETTINGS;
+  const level = c.get<string>('logs.level', d.minLevel);
+  const minLevel = (LEVELS as readonly string[]).includes(level) ? (level as LogLevel) : d.minLevel;
+  if (minLevel !== level) problems.push(`${SECTION}.logs.level must be one of ${LEVELS.join(', ')}, not ${JSON.stringify(level)}; using ${d.minLevel}.`);
+  return {
+    maxBytes: num('logs.maxFileSizeMB', d.maxBytes / 1048576, 1, 1024) * 1048576,
+    maxFiles: Math.round(num('logs.maxFiles', d.maxFiles, 0, 100)),
+    retentionMs: num('logs.retentionDays', d.retentionMs / 86_400_000, 1, 3650) * 86_400_000,
+    minLevel,
+  };
 }
 
 /**
@@ -39,11 +63,13 @@ export function readConfig(globalStorage: vscode.Uri): GardenerConfig {
     );
   // One list of problems, so one warning names every bad setting and the Settings check fails.
   health.configurationProblems.push(...alerts.problems);
+  const logs = readLogSettings(c, health.configurationProblems);
   return {
     dataDir: resolveDataDir(c.get<string>('dataDirectory', ''), globalStorage),
     monitoringEnabled: c.get<boolean>('monitoring.enabled', true),
     health,
     alerts,
+    logs,
   };
 }
 

@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { AlertService, type AlertEvent } from '../core/alerts';
 import { systemClock } from '../core/clock';
 import { HealthMonitor, type HealthReport } from '../core/health';
+import { LogManager, type LogEntry } from '../core/logs';
 import type { HistoryPoint } from '../shared/protocol';
 import { notify } from './alertCommands';
 import { AlertsTree } from './alertsTree';
@@ -27,7 +28,9 @@ export class Ctx extends Disposable {
   readonly statusBar: HealthStatusBar;
   readonly reports: ReportDocuments;
   readonly dashboard: Dashboard;
-  readonly log: vscode.LogOutputChannel;
+  /** The output channel that mirrors the main and error logs. */
+  readonly output: vscode.LogOutputChannel;
+  readonly logs: LogManager;
   private readonly points: HistoryPoint[] = [];
   private shownProblems = '';
   private readonly runbooks: Set<string>;
@@ -36,15 +39,24 @@ export class Ctx extends Disposable {
 
   constructor(readonly extension: vscode.ExtensionContext) {
     super();
-    this.log = this.register(vscode.window.createOutputChannel('Codebase Gardener', { log: true }));
+    this.output = this.register(vscode.window.createOutputChannel('Codebase Gardener', { log: true }));
     this.config = readConfig(extension.globalStorageUri);
-    this.monitor = new HealthMonitor({ clock: systemClock, dataDir: this.config.dataDir, settings: this.config.health });
+    this.logs = LogManager.in(this.config.dataDir, systemClock, this.config.logs);
+    this.register({ dispose: () => this.logs.dispose() });
+    const mirror = this.logs.onEntry((e) => mirrorEntry(this.output, e));
+    this.register({ dispose: () => mirror.dispose() });
+    this.monitor = new HealthMonitor({
+      clock: systemClock,
+      dataDir: this.config.dataDir,
+      settings: this.config.health,
+      record: (op, fn) => this.logs.record(op, fn),
+    });
     this.register({ dispose: () => this.monitor.dispose() });
     this.alerts = new AlertService({
       clock: systemClock,
       dataDir: this.config.dataDir,
       settings: this.config.alerts.engine,
-      onError: (err) => this.log.error(`Could not save alerts: ${err instanceof Error ? err.message : String(err)}`),
+      onError: (err) => this.logs.error('alerts', 'Could not save alerts', err instanceof Error ? err : { error: String(err) }),
     });
     this.register({ dispose: () => void this.alerts.flush() });
     this.runbooks = new Set(listRunbooks(extension.extensionUri));
@@ -89,10 +101,16 @@ export class Ctx extends Disposable {
     this.alerts.init().then(
       () => this.setMonitoring(this.config.monitoringEnabled),
       (err) => {
-        this.log.error(`Could not load alerts from ${this.alerts.file}: ${err instanceof Error ? err.message : String(err)}`);
+        this.logs.error('alerts', `Could not load alerts from ${this.alerts.file}`, err instanceof Error ? err : { error: String(err) });
         this.setMonitoring(this.config.monitoringEnabled);
       },
     );
+    try {
+      const deleted = this.logs.applyRetention();
+      if (deleted.length) this.logs.info('logs', `Deleted ${deleted.length} rotated log files past retention`, { files: deleted });
+    } catch (err) {
+      this.logs.error('logs', 'Could not apply log retention', err instanceof Error ? err : { error: String(err) });
+    }
     // Acknowledgements can expire between samples, or while monitoring is off.
     const timer = setInterval(() => this.alerts.tick(), 60_000);
     this.register({ dispose: () => clearInterval(timer) });
@@ -113,7 +131,8 @@ export class Ctx extends Disposable {
     this.config = readConfig(this.extension.globalStorageUri);
     this.monitor.updateSettings(this.config.health, this.config.dataDir);
     this.alerts.updateSettings(this.config.alerts.engine);
-    void this.alerts.setDataDir(this.config.dataDir).catch((err) => this.log.error(`Could not load alerts: ${String(err)}`));
+    this.logs.configure(this.config.logs);
+    void this.alerts.setDataDir(this.config.dataDir).catch((err) => this.logs.error('alerts', 'Could not load alerts', err instanceof Error ? err : { error: String(err) }));
     this.reportProblems();
     this.setMonitoring(this.config.monitoringEnabled);
     // New probes or thresholds should show at once, not at the next tick.
@@ -128,8 +147,9 @@ export class Ctx extends Disposable {
     notify(this, events);
     this.updateStatusBar(this.monitor.report());
     for (const e of events) {
-      if (e.kind === 'opened' || e.kind === 'escalated' || e.kind === 'reopened') this.log.warn(`Alert ${e.kind}: [${e.alert.level}] ${e.alert.message} (${e.alert.id})`);
-      else if (e.kind === 'resolved') this.log.info(`Alert resolved: ${e.alert.message} (${e.alert.id})`);
+      const fields = { alertId: e.alert.id, level: e.alert.level, key: e.alert.key };
+      if (e.kind === 'opened' || e.kind === 'escalated' || e.kind === 'reopened') this.logs.warn('alerts', `Alert ${e.kind}: ${e.alert.message}`, fields);
+      else if (e.kind === 'resolved') this.logs.info('alerts', `Alert resolved: ${e.alert.message}`, fields);
     }
   }
 
@@ -151,7 +171,7 @@ export class Ctx extends Disposable {
     if (key === this.shownProblems) return;
     this.shownProblems = key;
     if (!problems.length) return;
-    for (const p of problems) this.log.warn(p);
+    for (const p of problems) this.logs.warn('settings', p);
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more in the output log)` : '';
     void vscode.window.showWarningMessage(`Codebase Gardener: ${problems[0]}${more}`, 'Open Settings').then((choice) => {
       if (choice) void vscode.commands.executeCommand('workbench.action.openSettings', `@ext:codebase-gardener.codebase-gardener`);
@@ -167,5 +187,19 @@ function listRunbooks(extensionUri: vscode.Uri): string[] {
       .map((f) => f.slice(0, -3));
   } catch {
     return [];
+  }
+}
+
+function mirrorEntry(out: vscode.LogOutputChannel, e: LogEntry): void {
+  const text = `[${e.component}] ${e.message}${e.error ? `: ${e.error.message}` : ''}`;
+  switch (e.level) {
+    case 'DEBUG':
+      return out.debug(text);
+    case 'INFO':
+      return out.info(text);
+    case 'WARNING':
+      return out.warn(text);
+    default:
+      return out.error(text);
   }
 }

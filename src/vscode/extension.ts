@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import * as vscode from 'vscode';
 import type { Alert, AlertCounts, AlertQuery, AlertState } from '../core/alerts';
 import type { HealthReport } from '../core/health';
-import { allCommands } from './commands';
+import { allCommands, type Cmd } from './commands';
 import { Ctx } from './context';
 
 // Imports evaluate before this line, so this marks the end of loading the bundle.
@@ -38,11 +38,11 @@ export function activate(extension: vscode.ExtensionContext): GardenerApi {
   ctx = c;
   extension.subscriptions.push(c);
   for (const [id, fn] of Object.entries(allCommands(c))) {
-    extension.subscriptions.push(vscode.commands.registerCommand(id, fn));
+    extension.subscriptions.push(vscode.commands.registerCommand(id, audited(c, id, fn)));
   }
   const loadMs = Math.round((bundleLoadEnd - bundleLoadStart) * 10) / 10;
   const activationMs = Math.round((loadMs + performance.now() - activateStart) * 10) / 10;
-  c.log.info(`Activated in ${activationMs} ms (${loadMs} ms loading the bundle); data directory ${c.config.dataDir}`);
+  c.output.info(`Activated in ${activationMs} ms (${loadMs} ms loading the bundle); data directory ${c.config.dataDir}`);
   // Sampling starts after activation returns, so it never counts against startup.
   setTimeout(() => c.start(), 0);
   return {
@@ -60,6 +60,25 @@ export function activate(extension: vscode.ExtensionContext): GardenerApi {
     },
     dashboard: () => ({ ready: c.dashboard.isReady, messagesPosted: c.dashboard.messagesPosted }),
     isMonitoring: () => c.monitor.isRunning,
+  };
+}
+
+/** Every command run goes to the audit log: who, what, on what, how it ended and how long it took. */
+function audited(c: Ctx, id: string, fn: Cmd): Cmd {
+  const action = id.replace(/^codebaseGardener\./, '');
+  return async (...args: unknown[]) => {
+    const started = performance.now();
+    const target = typeof args[0] === 'string' ? args[0] : undefined;
+    try {
+      const result = await fn(...args);
+      const rejected = !!result && typeof result === 'object' && (result as { ok?: unknown }).ok === false;
+      c.logs.audit({ action, target, outcome: rejected ? 'rejected' : result === undefined ? 'done' : 'ok', durationMs: Math.round(performance.now() - started) });
+      return result;
+    } catch (err) {
+      c.logs.audit({ action, target, outcome: 'error', durationMs: Math.round(performance.now() - started), error: err instanceof Error ? err.message : String(err) });
+      c.logs.error('commands', `${action} failed`, err instanceof Error ? err : { error: String(err) });
+      throw err;
+    }
   };
 }
 

@@ -10,3 +10,15 @@ describe('benchmark smoke runs', () => {
     assert.ok(Number.isFinite(r.vsBaseline) && Number.isFinite(r.corePercent));
   });
 });
+
+describe('benchmark smoke runs: logs', () => {
+  it('bench:logs generates rotated logs and compares our search with grep on them', function () {
+    this.timeout(60_000);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { run } = require('../../bench/logs') as typeof import('../../bench/logs');
+    const r = run(3, 1);
+    assert.ok(r.sizeMB >= 2);
+    assert.equal(r.matches, r.grepMatches, 'our search finds what grep counts');
+    assert.ok(r.searchVsGrep > 0 && r.peakRssMB > 0);
+  });
+});

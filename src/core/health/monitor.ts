@@ -26,6 +26,8 @@ export interface HealthMonitorOptions {
   internalProbes?: InternalProbe[];
   /** Defaults to a SystemSampler on the data directory. */
   metrics?: MetricsSource;
+  /** Times each health check (the logs' performance channel, say). */
+  record?: <T>(operation: string, fn: () => Promise<T>) => Promise<T>;
 }
 
 export type Listener = (report: HealthReport) => void;
@@ -41,6 +43,7 @@ export class HealthMonitor {
   private settings: HealthSettings;
   private readonly metrics: MetricsSource;
   private readonly hostProbes: InternalProbe[];
+  private readonly record: NonNullable<HealthMonitorOptions['record']>;
   private readonly startedAt: number;
   private readonly startedPerf = performance.now();
   private last: HealthSample | undefined;
@@ -58,6 +61,7 @@ export class HealthMonitor {
     this.settings = opts.settings;
     this.metrics = opts.metrics ?? new SystemSampler({ clock: opts.clock, dataDir: opts.dataDir });
     this.hostProbes = opts.internalProbes ?? [];
+    this.record = opts.record ?? ((_op, fn) => fn());
     this.startedAt = this.clock.now();
   }
 
@@ -121,7 +125,7 @@ export class HealthMonitor {
 
   /** Takes a fresh sample now and returns its report: the guide's comprehensive_health_check(). */
   comprehensiveHealthCheck(): Promise<HealthReport> {
-    this.inFlight ??= this.takeSample().finally(() => {
+    this.inFlight ??= this.record('health_check', () => this.takeSample()).finally(() => {
       this.inFlight = undefined;
     });
     return this.inFlight;
