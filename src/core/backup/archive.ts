@@ -1,0 +1,208 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import { Readable, Transform, Writable, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import * as zlib from 'node:zlib';
+import { Header, Pax, Parser, type ReadEntry } from 'tar';
+import { throwIfAborted } from '../logs/reader';
+import { DecryptStream, EncryptStream, isEncrypted } from './crypto';
+import type { ManifestEntry } from './types';
+import type { FileInfo } from './walk';
+
+export const MANIFEST_PATH = '.gardener/manifest.json';
+const BLOCK = 512;
+const READ_CHUNK = 256 * 1024;
+
+export interface ArchiveManifest {
+  version: 1;
+  backupId: string;
+  files: ManifestEntry[];
+  deleted: string[];
+}
+
+function headerBlocks(h: { path: string; size: number; mode: number; mtime: Date; type: 'File' }): Buffer {
+  const header = new Header({ ...h, uid: 0, gid: 0, uname: '', gname: '' });
+  const block = Buffer.alloc(BLOCK);
+  header.encode(block, 0);
+  if (!header.needPax) return block;
+  // Long paths need a PAX extended header before the ordinary one.
+  const pax = new Pax({ path: h.path, mtime: h.mtime, size: h.size }).encode();
+  return Buffer.concat([pax, block]);
+}
+
+const pad = (size: number): Buffer => Buffer.alloc((BLOCK - (size % BLOCK)) % BLOCK);
+
+/** Counts and hashes what passes through. */
+class Tap extends Transform {
+  readonly hash = createHash('sha256');
+  bytes = 0;
+  override _transform(chunk: Buffer, _e: BufferEncoding, cb: TransformCallback): void {
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    cb(null, chunk);
+  }
+}
+
+export interface WriteOptions {
+  backupId: string;
+  key?: Buffer;
+  level: number;
+  deleted: string[];
+  signal?: AbortSignal;
+  onFile?: (file: FileInfo, bytesDone: number) => void;
+}
+
+/**
+ * Streams files into `out` as tar → gzip → (encrypt): each file is read once, and its bytes
+ * feed both its sha256 and the archive. The manifest is the last entry, since only then are
+ * all hashes known. Returns the manifest and the archive's own sha256 and size.
+ */
+export async function writeArchive(files: FileInfo[], out: string, o: WriteOptions): Promise<{ manifest: ArchiveManifest; sha256: string; size: number }> {
+  const manifest: ArchiveManifest = { version: 1, backupId: o.backupId, files: [], deleted: o.deleted };
+  async function* tarStream(): AsyncGenerator<Buffer> {
+    const buf = Buffer.allocUnsafe(READ_CHUNK);
+    let done = 0;
+    for (const f of files) {
+      throwIfAborted(o.signal);
+      const fd = await fs.promises.open(f.abs, 'r');
+      try {
+        // The size in the header must be what follows: re-stat the open file, not the walk's view.
+        const st = await fd.stat();
+        const size = st.size;
+        yield headerBlocks({ path: f.path, size, mode: st.mode & 0o777, mtime: new Date(Math.floor(st.mtimeMs)), type: 'File' });
+        const hash = createHash('sha256');
+        let left = size;
+        while (left > 0) {
+          const { bytesRead } = await fd.read(buf, 0, Math.min(READ_CHUNK, left), null);
+          if (bytesRead === 0) {
+            // The file shrank while we read it: fill with zeros and let the hash say so.
+            const z = Buffer.alloc(left);
+            hash.update(z);
+            yield z;
+            break;
+          }
+          const chunk = Buffer.from(buf.subarray(0, bytesRead));
+          hash.update(chunk);
+          left -= bytesRead;
+          done += bytesRead;
+          yield chunk;
+        }
+        yield pad(size);
+        manifest.files.push({ path: f.path, size, mtimeMs: Math.floor(st.mtimeMs), mode: st.mode & 0o777, sha256: hash.digest('hex') });
+        o.onFile?.(f, done);
+      } finally {
+        await fd.close();
+      }
+    }
+    const body = Buffer.from(JSON.stringify(manifest));
+    yield headerBlocks({ path: MANIFEST_PATH, size: body.length, mode: 0o600, mtime: new Date(), type: 'File' });
+    yield body;
+    yield pad(body.length);
+    yield Buffer.alloc(BLOCK * 2);
+  }
+  const tap = new Tap();
+  const stages: (NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream)[] = [
+    Readable.from(tarStream()),
+    zlib.createGzip({ level: o.level }),
+  ];
+  if (o.key) stages.push(new EncryptStream(o.key));
+  stages.push(tap, fs.createWriteStream(out, { mode: 0o600, flags: 'wx' }));
+  await pipeline(stages as unknown as Parameters<typeof pipeline>, { signal: o.signal } as never);
+  // Flush to disk before the caller renames the archive into place.
+  const fd = await fs.promises.open(out, 'r');
+  await fd.sync();
+  await fd.close();
+  return { manifest, sha256: tap.hash.digest('hex'), size: tap.bytes };
+}
+
+export interface EntryInfo {
+  path: string;
+  type: string;
+  size: number;
+  mode: number;
+  mtimeMs: number;
+  linkpath?: string;
+}
+
+/** Reads an archive; `onEntry` gets each entry (with its data) and must consume it. */
+export async function readArchive(
+  file: string,
+  key: Buffer | undefined,
+  onEntry: (e: EntryInfo, data: ReadEntry) => Promise<void> | void,
+  signal?: AbortSignal,
+): Promise<{ sha256: string; size: number }> {
+  const head = Buffer.alloc(4);
+  const fd = await fs.promises.open(file, 'r');
+  await fd.read(head, 0, 4, 0);
+  await fd.close();
+  const encrypted = isEncrypted(head);
+  if (encrypted && !key) throw Object.assign(new Error('This backup is encrypted and no key is available.'), { code: 'NO_KEY' });
+  const tap = new Tap();
+  const parser = new Parser({ strict: true });
+  const pending: Promise<void>[] = [];
+  const open = new Set<ReadEntry>();
+  let failure: unknown;
+  /** Entries still open when the data is over were cut short: fail them, so nobody waits forever. */
+  const failOpen = (streamFailed: boolean): void => {
+    for (const entry of open) {
+      // After a clean end, an entry fully received but not yet read (its reader starts a
+      // tick later) is fine. After a failed stream the parser never ends entries: fail them all.
+      if (!streamFailed && entry.remain === 0) continue;
+      const err = new Error(`The archive is corrupt: it ends inside ${entry.path}.`);
+      failure ??= err;
+      entry.destroy(err);
+    }
+    open.clear();
+  };
+  parser.on('entry', (entry: ReadEntry) => {
+    open.add(entry);
+    entry.on('end', () => open.delete(entry));
+    const info: EntryInfo = {
+      path: entry.path,
+      type: entry.type,
+      size: entry.size,
+      mode: entry.mode ?? 0o644,
+      mtimeMs: entry.mtime ? entry.mtime.getTime() : 0,
+      linkpath: entry.linkpath,
+    };
+    const p = Promise.resolve()
+      .then(() => onEntry(info, entry))
+      .catch((err) => {
+        failure ??= err;
+        entry.resume();
+      });
+    pending.push(p);
+  });
+  parser.on('warn', (code: string, message: string) => {
+    failure ??= new Error(`The archive is corrupt: ${message} (${code})`);
+  });
+  parser.on('error', (err: Error) => {
+    failure ??= err;
+  });
+  const sink = new Writable({
+    write(chunk: Buffer, _e, cb) {
+      if (failure) return cb(failure as Error);
+      if (parser.write(chunk)) cb();
+      else parser.once('drain', () => cb());
+    },
+    final(cb) {
+      parser.end(() => cb());
+    },
+  });
+  const stages: (NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream)[] = [fs.createReadStream(file), tap];
+  if (encrypted) stages.push(new DecryptStream(key as Buffer));
+  stages.push(zlib.createGunzip(), sink);
+  throwIfAborted(signal);
+  try {
+    await pipeline(stages as unknown as Parameters<typeof pipeline>, { signal } as never);
+  } catch (err) {
+    failOpen(true);
+    // Entry handlers may still be writing: let them settle before the caller cleans up.
+    await Promise.allSettled(pending);
+    throw failure ?? err;
+  }
+  failOpen(false);
+  await Promise.allSettled(pending);
+  if (failure) throw failure;
+  return { sha256: tap.hash.digest('hex'), size: tap.bytes };
+}

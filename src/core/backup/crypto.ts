@@ -1,0 +1,215 @@
+import { createCipheriv, createDecipheriv, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
+import { promisify } from 'node:util';
+
+const scrypt = promisify(scryptCb) as (password: string, salt: Buffer, keylen: number, options: { N: number; r: number; p: number; maxmem: number }) => Promise<Buffer>;
+
+/**
+ * Encrypted archive format, version 1:
+ *   header  = "CGBK" | version (1 byte) | chunk size (u32 BE) | nonce prefix (8 bytes) | key id (8 bytes)
+ *   chunk*  = length|final-bit (u32 BE) | ciphertext | GCM tag (16 bytes)
+ * Each chunk is AES-256-GCM with IV = nonce prefix | chunk index (u32 BE) and the header,
+ * chunk index and final flag as additional data: chunks cannot be reordered, dropped,
+ * truncated or moved between archives without failing authentication.
+ */
+export const MAGIC = Buffer.from('CGBK');
+export const VERSION = 1;
+const HEADER_LEN = 4 + 1 + 4 + 8 + 8;
+const TAG_LEN = 16;
+const FINAL = 0x80000000;
+export const DEFAULT_CHUNK = 64 * 1024;
+
+export class BackupCryptoError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BackupCryptoError';
+  }
+}
+
+/** Eight bytes that name a key without revealing it, so a wrong key is told apart from corruption. */
+export function keyId(key: Buffer): Buffer {
+  return createCipheriv('aes-256-ecb', key, null).update(Buffer.alloc(16)).subarray(0, 8);
+}
+
+function aad(header: Buffer, index: number, final: boolean): Buffer {
+  const b = Buffer.alloc(HEADER_LEN + 5);
+  header.copy(b, 0);
+  b.writeUInt32BE(index, HEADER_LEN);
+  b[HEADER_LEN + 4] = final ? 1 : 0;
+  return b;
+}
+
+function iv(prefix: Buffer, index: number): Buffer {
+  const b = Buffer.alloc(12);
+  prefix.copy(b, 0);
+  b.writeUInt32BE(index, 8);
+  return b;
+}
+
+export class EncryptStream extends Transform {
+  private readonly header: Buffer;
+  private readonly prefix = randomBytes(8);
+  private pending: Buffer[] = [];
+  private pendingLen = 0;
+  private index = 0;
+
+  constructor(
+    private readonly key: Buffer,
+    private readonly chunkSize = DEFAULT_CHUNK,
+  ) {
+    super();
+    if (key.length !== 32) throw new BackupCryptoError('An encryption key must be 32 bytes.');
+    this.header = Buffer.alloc(HEADER_LEN);
+    MAGIC.copy(this.header, 0);
+    this.header[4] = VERSION;
+    this.header.writeUInt32BE(chunkSize, 5);
+    this.prefix.copy(this.header, 9);
+    keyId(key).copy(this.header, 17);
+    this.push(this.header);
+  }
+
+  override _transform(data: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.pending.push(data);
+    this.pendingLen += data.length;
+    // Keep at least one byte back, so the last chunk is always sealed as final in _flush.
+    while (this.pendingLen > this.chunkSize) {
+      const all = Buffer.concat(this.pending);
+      this.seal(all.subarray(0, this.chunkSize), false);
+      const rest = all.subarray(this.chunkSize);
+      this.pending = [rest];
+      this.pendingLen = rest.length;
+    }
+    done();
+  }
+
+  override _flush(done: TransformCallback): void {
+    this.seal(Buffer.concat(this.pending), true);
+    done();
+  }
+
+  private seal(plain: Buffer, final: boolean): void {
+    const c = createCipheriv('aes-256-gcm', this.key, iv(this.prefix, this.index));
+    c.setAAD(aad(this.header, this.index, final));
+    const body = Buffer.concat([c.update(plain), c.final()]);
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE((body.length | (final ? FINAL : 0)) >>> 0);
+    this.push(Buffer.concat([len, body, c.getAuthTag()]));
+    this.index++;
+  }
+}
+
+export class DecryptStream extends Transform {
+  private buf: Buffer = Buffer.alloc(0);
+  private header: Buffer | undefined;
+  private chunkSize = 0;
+  private index = 0;
+  private done = false;
+
+  constructor(private readonly key: Buffer) {
+    super();
+  }
+
+  override _transform(data: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, data]) : data;
+    try {
+      this.drain();
+      cb();
+    } catch (err) {
+      cb(err as Error);
+    }
+  }
+
+  override _flush(cb: TransformCallback): void {
+    try {
+      this.drain();
+      if (!this.header) throw new BackupCryptoError('The archive is too short to hold an encryption header.');
+      if (!this.done || this.buf.length) throw new BackupCryptoError('The archive is truncated or has trailing data: its last chunk is missing.');
+      cb();
+    } catch (err) {
+      cb(err as Error);
+    }
+  }
+
+  private drain(): void {
+    if (!this.header) {
+      if (this.buf.length < HEADER_LEN) return;
+      const h = this.buf.subarray(0, HEADER_LEN);
+      if (!h.subarray(0, 4).equals(MAGIC)) throw new BackupCryptoError('Not an encrypted Codebase Gardener archive (bad magic).');
+      if (h[4] !== VERSION) throw new BackupCryptoError(`Unsupported archive version ${h[4]}.`);
+      if (!timingSafeEqual(h.subarray(17, 25), keyId(this.key))) {
+        throw new BackupCryptoError('This archive was encrypted with a different key. Import the recovery key it was made with.');
+      }
+      this.header = Buffer.from(h);
+      this.chunkSize = h.readUInt32BE(5);
+      this.buf = this.buf.subarray(HEADER_LEN);
+    }
+    for (;;) {
+      if (this.buf.length < 4) return;
+      if (this.done) throw new BackupCryptoError('The archive has data after its final chunk.');
+      const word = this.buf.readUInt32BE(0);
+      const final = (word & FINAL) !== 0;
+      const len = word & ~FINAL;
+      if (len > this.chunkSize) throw new BackupCryptoError('A chunk is larger than the archive says chunks are: the archive is corrupt.');
+      if (this.buf.length < 4 + len + TAG_LEN) return;
+      const body = this.buf.subarray(4, 4 + len);
+      const tag = this.buf.subarray(4 + len, 4 + len + TAG_LEN);
+      const d = createDecipheriv('aes-256-gcm', this.key, iv(this.header.subarray(9, 17), this.index));
+      d.setAAD(aad(this.header, this.index, final));
+      d.setAuthTag(tag);
+      let plain: Buffer;
+      try {
+        plain = Buffer.concat([d.update(body), d.final()]);
+      } catch {
+        throw new BackupCryptoError(`Chunk ${this.index} failed authentication: the archive is corrupt or was tampered with.`);
+      }
+      this.push(plain);
+      this.buf = this.buf.subarray(4 + len + TAG_LEN);
+      this.index++;
+      if (final) this.done = true;
+    }
+  }
+}
+
+export function isEncrypted(firstBytes: Buffer): boolean {
+  return firstBytes.subarray(0, 4).equals(MAGIC);
+}
+
+const SCRYPT = { N: 1 << 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
+
+/** A recovery key file: the backup key wrapped with a key derived from a passphrase (scrypt). */
+export async function wrapKey(key: Buffer, passphrase: string): Promise<string> {
+  const salt = randomBytes(16);
+  const kek = await scrypt(passphrase, salt, 32, SCRYPT);
+  const nonce = randomBytes(12);
+  const c = createCipheriv('aes-256-gcm', kek, nonce);
+  const wrapped = Buffer.concat([c.update(key), c.final()]);
+  return JSON.stringify({
+    format: 'codebase-gardener-recovery-key',
+    version: 1,
+    kdf: { name: 'scrypt', N: SCRYPT.N, r: SCRYPT.r, p: SCRYPT.p, salt: salt.toString('base64') },
+    nonce: nonce.toString('base64'),
+    wrappedKey: wrapped.toString('base64'),
+    tag: c.getAuthTag().toString('base64'),
+    keyId: keyId(key).toString('hex'),
+  });
+}
+
+export async function unwrapKey(text: string, passphrase: string): Promise<Buffer> {
+  let f: { format?: string; version?: number; kdf?: { N: number; r: number; p: number; salt: string }; nonce?: string; wrappedKey?: string; tag?: string };
+  try {
+    f = JSON.parse(text);
+  } catch {
+    throw new BackupCryptoError('This is not a recovery key file.');
+  }
+  if (f.format !== 'codebase-gardener-recovery-key' || f.version !== 1 || !f.kdf || !f.nonce || !f.wrappedKey || !f.tag) {
+    throw new BackupCryptoError('This is not a recovery key file.');
+  }
+  const kek = await scrypt(passphrase, Buffer.from(f.kdf.salt, 'base64'), 32, { N: f.kdf.N, r: f.kdf.r, p: f.kdf.p, maxmem: SCRYPT.maxmem });
+  const d = createDecipheriv('aes-256-gcm', kek, Buffer.from(f.nonce, 'base64'));
+  d.setAuthTag(Buffer.from(f.tag, 'base64'));
+  try {
+    return Buffer.concat([d.update(Buffer.from(f.wrappedKey, 'base64')), d.final()]);
+  } catch {
+    throw new BackupCryptoError('Wrong passphrase for this recovery key.');
+  }
+}

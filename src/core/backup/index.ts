@@ -1,0 +1,6 @@
+export * from './types';
+export * from './crypto';
+export * from './walk';
+export * from './catalog';
+export * from './archive';
+export * from './manager';

@@ -1,0 +1,691 @@
+import { createHash, randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { pipeline } from 'node:stream/promises';
+import * as lockfile from 'proper-lockfile';
+import { writeJsonAtomically } from '../atomicFile';
+import type { Clock } from '../clock';
+import { throwIfAborted } from '../logs/reader';
+import { MANIFEST_PATH, readArchive, writeArchive, type ArchiveManifest } from './archive';
+import { Catalog } from './catalog';
+import {
+  ALWAYS_EXCLUDED,
+  BackupError,
+  DEFAULT_BACKUP_SETTINGS,
+  type BackupRecord,
+  type BackupSettings,
+  type BackupType,
+  type KeyProvider,
+  type ManifestEntry,
+  type Progress,
+  type SnapshotRecord,
+} from './types';
+import { select, walk, type FileInfo, type Selection } from './walk';
+
+export interface BackupHooks {
+  record?<T>(operation: string, fn: () => Promise<T>, fields?: Record<string, unknown>): Promise<T>;
+  info?(message: string, fields?: Record<string, unknown>): void;
+  error?(message: string, err: unknown): void;
+}
+
+export interface ValidationReport {
+  id: string;
+  valid: boolean;
+  checks: { name: string; ok: boolean; detail?: string }[];
+  firstProblem?: string;
+}
+
+export interface RestorePlan {
+  added: string[];
+  overwritten: string[];
+  deleted: string[];
+}
+
+export interface RestoreResult extends RestorePlan {
+  snapshotId: string;
+  target: string;
+}
+
+export interface RunOptions {
+  signal?: AbortSignal;
+  onProgress?: (p: Progress) => void;
+}
+
+interface Journal {
+  state: 'staging' | 'swapping';
+  staging: string;
+  snapshotDir: string;
+  target: string;
+  snapshot: SnapshotRecord;
+  /** Paths (relative to target) to take from staging, and live paths to move aside only. */
+  ops: { path: string; fromStaging: boolean }[];
+}
+
+const RESTORE_DIR = '.gardener-restore';
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+const exists = (p: string) => fs.existsSync(p);
+
+function stamp(ms: number): string {
+  return new Date(ms).toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+}
+
+/** An entry path a restore may write: relative, inside the target, no `..`, no drive or NUL. */
+export function safeEntryPath(p: string): boolean {
+  if (!p || p.includes('\0') || p.includes('\\')) return false;
+  if (p.startsWith('/') || /^[a-zA-Z]:/.test(p)) return false;
+  const parts = p.split('/').filter((x) => x !== '' && x !== '.');
+  return parts.length > 0 && !parts.includes('..');
+}
+
+/**
+ * Backups of one data directory into one backups folder. Every operation that writes takes a
+ * lock on the backups folder, so two VS Code windows never write at once.
+ */
+export class BackupManager {
+  readonly catalog: Catalog;
+  private settings: BackupSettings;
+
+  constructor(
+    private readonly clock: Clock,
+    readonly dataDir: string,
+    readonly backupsDir: string,
+    private readonly keys: KeyProvider,
+    settings: Partial<BackupSettings> = {},
+    private readonly hooks: BackupHooks = {},
+  ) {
+    this.settings = { ...DEFAULT_BACKUP_SETTINGS, ...settings };
+    this.catalog = new Catalog(backupsDir);
+  }
+
+  configure(settings: Partial<BackupSettings>): void {
+    this.settings = { ...DEFAULT_BACKUP_SETTINGS, ...settings };
+  }
+
+  /** Loads the catalog, removes half-written archives, and finishes any interrupted restore. */
+  async init(): Promise<{ removed: string[]; recovered: boolean }> {
+    fs.mkdirSync(this.backupsDir, { recursive: true, mode: 0o700 });
+    await this.catalog.load();
+    const removed: string[] = [];
+    const known = new Set(this.catalog.backups.map((b) => b.archive));
+    for (const f of fs.readdirSync(this.backupsDir)) {
+      const full = path.join(this.backupsDir, f);
+      if (f.endsWith('.partial') || ((f.endsWith('.cgb') || f.endsWith('.tar.gz')) && !known.has(f))) {
+        fs.rmSync(full, { force: true });
+        removed.push(f);
+      }
+    }
+    if (removed.length) this.hooks.info?.(`Removed ${removed.length} unfinished backup file(s) at start`, { files: removed });
+    const recovered = await this.recoverRestore(this.dataDir);
+    return { removed, recovered };
+  }
+
+  // ---- creating ----
+
+  selection(type: Exclude<BackupType, 'INCREMENTAL'>): Selection {
+    return select(this.settings.sources[type], [...ALWAYS_EXCLUDED, ...this.settings.exclude, this.relBackupsGlob()].filter(Boolean) as string[]);
+  }
+
+  /** If the backups folder lies inside the data directory, it is excluded wherever it is. */
+  private relBackupsGlob(): string | undefined {
+    const rel = path.relative(this.dataDir, this.backupsDir);
+    return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? `${rel.split(path.sep).join('/')}/**` : undefined;
+  }
+
+  latestCompleted(types: BackupType[]): BackupRecord | undefined {
+    return [...this.catalog.backups].reverse().find((b) => b.status === 'completed' && types.includes(b.type));
+  }
+
+  /** The tree a backup restores to: its chain's manifests applied in order. */
+  async treeOf(id: string): Promise<Map<string, ManifestEntry>> {
+    const tree = new Map<string, ManifestEntry>();
+    for (const b of this.catalog.chain(id)) {
+      for (const d of b.deleted ?? []) tree.delete(d);
+      for (const e of await this.catalog.manifest(b.id)) tree.set(e.path, e);
+    }
+    return tree;
+  }
+
+  async createBackup(requested: BackupType, o: RunOptions = {}): Promise<BackupRecord> {
+    return this.locked(() => this.timed('backup', () => this.doCreate(requested, o), { type: requested }));
+  }
+
+  private async doCreate(requested: BackupType, o: RunOptions): Promise<BackupRecord> {
+    const started = performance.now();
+    let type = requested;
+    let note: string | undefined;
+    let parent: BackupRecord | undefined;
+    if (type === 'INCREMENTAL') {
+      parent = this.latestCompleted(['FULL', 'INCREMENTAL']);
+      if (!parent) {
+        type = 'FULL';
+        note = 'No full backup to build on, so this incremental was made as a full backup.';
+      }
+    }
+    o.onProgress?.({ phase: 'scanning', files: 0, totalFiles: 0, bytes: 0, totalBytes: 0 });
+    const all = await walk(this.dataDir, this.selection(type === 'INCREMENTAL' ? 'FULL' : type), o.signal);
+    let files = all;
+    let deleted: string[] = [];
+    if (type === 'INCREMENTAL' && parent) {
+      const tree = await this.treeOf(parent.id);
+      const changed: FileInfo[] = [];
+      for (const f of all) {
+        throwIfAborted(o.signal);
+        const before = tree.get(f.path);
+        if (!before) changed.push(f);
+        else if (before.size !== f.size || before.mtimeMs !== f.mtimeMs) {
+          // Size and time say it may have changed; the hash decides.
+          if ((await hashFile(f.abs)) !== before.sha256 || before.mode !== f.mode) changed.push(f);
+        } else if (before.mode !== f.mode) changed.push(f);
+      }
+      const present = new Set(all.map((f) => f.path));
+      deleted = [...tree.keys()].filter((p) => !present.has(p));
+      files = changed;
+    }
+    const totalBytes = files.reduce((t, f) => t + f.size, 0);
+    this.checkSpace(totalBytes);
+    const key = this.settings.encrypt ? await this.keys.getKey(true) : undefined;
+    if (this.settings.encrypt && !key) throw new BackupError('No encryption key is available, so nothing was written.', 'NO_KEY');
+
+    const now = this.clock.now();
+    const id = `${type.toLowerCase().replace('_', '-')}-${stamp(now)}-${randomBytes(3).toString('hex')}`;
+    const archive = `${id}${key ? '.cgb' : '.tar.gz'}`;
+    const partial = path.join(this.backupsDir, `${id}.partial`);
+    let result: Awaited<ReturnType<typeof writeArchive>>;
+    try {
+      let count = 0;
+      result = await writeArchive(files, partial, {
+        backupId: id,
+        key,
+        level: this.settings.compressionLevel,
+        deleted,
+        signal: o.signal,
+        onFile: (_f, bytes) => o.onProgress?.({ phase: 'writing', files: ++count, totalFiles: files.length, bytes, totalBytes }),
+      });
+      fs.renameSync(partial, path.join(this.backupsDir, archive));
+    } catch (err) {
+      fs.rmSync(partial, { force: true });
+      if (o.signal?.aborted || (err as Error).name === 'AbortError' || (err as Error).name === 'CancelledError') {
+        throw new BackupError('The backup was cancelled; nothing was kept.', 'CANCELLED');
+      }
+      const code = (err as NodeJS.ErrnoException).code;
+      const message = code === 'ENOSPC' ? `The backups folder ran out of space; the partial archive was removed.` : (err as Error).message;
+      await this.recordFailure(id, type, now, parent?.id, message, started);
+      throw code === 'ENOSPC' ? new BackupError(message, 'NO_SPACE') : err;
+    }
+    const tree = type === 'INCREMENTAL' && parent ? await this.treeOf(parent.id) : new Map<string, ManifestEntry>();
+    for (const d of deleted) tree.delete(d);
+    for (const e of result.manifest.files) tree.set(e.path, e);
+    const record: BackupRecord = {
+      id,
+      type,
+      ...(parent && type === 'INCREMENTAL' ? { parentId: parent.id } : {}),
+      createdAt: now,
+      status: 'completed',
+      archive,
+      sizeBytes: result.size,
+      fileCount: result.manifest.files.length,
+      treeFileCount: tree.size,
+      sha256: result.sha256,
+      encrypted: !!key,
+      durationMs: Math.round(performance.now() - started),
+      ...(deleted.length ? { deleted } : {}),
+      ...(note ? { note } : {}),
+    };
+    await this.catalog.saveManifest(id, result.manifest.files);
+    this.catalog.backups.push(record);
+    await this.catalog.save();
+    await this.applyRetentionUnlocked();
+    return record;
+  }
+
+  private async recordFailure(id: string, type: BackupType, at: number, parentId: string | undefined, error: string, started: number): Promise<void> {
+    this.catalog.backups.push({
+      id,
+      type,
+      ...(parentId ? { parentId } : {}),
+      createdAt: at,
+      status: 'failed',
+      archive: '',
+      sizeBytes: 0,
+      fileCount: 0,
+      treeFileCount: 0,
+      sha256: '',
+      encrypted: this.settings.encrypt,
+      durationMs: Math.round(performance.now() - started),
+      error,
+    });
+    await this.catalog.save().catch(() => undefined);
+  }
+
+  private checkSpace(needed: number): void {
+    try {
+      const s = fs.statfsSync(this.backupsDir);
+      const free = s.bavail * s.bsize;
+      // Compressed archives are smaller than this; without knowing by how much, ask for the whole.
+      if (free < needed + 1024 * 1024) {
+        throw new BackupError(
+          `Not enough free space in ${this.backupsDir}: ${Math.round(free / 1048576)} MB free, up to ${Math.round(needed / 1048576)} MB needed. Nothing was written.`,
+          'NO_SPACE',
+        );
+      }
+    } catch (err) {
+      if (err instanceof BackupError) throw err;
+    }
+  }
+
+  // ---- validating ----
+
+  async validate(id: string, o: RunOptions = {}): Promise<ValidationReport> {
+    return this.timed('validate', () => this.doValidate(id, o), { id });
+  }
+
+  private async doValidate(id: string, o: RunOptions): Promise<ValidationReport> {
+    const report: ValidationReport = { id, valid: false, checks: [] };
+    const check = (name: string, ok: boolean, detail?: string): boolean => {
+      report.checks.push({ name, ok, ...(detail ? { detail } : {}) });
+      if (!ok && !report.firstProblem) report.firstProblem = `${name}: ${detail ?? 'failed'}`;
+      return ok;
+    };
+    const b = this.catalog.get(id);
+    if (!check('in catalog', !!b, b ? undefined : `no backup has the ID ${id}`) || !b) return report;
+    if (!check('completed', b.status === 'completed', b.error)) return report;
+    const file = path.join(this.backupsDir, b.archive);
+    const st = fs.statSync(file, { throwIfNoEntry: false });
+    if (!check('archive exists', !!st, st ? undefined : `${b.archive} is missing`) || !st) return report;
+    if (!check('size matches catalog', st.size === b.sizeBytes, `${st.size} bytes, catalog says ${b.sizeBytes}`)) return report;
+    const key = b.encrypted ? await this.keys.getKey(false) : undefined;
+    if (b.encrypted && !check('key available', !!key, 'no key for this data directory; import the recovery key')) return report;
+    const manifest = await this.catalog.manifest(id).catch(() => undefined);
+    if (!check('manifest in catalog', !!manifest, 'manifests/' + id + '.json is missing or unreadable') || !manifest) return report;
+    const expected = new Map(manifest.map((m) => [m.path, m]));
+    const seen = new Map<string, string>();
+    let inner: ArchiveManifest | undefined;
+    let hash: string;
+    try {
+      const r = await readArchive(
+        file,
+        key,
+        async (e, data) => {
+          if (e.path === MANIFEST_PATH) {
+            inner = JSON.parse((await collect(data)).toString('utf8')) as ArchiveManifest;
+            return;
+          }
+          if (e.type !== 'File' || !safeEntryPath(e.path)) throw new BackupError(`unsafe entry ${e.type} ${e.path}`, 'UNSAFE_ENTRY');
+          const h = createHash('sha256');
+          for await (const chunk of data) h.update(chunk as Buffer);
+          seen.set(e.path, h.digest('hex'));
+        },
+        o.signal,
+      );
+      hash = r.sha256;
+      check('chunks authenticate, archive decompresses and parses', true);
+    } catch (err) {
+      check('chunks authenticate, archive decompresses and parses', false, (err as Error).message);
+      return report;
+    }
+    if (!check('sha256 matches catalog', hash === b.sha256, `archive hashes to ${hash.slice(0, 12)}…, catalog says ${b.sha256.slice(0, 12)}…`)) return report;
+    if (!check('manifest inside archive matches catalog', !!inner && sha(JSON.stringify(inner.files)) === sha(JSON.stringify(manifest)))) return report;
+    let bad: string | undefined;
+    for (const [p, m] of expected) if (seen.get(p) !== m.sha256) bad ??= `${p}: ${seen.has(p) ? 'sha256 differs' : 'missing from the archive'}`;
+    for (const p of seen.keys()) if (!expected.has(p)) bad ??= `${p}: in the archive but not in the manifest`;
+    if (!check('every entry matches its sha256', !bad, bad)) return report;
+    report.valid = true;
+    return report;
+  }
+
+  async validateAll(o: RunOptions = {}): Promise<ValidationReport[]> {
+    const out: ValidationReport[] = [];
+    for (const b of this.catalog.backups.filter((x) => x.status === 'completed')) out.push(await this.validate(b.id, o));
+    return out;
+  }
+
+  // ---- restoring ----
+
+  private scopeFor(b: BackupRecord): Selection {
+    const type = this.catalog.chain(b.id)[0]?.type ?? b.type;
+    return this.selection(type === 'INCREMENTAL' ? 'FULL' : type);
+  }
+
+  /** What a restore would do, without doing it: for the confirmation. */
+  async planRestore(id: string, opts: { path?: string; target?: string } = {}): Promise<RestorePlan> {
+    const b = this.mustGet(id);
+    const target = opts.target ?? this.dataDir;
+    const tree = [...(await this.treeOf(id)).keys()].filter((p) => under(p, opts.path));
+    const live = (await walk(target, this.scopeFor(b))).map((f) => f.path).filter((p) => under(p, opts.path));
+    const liveSet = new Set(live);
+    const treeSet = new Set(tree);
+    return {
+      added: tree.filter((p) => !liveSet.has(p)),
+      overwritten: tree.filter((p) => liveSet.has(p)),
+      deleted: live.filter((p) => !treeSet.has(p)),
+    };
+  }
+
+  async restore(id: string, opts: { path?: string; target?: string } & RunOptions = {}): Promise<RestoreResult> {
+    return this.locked(() => this.timed('restore', () => this.doRestore(id, opts), { id, path: opts.path, target: opts.target }));
+  }
+
+  private async doRestore(id: string, opts: { path?: string; target?: string } & RunOptions): Promise<RestoreResult> {
+    const b = this.mustGet(id);
+    if (opts.path !== undefined && !safeEntryPath(opts.path)) throw new BackupError(`"${opts.path}" is not a path inside the backup.`, 'INVALID');
+    const target = path.resolve(opts.target ?? this.dataDir);
+    fs.mkdirSync(target, { recursive: true });
+    const chain = this.catalog.chain(id);
+    const work = path.join(target, RESTORE_DIR);
+    const now = this.clock.now();
+    const snapshotId = `snapshot-${stamp(now)}-${randomBytes(3).toString('hex')}`;
+    const staging = path.join(work, `staging-${snapshotId}`);
+    const snapshotDir = path.join(work, 'snapshots', snapshotId);
+    fs.mkdirSync(staging, { recursive: true, mode: 0o700 });
+    const journal: Journal = {
+      state: 'staging',
+      staging,
+      snapshotDir,
+      target,
+      snapshot: { id: snapshotId, createdAt: now, restoredBackupId: id, target, moved: [], added: [] },
+      ops: [],
+    };
+    await writeJsonAtomically(path.join(work, 'journal.json'), journal);
+    try {
+      // 1. Unpack every archive of the chain into staging, checking every entry.
+      const staged = new Map<string, ManifestEntry>();
+      let done = 0;
+      const totalFiles = chain.reduce((t, c) => t + c.fileCount, 0);
+      for (const c of chain) {
+        const key = c.encrypted ? await this.keys.getKey(false) : undefined;
+        if (c.encrypted && !key) throw new BackupError('This backup is encrypted and no key is available here: import its recovery key. Nothing was changed.', 'NO_KEY');
+        const manifest = new Map((await this.catalog.manifest(c.id)).map((m) => [m.path, m]));
+        const got = new Map<string, string>();
+        let inner: ArchiveManifest | undefined;
+        const read = await readArchive(
+          path.join(this.backupsDir, c.archive),
+          key,
+          async (e, data) => {
+            if (e.path === MANIFEST_PATH && e.type === 'File') {
+              inner = JSON.parse((await collect(data)).toString('utf8')) as ArchiveManifest;
+              return;
+            }
+            if (e.type !== 'File') throw new BackupError(`The archive holds a ${e.type} entry (${e.path}); only files are restored. Nothing was changed.`, 'UNSAFE_ENTRY');
+            if (!safeEntryPath(e.path)) throw new BackupError(`The archive holds an unsafe path (${e.path}). Nothing was changed.`, 'UNSAFE_ENTRY');
+            if (!manifest.has(e.path)) throw new BackupError(`${e.path} is in the archive but not in its manifest. Nothing was changed.`, 'CORRUPT');
+            const wanted = under(e.path, opts.path);
+            const dest = path.join(staging, ...e.path.split('/'));
+            const h = createHash('sha256');
+            if (wanted) {
+              fs.mkdirSync(path.dirname(dest), { recursive: true });
+              await pipeline(async function* () {
+                for await (const chunk of data) {
+                  h.update(chunk as Buffer);
+                  yield chunk as Buffer;
+                }
+              }, fs.createWriteStream(dest, { mode: 0o600 }));
+            } else {
+              for await (const chunk of data) h.update(chunk as Buffer);
+            }
+            got.set(e.path, h.digest('hex'));
+            opts.onProgress?.({ phase: 'staging', files: ++done, totalFiles, bytes: 0, totalBytes: 0 });
+          },
+          opts.signal,
+        ).catch((err: unknown) => {
+          if (err instanceof BackupError) throw err;
+          if ((err as { code?: string }).code === 'NO_KEY') throw new BackupError((err as Error).message, 'NO_KEY');
+          if ((err as Error).name === 'BackupCryptoError' && /different key/.test((err as Error).message)) throw new BackupError(`${(err as Error).message} Nothing was changed.`, 'WRONG_KEY');
+          if (opts.signal?.aborted || (err as Error).name === 'AbortError' || (err as Error).name === 'CancelledError') throw new BackupError('The restore was cancelled; nothing was changed.', 'CANCELLED');
+          throw new BackupError(`Backup ${c.id} is damaged (${(err as Error).message}). Nothing was changed.`, 'CORRUPT');
+        });
+        if (read.sha256 !== c.sha256) throw new BackupError(`Backup ${c.id}'s archive does not match the sha256 in the catalog. Nothing was changed.`, 'CORRUPT');
+        if (!inner || sha(JSON.stringify(inner.files)) !== sha(JSON.stringify([...manifest.values()]))) {
+          throw new BackupError(`Backup ${c.id}'s manifest does not match the catalog. Nothing was changed.`, 'CORRUPT');
+        }
+        for (const [p, m] of manifest) {
+          if (got.get(p) !== m.sha256) throw new BackupError(`${p} in backup ${c.id} does not match its sha256. Nothing was changed.`, 'CORRUPT');
+        }
+        for (const d of c.deleted ?? []) {
+          staged.delete(d);
+          fs.rmSync(path.join(staging, ...d.split('/')), { force: true });
+        }
+        for (const m of manifest.values()) if (under(m.path, opts.path)) staged.set(m.path, m);
+      }
+      for (const m of staged.values()) {
+        const f = path.join(staging, ...m.path.split('/'));
+        fs.chmodSync(f, m.mode);
+        fs.utimesSync(f, m.mtimeMs / 1000, m.mtimeMs / 1000);
+      }
+      throwIfAborted(opts.signal);
+
+      // 2. Plan the swap: staged files in, live files in scope that the backup lacks out.
+      const live = (await walk(target, this.scopeFor(b))).map((f) => f.path).filter((p) => under(p, opts.path));
+      const liveSet = new Set(live);
+      journal.ops = [...[...staged.keys()].map((p) => ({ path: p, fromStaging: true })), ...live.filter((p) => !staged.has(p)).map((p) => ({ path: p, fromStaging: false }))];
+      journal.snapshot.moved = live;
+      journal.snapshot.added = [...staged.keys()].filter((p) => !liveSet.has(p));
+      journal.state = 'swapping';
+      await writeJsonAtomically(path.join(work, 'journal.json'), journal);
+    } catch (err) {
+      fs.rmSync(staging, { recursive: true, force: true });
+      fs.rmSync(path.join(work, 'journal.json'), { force: true });
+      throw err;
+    }
+    // 3. From here on a crash is rolled forward at the next start: the journal says what to move.
+    opts.onProgress?.({ phase: 'swapping', files: 0, totalFiles: journal.ops.length, bytes: 0, totalBytes: 0 });
+    await this.finishSwap(journal);
+    return {
+      snapshotId,
+      target,
+      added: journal.snapshot.added,
+      overwritten: journal.ops.filter((o) => o.fromStaging && journal.snapshot.moved.includes(o.path)).map((o) => o.path),
+      deleted: journal.ops.filter((o) => !o.fromStaging).map((o) => o.path),
+    };
+  }
+
+  /** Moves live files aside and staged files in; every step can be repeated safely. */
+  private async finishSwap(j: Journal): Promise<void> {
+    for (const op of j.ops) {
+      const live = path.join(j.target, ...op.path.split('/'));
+      const staged = path.join(j.staging, ...op.path.split('/'));
+      const aside = path.join(j.snapshotDir, ...op.path.split('/'));
+      const stagedThere = op.fromStaging && exists(staged);
+      if ((stagedThere || !op.fromStaging) && exists(live) && !exists(aside)) {
+        fs.mkdirSync(path.dirname(aside), { recursive: true });
+        fs.renameSync(live, aside);
+      }
+      if (stagedThere) {
+        fs.mkdirSync(path.dirname(live), { recursive: true });
+        fs.renameSync(staged, live);
+      }
+    }
+    if (!this.catalog.snapshots.some((s) => s.id === j.snapshot.id)) this.catalog.snapshots.push(j.snapshot);
+    await this.catalog.save();
+    fs.rmSync(j.staging, { recursive: true, force: true });
+    fs.rmSync(path.join(j.target, RESTORE_DIR, 'journal.json'), { force: true });
+  }
+
+  /** After a crash: a restore still staging is dropped (live untouched); one swapping is finished. */
+  async recoverRestore(target: string): Promise<boolean> {
+    const file = path.join(target, RESTORE_DIR, 'journal.json');
+    let j: Journal;
+    try {
+      j = JSON.parse(fs.readFileSync(file, 'utf8')) as Journal;
+    } catch {
+      return false;
+    }
+    if (j.state === 'staging') {
+      fs.rmSync(j.staging, { recursive: true, force: true });
+      fs.rmSync(file, { force: true });
+      this.hooks.info?.('Dropped a restore that was interrupted while staging; the data was not changed');
+    } else {
+      await this.finishSwap(j);
+      this.hooks.info?.(`Finished a restore of ${j.snapshot.restoredBackupId} that was interrupted`);
+    }
+    return true;
+  }
+
+  /** Puts back what a restore moved aside and removes what it added. */
+  async undoRestore(snapshotId: string): Promise<void> {
+    return this.locked(async () => {
+      const s = this.catalog.snapshots.find((x) => x.id === snapshotId);
+      if (!s) throw new BackupError(`No pre-restore snapshot has the ID ${snapshotId}.`, 'NOT_FOUND');
+      const dir = path.join(s.target, RESTORE_DIR, 'snapshots', s.id);
+      for (const p of s.added) fs.rmSync(path.join(s.target, ...p.split('/')), { force: true });
+      for (const p of s.moved) {
+        const from = path.join(dir, ...p.split('/'));
+        if (!exists(from)) continue;
+        const to = path.join(s.target, ...p.split('/'));
+        fs.mkdirSync(path.dirname(to), { recursive: true });
+        fs.renameSync(from, to);
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+      this.catalog.snapshots = this.catalog.snapshots.filter((x) => x.id !== snapshotId);
+      await this.catalog.save();
+    });
+  }
+
+  // ---- housekeeping ----
+
+  async delete(id: string): Promise<void> {
+    return this.locked(async () => {
+      const b = this.mustGet(id);
+      const dependents = this.catalog.backups.filter((x) => x.parentId === id);
+      if (dependents.length) throw new BackupError(`${dependents.length} incremental backup(s) build on ${id}; delete them first.`, 'INVALID');
+      this.removeBackup(b);
+      await this.catalog.save();
+    });
+  }
+
+  /** Keeps the newest N of each type and everything a kept incremental needs. */
+  async applyRetention(): Promise<{ deleted: string[]; bytesFreed: number }> {
+    return this.locked(() => this.applyRetentionUnlocked());
+  }
+
+  private async applyRetentionUnlocked(): Promise<{ deleted: string[]; bytesFreed: number }> {
+    const keep = new Set<string>();
+    for (const type of Object.keys(this.settings.retention) as BackupType[]) {
+      const ofType = this.catalog.backups.filter((b) => b.type === type && b.status === 'completed');
+      for (const b of ofType.slice(-this.settings.retention[type])) for (const c of this.catalog.chain(b.id)) keep.add(c.id);
+    }
+    const failed = this.catalog.backups.filter((b) => b.status === 'failed');
+    for (const b of failed.slice(-10)) keep.add(b.id);
+    const gone = this.catalog.backups.filter((b) => !keep.has(b.id));
+    let bytesFreed = 0;
+    for (const b of gone) bytesFreed += this.removeBackup(b);
+    // Snapshots past their days go too.
+    const cutoff = this.clock.now() - this.settings.snapshotRetentionDays * 86_400_000;
+    for (const s of this.catalog.snapshots.filter((x) => x.createdAt < cutoff)) {
+      fs.rmSync(path.join(s.target, RESTORE_DIR, 'snapshots', s.id), { recursive: true, force: true });
+    }
+    this.catalog.snapshots = this.catalog.snapshots.filter((x) => x.createdAt >= cutoff);
+    if (gone.length) await this.catalog.save();
+    return { deleted: gone.map((b) => b.id), bytesFreed };
+  }
+
+  private removeBackup(b: BackupRecord): number {
+    let freed = 0;
+    if (b.archive) {
+      const f = path.join(this.backupsDir, b.archive);
+      freed = fs.statSync(f, { throwIfNoEntry: false })?.size ?? 0;
+      fs.rmSync(f, { force: true });
+    }
+    fs.rmSync(this.catalog.manifestFile(b.id), { force: true });
+    this.catalog.backups = this.catalog.backups.filter((x) => x.id !== b.id);
+    return freed;
+  }
+
+  status(now = this.clock.now()): {
+    types: Record<BackupType, { total: number; completed: number; failed: number; lastSuccessful?: string; retention: number }>;
+    recent: BackupRecord[];
+    backupsFolderBytes: number;
+    lastSuccessfulAt?: number;
+    hoursSinceLastSuccess?: number;
+  } {
+    const types = {} as Record<BackupType, { total: number; completed: number; failed: number; lastSuccessful?: string; retention: number }>;
+    for (const t of ['FULL', 'INCREMENTAL', 'CONFIGURATION', 'USER_DATA'] as BackupType[]) {
+      const of = this.catalog.backups.filter((b) => b.type === t);
+      const last = [...of].reverse().find((b) => b.status === 'completed');
+      types[t] = {
+        total: of.length,
+        completed: of.filter((b) => b.status === 'completed').length,
+        failed: of.filter((b) => b.status === 'failed').length,
+        ...(last ? { lastSuccessful: new Date(last.createdAt).toISOString() } : {}),
+        retention: this.settings.retention[t],
+      };
+    }
+    let bytes = 0;
+    for (const b of this.catalog.backups) bytes += b.sizeBytes;
+    const last = this.latestCompleted(['FULL', 'INCREMENTAL', 'CONFIGURATION', 'USER_DATA']);
+    return {
+      types,
+      recent: [...this.catalog.backups].reverse().slice(0, 10),
+      backupsFolderBytes: bytes,
+      ...(last ? { lastSuccessfulAt: last.createdAt, hoursSinceLastSuccess: Math.round(((now - last.createdAt) / 3_600_000) * 10) / 10 } : {}),
+    };
+  }
+
+  private mustGet(id: string): BackupRecord {
+    const b = this.catalog.get(id);
+    if (!b) throw new BackupError(`No backup has the ID ${id}.`, 'NOT_FOUND');
+    if (b.status !== 'completed') throw new BackupError(`Backup ${id} failed (${b.error ?? 'unknown error'}) and cannot be restored.`, 'INVALID');
+    return b;
+  }
+
+  private timed<T>(op: string, fn: () => Promise<T>, fields?: Record<string, unknown>): Promise<T> {
+    return this.hooks.record ? this.hooks.record(op, fn, fields) : fn();
+  }
+
+  private async locked<T>(fn: () => Promise<T>): Promise<T> {
+    fs.mkdirSync(this.backupsDir, { recursive: true, mode: 0o700 });
+    const lockPath = path.join(this.backupsDir, '.lock');
+    const ownerFile = path.join(this.backupsDir, '.lock-owner');
+    const options = { lockfilePath: lockPath, stale: 30_000, update: 5_000, retries: { retries: 20, minTimeout: 100, maxTimeout: 1000 } };
+    let release: () => Promise<void>;
+    try {
+      release = await lockfile.lock(this.backupsDir, { ...options, retries: 0 });
+    } catch {
+      // A holder that died (a crash, a kill) leaves its lock until it goes stale; on this
+      // machine we can tell at once whether the holder still lives.
+      if (ownerIsGone(ownerFile)) fs.rmSync(lockPath, { recursive: true, force: true });
+      try {
+        release = await lockfile.lock(this.backupsDir, options);
+      } catch {
+        throw new BackupError('Another VS Code window is writing backups right now; try again when it has finished.', 'LOCKED');
+      }
+    }
+    fs.writeFileSync(ownerFile, JSON.stringify({ pid: process.pid, host: os.hostname() }));
+    try {
+      return await fn();
+    } finally {
+      fs.rmSync(ownerFile, { force: true });
+      await release().catch(() => undefined);
+    }
+  }
+}
+
+function ownerIsGone(ownerFile: string): boolean {
+  try {
+    const o = JSON.parse(fs.readFileSync(ownerFile, 'utf8')) as { pid: number; host: string };
+    if (o.host !== os.hostname()) return false;
+    process.kill(o.pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+function under(p: string, prefix: string | undefined): boolean {
+  if (!prefix) return true;
+  const clean = prefix.replace(/\/+$/, '');
+  return p === clean || p.startsWith(`${clean}/`);
+}
+
+async function collect(s: AsyncIterable<unknown>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const c of s) parts.push(c as Buffer);
+  return Buffer.concat(parts);
+}
+
+export async function hashFile(file: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const c of fs.createReadStream(file)) h.update(c as Buffer);
+  return h.digest('hex');
+}

@@ -1,0 +1,95 @@
+export type BackupType = 'FULL' | 'INCREMENTAL' | 'CONFIGURATION' | 'USER_DATA';
+export const BACKUP_TYPES: readonly BackupType[] = ['FULL', 'INCREMENTAL', 'CONFIGURATION', 'USER_DATA'];
+
+/** One file as a backup saw it. */
+export interface ManifestEntry {
+  path: string;
+  size: number;
+  mtimeMs: number;
+  mode: number;
+  sha256: string;
+}
+
+export interface BackupRecord {
+  id: string;
+  type: BackupType;
+  /** The backup this incremental builds on (full or incremental). */
+  parentId?: string;
+  createdAt: number;
+  status: 'completed' | 'failed';
+  /** The archive file's name in the backups folder. */
+  archive: string;
+  sizeBytes: number;
+  /** Files stored in this archive. */
+  fileCount: number;
+  /** Files in the tree this backup restores to (for incrementals: the whole chain). */
+  treeFileCount: number;
+  sha256: string;
+  encrypted: boolean;
+  durationMs: number;
+  error?: string;
+  /** Paths deleted since the parent (incrementals only). */
+  deleted?: string[];
+  note?: string;
+}
+
+/** A pre-restore snapshot: what a restore moved aside, so it can be undone. */
+export interface SnapshotRecord {
+  id: string;
+  createdAt: number;
+  restoredBackupId: string;
+  target: string;
+  /** Paths (relative to target) that existed before the restore and were moved aside. */
+  moved: string[];
+  /** Paths the restore added that did not exist before. */
+  added: string[];
+}
+
+export interface BackupSettings {
+  sources: Record<Exclude<BackupType, 'INCREMENTAL'>, string[]>;
+  exclude: string[];
+  retention: Record<BackupType, number>;
+  encrypt: boolean;
+  snapshotRetentionDays: number;
+  /** Gzip level for compressible files (1 fastest … 9 smallest). */
+  compressionLevel: number;
+}
+
+export const DEFAULT_BACKUP_SETTINGS: BackupSettings = {
+  sources: {
+    FULL: ['**'],
+    CONFIGURATION: ['settings/**'],
+    USER_DATA: ['projects/**', 'contexts/**'],
+  },
+  exclude: ['logs/**'],
+  retention: { FULL: 7, INCREMENTAL: 30, CONFIGURATION: 10, USER_DATA: 14 },
+  encrypt: true,
+  snapshotRetentionDays: 7,
+  compressionLevel: 6,
+};
+
+/** Always left out, whatever the settings: the backups themselves, scratch and cache. */
+export const ALWAYS_EXCLUDED = ['backups/**', 'temp/**', 'cache/**', '.gardener-restore/**'];
+
+export interface KeyProvider {
+  /** The key for this data directory, creating one if `create` and none exists. */
+  getKey(create: boolean): Promise<Buffer | undefined>;
+}
+
+export interface Progress {
+  phase: 'scanning' | 'hashing' | 'writing' | 'verifying' | 'staging' | 'swapping';
+  files: number;
+  totalFiles: number;
+  bytes: number;
+  totalBytes: number;
+}
+
+export class BackupError extends Error {
+  constructor(
+    message: string,
+    readonly code: 'NO_KEY' | 'WRONG_KEY' | 'CORRUPT' | 'UNSAFE_ENTRY' | 'NOT_FOUND' | 'NO_SPACE' | 'LOCKED' | 'CANCELLED' | 'INVALID',
+  ) {
+    super(message);
+    this.name = code === 'CANCELLED' ? 'CancelledError' : 'BackupError';
+  }
+}

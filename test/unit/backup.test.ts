@@ -1,0 +1,359 @@
+import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { Header } from 'tar';
+import { BackupError, isEncrypted, unwrapKey, wrapKey } from '../../src/core/backup';
+import { tempDir } from './fixtures';
+import { manager, seedData, snapshot, TEST_KEY, write } from './backupFixtures';
+
+const rejectsWith = (p: Promise<unknown>, code: BackupError['code']) => assert.rejects(p, (e: unknown) => e instanceof BackupError && e.code === code);
+
+describe('backup: full and incremental chains on real folders', () => {
+  it('full → change/add/delete → incremental → restoring each point reproduces the exact tree (paths, bytes, modes)', async () => {
+    const data = tempDir();
+    seedData(data);
+    const m = manager(data);
+    await m.init();
+    const full = await m.createBackup('FULL');
+    const atFull = snapshot(data);
+    assert.equal(full.status, 'completed');
+    assert.equal(full.encrypted, true);
+    assert.ok(isEncrypted(fs.readFileSync(path.join(m.backupsDir, full.archive)).subarray(0, 4)));
+    assert.equal((await m.treeOf(full.id)).size, Object.keys(atFull).length);
+    assert.ok(![...(await m.treeOf(full.id)).keys()].some((p) => p.startsWith('cache/') || p.startsWith('temp/')), 'cache and temp are never backed up');
+
+    write(data, 'projects/p1/file-1.txt', 'changed\n');
+    write(data, 'projects/new/added.txt', 'new file\n', 0o600);
+    fs.rmSync(path.join(data, 'projects/p2/file-2.txt'));
+    fs.chmodSync(path.join(data, 'projects/p4/file-4.txt'), 0o600);
+    const inc1 = await m.createBackup('INCREMENTAL');
+    const atInc1 = snapshot(data);
+    assert.equal(inc1.type, 'INCREMENTAL');
+    assert.equal(inc1.parentId, full.id);
+    assert.equal(inc1.fileCount, 3, 'only the changed, added and re-moded files');
+    assert.deepEqual(inc1.deleted, ['projects/p2/file-2.txt']);
+
+    write(data, 'contexts/ctx-2.json', '{"ctx":2}');
+    fs.rmSync(path.join(data, 'projects/new'), { recursive: true });
+    const inc2 = await m.createBackup('INCREMENTAL');
+    const atInc2 = snapshot(data);
+    assert.equal(inc2.parentId, inc1.id);
+
+    write(data, 'projects/after.txt', 'made after the last backup');
+    for (const [id, expected] of [
+      [full.id, atFull],
+      [inc1.id, atInc1],
+      [inc2.id, atInc2],
+    ] as const) {
+      await m.restore(id);
+      assert.deepEqual(snapshot(data), expected, `restore of ${id}`);
+    }
+  });
+
+  it('an incremental with no full to build on becomes a full backup and says so', async () => {
+    const data = tempDir();
+    seedData(data, 5);
+    const m = manager(data);
+    await m.init();
+    const b = await m.createBackup('INCREMENTAL');
+    assert.equal(b.type, 'FULL');
+    assert.match(b.note ?? '', /No full backup to build on/);
+  });
+
+  it('configuration and user-data backups hold only their sources', async () => {
+    const data = tempDir();
+    seedData(data, 5);
+    const m = manager(data);
+    await m.init();
+    const conf = await m.createBackup('CONFIGURATION');
+    assert.deepEqual([...(await m.treeOf(conf.id)).keys()], ['settings/app.json', 'settings/secret.env']);
+    const user = await m.createBackup('USER_DATA');
+    const paths = [...(await m.treeOf(user.id)).keys()];
+    assert.ok(paths.every((p) => p.startsWith('projects/') || p.startsWith('contexts/')));
+    // A restore of the configuration never touches the projects.
+    write(data, 'projects/untouched.txt', 'stay');
+    write(data, 'settings/app.json', 'broken');
+    await m.restore(conf.id);
+    assert.equal(fs.readFileSync(path.join(data, 'projects/untouched.txt'), 'utf8'), 'stay');
+    assert.equal(JSON.parse(fs.readFileSync(path.join(data, 'settings/app.json'), 'utf8')).theme, 'dark');
+  });
+
+  it('partial restore of one path, and restore into another folder', async () => {
+    const data = tempDir();
+    seedData(data, 10);
+    const m = manager(data);
+    await m.init();
+    const b = await m.createBackup('FULL');
+    const before = snapshot(data);
+    write(data, 'projects/p1/file-1.txt', 'edited');
+    write(data, 'settings/app.json', 'edited too');
+    const plan = await m.planRestore(b.id, { path: 'projects/p1' });
+    assert.deepEqual(plan.deleted, []);
+    assert.ok(plan.overwritten.includes('projects/p1/file-1.txt'));
+    await m.restore(b.id, { path: 'projects/p1' });
+    assert.deepEqual(snapshot(data)['projects/p1/file-1.txt'], before['projects/p1/file-1.txt']);
+    assert.equal(fs.readFileSync(path.join(data, 'settings/app.json'), 'utf8'), 'edited too', 'outside the path: untouched');
+
+    const elsewhere = tempDir();
+    const r = await m.restore(b.id, { target: elsewhere });
+    assert.equal(r.target, elsewhere);
+    assert.deepEqual(snapshot(elsewhere), before);
+  });
+
+  it('Undo Restore brings back the exact previous tree', async () => {
+    const data = tempDir();
+    seedData(data, 10);
+    const m = manager(data);
+    await m.init();
+    const b = await m.createBackup('FULL');
+    write(data, 'projects/p1/file-1.txt', 'work in progress');
+    write(data, 'projects/brand-new.txt', 'not in the backup');
+    fs.rmSync(path.join(data, 'settings/app.json'));
+    const before = snapshot(data);
+    const r = await m.restore(b.id);
+    assert.ok(r.deleted.includes('projects/brand-new.txt'));
+    assert.ok(r.added.includes('settings/app.json'));
+    assert.notDeepEqual(snapshot(data), before);
+    await m.undoRestore(r.snapshotId);
+    assert.deepEqual(snapshot(data), before);
+    assert.equal(m.catalog.snapshots.length, 0);
+  });
+
+  it('retention keeps the newest N per type and never a chain a kept incremental needs; the catalog survives reload', async () => {
+    const data = tempDir();
+    seedData(data, 3);
+    const m = manager(data, undefined, TEST_KEY, { retention: { FULL: 1, INCREMENTAL: 2, CONFIGURATION: 10, USER_DATA: 14 } });
+    await m.init();
+    const f1 = await m.createBackup('FULL');
+    write(data, 'projects/a.txt', '1');
+    const i1 = await m.createBackup('INCREMENTAL');
+    write(data, 'projects/a.txt', '2');
+    const i2 = await m.createBackup('INCREMENTAL');
+    const f2 = await m.createBackup('FULL');
+    // f1 falls out of FULL retention, but i1 and i2 (kept) build on it.
+    assert.deepEqual(m.catalog.backups.map((b) => b.id).sort(), [f1.id, i1.id, i2.id, f2.id].sort());
+    write(data, 'projects/a.txt', '3');
+    const i3 = await m.createBackup('INCREMENTAL');
+    write(data, 'projects/a.txt', '4');
+    const i4 = await m.createBackup('INCREMENTAL');
+    // Now the two newest incrementals build on f2, so f1's chain may go.
+    assert.deepEqual(m.catalog.backups.map((b) => b.id).sort(), [f2.id, i3.id, i4.id].sort());
+    assert.ok(!fs.existsSync(path.join(m.backupsDir, f1.archive)));
+    const reloaded = manager(data);
+    await reloaded.init();
+    assert.deepEqual(reloaded.catalog.backups, m.catalog.backups);
+    for (const b of reloaded.catalog.backups) assert.equal((await reloaded.validate(b.id)).valid, true, b.id);
+  });
+
+  it('archives and the catalog are owner-only; the backups folder is 0700', async () => {
+    const data = tempDir();
+    seedData(data, 2);
+    const m = manager(data);
+    await m.init();
+    const b = await m.createBackup('FULL');
+    assert.equal(fs.statSync(path.join(m.backupsDir, b.archive)).mode & 0o777, 0o600);
+    assert.equal(fs.statSync(m.catalog.file).mode & 0o777, 0o600);
+    assert.equal(fs.statSync(m.backupsDir).mode & 0o777, 0o700);
+  });
+});
+
+describe('backup: validation, corruption, keys and hostile archives', () => {
+  it('validate checks existence, size, sha256, every chunk and every entry', async () => {
+    const data = tempDir();
+    seedData(data, 5);
+    const m = manager(data);
+    await m.init();
+    const b = await m.createBackup('FULL');
+    const r = await m.validate(b.id);
+    assert.equal(r.valid, true, r.firstProblem);
+    assert.deepEqual(r.checks.map((c) => c.name), [
+      'in catalog',
+      'completed',
+      'archive exists',
+      'size matches catalog',
+      'key available',
+      'manifest in catalog',
+      'chunks authenticate, archive decompresses and parses',
+      'sha256 matches catalog',
+      'manifest inside archive matches catalog',
+      'every entry matches its sha256',
+    ]);
+    const missing = await m.validate('nope');
+    assert.equal(missing.valid, false);
+    assert.equal(missing.firstProblem, 'in catalog: no backup has the ID nope');
+  });
+
+  for (const encrypt of [true, false]) {
+    it(`≥ 50 corrupted ${encrypt ? 'encrypted' : 'plain'} archives (byte flips, truncations) are all invalid and refused for restore, live data untouched`, async function () {
+      this.timeout(120_000);
+      const data = tempDir();
+      seedData(data, 8);
+      const m = manager(data, undefined, encrypt ? TEST_KEY : null, { encrypt });
+      await m.init();
+      const b = await m.createBackup('FULL');
+      const file = path.join(m.backupsDir, b.archive);
+      const good = fs.readFileSync(file);
+      write(data, 'projects/live.txt', 'live data');
+      const live = snapshot(data);
+      for (let i = 0; i < 50; i++) {
+        const bad = Buffer.from(good);
+        if (i % 5 === 4) {
+          fs.writeFileSync(file, bad.subarray(0, Math.floor((bad.length * (i + 1)) / 52)));
+        } else {
+          const at = Math.floor(Math.random() * bad.length);
+          bad[at] ^= 1 + Math.floor(Math.random() * 255);
+          fs.writeFileSync(file, bad);
+        }
+        const v = await m.validate(b.id);
+        assert.equal(v.valid, false, `corruption ${i} went unnoticed`);
+        // A flip in the header's key id cannot be told from a wrong key: refused either way.
+        await assert.rejects(m.restore(b.id), (e: unknown) => e instanceof BackupError && ['CORRUPT', 'UNSAFE_ENTRY', 'WRONG_KEY'].includes(e.code), `restore ${i}`);
+        assert.deepEqual(snapshot(data), live, `live data after corruption ${i}`);
+        assert.ok(!fs.existsSync(path.join(data, '.gardener-restore', 'journal.json')));
+      }
+      fs.writeFileSync(file, good);
+      assert.equal((await m.validate(b.id)).valid, true);
+    });
+  }
+
+  it('a wrong key gives a clear error and writes nothing; so does a missing one', async () => {
+    const data = tempDir();
+    seedData(data, 3);
+    const m = manager(data);
+    await m.init();
+    const b = await m.createBackup('FULL');
+    write(data, 'projects/p1/file-1.txt', 'edited');
+    const live = snapshot(data);
+    const wrong = manager(data, undefined, Buffer.alloc(32, 9));
+    await wrong.init();
+    await assert.rejects(wrong.restore(b.id), (e: unknown) => e instanceof BackupError && e.code === 'WRONG_KEY' && /different key/.test(e.message));
+    assert.deepEqual(snapshot(data), live);
+    const none = manager(data, undefined, null);
+    await none.init();
+    await rejectsWith(none.restore(b.id), 'NO_KEY');
+    assert.deepEqual(snapshot(data), live);
+    assert.match((await wrong.validate(b.id)).firstProblem ?? '', /different key/);
+  });
+
+  it('a recovery key round-trips through a passphrase; a wrong passphrase is refused', async function () {
+    this.timeout(20_000);
+    const file = await wrapKey(TEST_KEY, 'correct horse');
+    assert.deepEqual(await unwrapKey(file, 'correct horse'), TEST_KEY);
+    await assert.rejects(unwrapKey(file, 'wrong'), /Wrong passphrase/);
+    await assert.rejects(unwrapKey('{"not":"it"}', 'x'), /not a recovery key file/);
+  });
+
+  function craft(entries: { path: string; type: string; body?: string; linkpath?: string }[]): Buffer {
+    const blocks: Buffer[] = [];
+    for (const e of entries) {
+      const body = Buffer.from(e.body ?? '');
+      const h = new Header({ path: e.path, type: e.type as 'File', size: e.type === 'File' ? body.length : 0, mode: 0o644, mtime: new Date(), linkpath: e.linkpath });
+      const block = Buffer.alloc(512);
+      h.encode(block, 0);
+      blocks.push(block);
+      if (e.type === 'File') blocks.push(body, Buffer.alloc((512 - (body.length % 512)) % 512));
+    }
+    blocks.push(Buffer.alloc(1024));
+    return zlib.gzipSync(Buffer.concat(blocks));
+  }
+
+  const hostile: [string, { path: string; type: string; body?: string; linkpath?: string }][] = [
+    ['../ escape', { path: '../escaped.txt', type: 'File', body: 'x' }],
+    ['nested ../', { path: 'projects/../../escaped.txt', type: 'File', body: 'x' }],
+    ['absolute path', { path: '/tmp/gardener-absolute-escape.txt', type: 'File', body: 'x' }],
+    ['symlink out', { path: 'projects/link', type: 'SymbolicLink', linkpath: '/etc' }],
+    ['hardlink out', { path: 'projects/hard', type: 'Link', linkpath: '/etc/passwd' }],
+    ['character device', { path: 'projects/dev', type: 'CharacterDevice' }],
+    ['block device', { path: 'projects/blk', type: 'BlockDevice' }],
+    ['fifo', { path: 'projects/fifo', type: 'FIFO' }],
+  ];
+  for (const [name, entry] of hostile) {
+    it(`a crafted archive with ${name} is refused with nothing written outside (or inside) the target`, async () => {
+      const parent = tempDir();
+      const data = path.join(parent, 'data');
+      seedData(data, 2);
+      const m = manager(data, undefined, null, { encrypt: false });
+      await m.init();
+      const b = await m.createBackup('FULL');
+      fs.writeFileSync(path.join(m.backupsDir, b.archive), craft([{ path: 'projects/ok.txt', type: 'File', body: 'fine' }, entry]));
+      const liveBefore = snapshot(data);
+      const parentBefore = fs.readdirSync(parent);
+      await assert.rejects(m.restore(b.id), (e: unknown) => e instanceof BackupError && (e.code === 'UNSAFE_ENTRY' || e.code === 'CORRUPT'));
+      assert.deepEqual(snapshot(data), liveBefore);
+      assert.deepEqual(fs.readdirSync(parent), parentBefore);
+      assert.ok(!fs.existsSync('/tmp/gardener-absolute-escape.txt'));
+      assert.equal((await m.validate(b.id)).valid, false);
+    });
+  }
+});
+
+describe('backup: faults', () => {
+  function runChild(args: string[], killAfterMs: number): Promise<'killed' | 'done'> {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, [path.join(__dirname, 'backupChild.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let timer: NodeJS.Timeout | undefined;
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+        if (out.includes('ready') && !timer) timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+      });
+      child.on('exit', () => {
+        if (timer) clearTimeout(timer);
+        resolve(out.includes('done') ? 'done' : 'killed');
+      });
+    });
+  }
+
+  it('a backup killed with SIGKILL at 20 random moments leaves no partial file, a catalog that parses, and valid earlier backups', async function () {
+    this.timeout(300_000);
+    const data = tempDir();
+    seedData(data, 60);
+    write(data, 'projects/big.bin', randomBytes(3 * 1024 * 1024));
+    const backups = path.join(tempDir(), 'backups');
+    const m = manager(data, backups);
+    await m.init();
+    const first = await m.createBackup('FULL');
+    let killed = 0;
+    for (let i = 0; i < 20; i++) {
+      if ((await runChild(['backup', data, backups, 'FULL'], Math.floor(Math.random() * 400))) === 'killed') killed++;
+      const after = manager(data, backups);
+      await after.init();
+      assert.deepEqual(fs.readdirSync(backups).filter((f) => f.endsWith('.partial')), []);
+      assert.equal((await after.validate(first.id)).valid, true);
+      for (const b of after.catalog.backups.filter((x) => x.status === 'completed')) assert.equal((await after.validate(b.id)).valid, true, b.id);
+    }
+    assert.ok(killed >= 10, `${killed} of 20 runs were killed midway`);
+  });
+
+  it('a restore killed with SIGKILL at 20 random moments leaves the data wholly old or wholly new after the next start', async function () {
+    this.timeout(300_000);
+    const data = tempDir();
+    seedData(data, 60);
+    write(data, 'projects/big.bin', randomBytes(2 * 1024 * 1024));
+    const m = manager(data);
+    await m.init();
+    const b = await m.createBackup('FULL');
+    const newTree = snapshot(data);
+    let killed = 0;
+    for (let i = 0; i < 20; i++) {
+      // Make the live tree differ: edits, additions, deletions.
+      write(data, `projects/p1/file-1.txt`, `old state ${i}`);
+      write(data, `projects/extra-${i}.txt`, 'extra');
+      fs.rmSync(path.join(data, 'settings/app.json'), { force: true });
+      const oldTree = snapshot(data);
+      if ((await runChild(['restore', data, path.join(data, 'backups'), b.id], Math.floor(Math.random() * 300))) === 'killed') killed++;
+      const after = manager(data);
+      await after.init();
+      const now = snapshot(data);
+      const wholly = JSON.stringify(now) === JSON.stringify(oldTree) ? 'old' : JSON.stringify(now) === JSON.stringify(newTree) ? 'new' : 'mixed';
+      assert.notEqual(wholly, 'mixed', `run ${i}: data is half old, half new`);
+      assert.ok(!fs.existsSync(path.join(data, '.gardener-restore', 'journal.json')));
+      // Start the next round from the restored state again.
+      if (wholly === 'old') await after.restore(b.id);
+    }
+    assert.ok(killed >= 5, `${killed} of 20 runs were killed midway`);
+  });
+});

@@ -1,0 +1,50 @@
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { systemClock } from '../../src/core/clock';
+import { BackupManager, type BackupSettings, type KeyProvider } from '../../src/core/backup';
+
+export const TEST_KEY = Buffer.alloc(32, 7);
+
+export function keys(key: Buffer | null = TEST_KEY): KeyProvider {
+  return { getKey: async () => key ?? undefined };
+}
+
+/** `key: null` means no key is available. */
+export function manager(dataDir: string, backupsDir = path.join(dataDir, 'backups'), key: Buffer | null = TEST_KEY, settings: Partial<BackupSettings> = {}): BackupManager {
+  return new BackupManager(systemClock, dataDir, backupsDir, keys(key), settings);
+}
+
+/** Every file under dir (outside backups and restore scratch) with its bytes and mode. */
+export function snapshot(dir: string, skip = ['backups', '.gardener-restore', 'logs', 'cache', 'temp']): Record<string, { data: string; mode: number }> {
+  const out: Record<string, { data: string; mode: number }> = {};
+  const visit = (d: string): void => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const abs = path.join(d, e.name);
+      const rel = path.relative(dir, abs).split(path.sep).join('/');
+      if (skip.some((s) => rel === s || rel.startsWith(`${s}/`))) continue;
+      if (e.isDirectory()) visit(abs);
+      else if (e.isFile()) out[rel] = { data: fs.readFileSync(abs).toString('base64'), mode: fs.statSync(abs).mode & 0o777 };
+    }
+  };
+  if (fs.existsSync(dir)) visit(dir);
+  return out;
+}
+
+export function write(dir: string, rel: string, content: string | Buffer, mode = 0o644): void {
+  const f = path.join(dir, ...rel.split('/'));
+  fs.mkdirSync(path.dirname(f), { recursive: true });
+  fs.writeFileSync(f, content);
+  fs.chmodSync(f, mode);
+}
+
+/** A small data directory with the guide's folders and a mix of text and random bytes. */
+export function seedData(dir: string, files = 40): void {
+  write(dir, 'settings/app.json', JSON.stringify({ theme: 'dark', n: 1 }));
+  write(dir, 'settings/secret.env', 'TOKEN=abc\n', 0o600);
+  write(dir, 'projects/alpha/notes.md', '# Alpha\n'.repeat(50));
+  write(dir, 'contexts/ctx-1.json', JSON.stringify({ ctx: 1 }));
+  write(dir, 'cache/skip.bin', randomBytes(100));
+  write(dir, 'temp/skip.txt', 'temp');
+  for (let i = 0; i < files; i++) write(dir, `projects/p${i % 5}/file-${i}.${i % 3 ? 'txt' : 'bin'}`, i % 3 ? `line ${i}\n`.repeat(20 + i) : randomBytes(500 + i * 10), i % 7 ? 0o644 : 0o755);
+}
