@@ -3,6 +3,7 @@ import type { HealthReport, HealthStatus } from '../core/health';
 import { updateSetting } from './config';
 import { alertCommands } from './alertCommands';
 import { logCommands } from './logCommands';
+import { backupCommands } from './backupCommands';
 import type { Ctx } from './context';
 
 export type Cmd = (...args: unknown[]) => unknown;
@@ -65,5 +66,6 @@ export function allCommands(ctx: Ctx): Record<string, Cmd> {
     'codebaseGardener.openDashboard': openDashboard(ctx),
     ...alertCommands(ctx),
     ...logCommands(ctx),
+    ...backupCommands(ctx),
   };
 }

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { readAlertSettings, type ReadAlertSettings } from '../core/alerts';
 import { readHealthSettings, type HealthSettings } from '../core/health';
 import { DEFAULT_LOG_SETTINGS, LEVELS, type LogLevel, type LogSettings } from '../core/logs';
+import { DEFAULT_BACKUP_SETTINGS, type BackupSettings } from '../core/backup';
 
 export const SECTION = 'codebaseGardener';
 
@@ -13,6 +14,49 @@ export interface GardenerConfig {
   health: HealthSettings;
   alerts: ReadAlertSettings;
   logs: LogSettings;
+  backups: BackupSettings & { folder: string; staleAfterHours: number };
+}
+
+function readBackupSettings(c: vscode.WorkspaceConfiguration, dataDir: string, problems: string[]): GardenerConfig['backups'] {
+  const d = DEFAULT_BACKUP_SETTINGS;
+  const folderSetting = c.get<string>('backups.folder', '').trim();
+  const list = (key: string, def: string[]): string[] => {
+    const v = c.get<unknown>(key);
+    if (v === undefined || v === null) return def;
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string' && x.length > 0)) {
+      problems.push(`${SECTION}.${key} must be a list of glob patterns; using ${JSON.stringify(def)}.`);
+      return def;
+    }
+    return v as string[];
+  };
+  const keep = (key: string, def: number): number => {
+    const v = c.get<unknown>(key);
+    if (v === undefined || v === null) return def;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 1000) {
+      problems.push(`${SECTION}.${key} must be a whole number from 1 to 1000; using ${def}.`);
+      return def;
+    }
+    return v;
+  };
+  return {
+    folder: folderSetting ? path.resolve(dataDir, folderSetting.startsWith('~/') ? path.join(os.homedir(), folderSetting.slice(2)) : folderSetting) : path.join(dataDir, 'backups'),
+    sources: {
+      FULL: list('backups.sources.full', d.sources.FULL),
+      CONFIGURATION: list('backups.sources.configuration', d.sources.CONFIGURATION),
+      USER_DATA: list('backups.sources.userData', d.sources.USER_DATA),
+    },
+    exclude: list('backups.exclude', d.exclude),
+    retention: {
+      FULL: keep('backups.retention.full', d.retention.FULL),
+      INCREMENTAL: keep('backups.retention.incremental', d.retention.INCREMENTAL),
+      CONFIGURATION: keep('backups.retention.configuration', d.retention.CONFIGURATION),
+      USER_DATA: keep('backups.retention.userData', d.retention.USER_DATA),
+    },
+    encrypt: c.get<boolean>('backups.encrypt', d.encrypt),
+    snapshotRetentionDays: keep('backups.snapshotRetentionDays', d.snapshotRetentionDays),
+    compressionLevel: Math.min(9, Math.max(1, keep('backups.compressionLevel', d.compressionLevel))),
+    staleAfterHours: keep('backups.alertAfterHours', 26),
+  };
 }
 
 function readLogSettings(c: vscode.WorkspaceConfiguration, problems: string[]): LogSettings {
@@ -64,8 +108,11 @@ export function readConfig(globalStorage: vscode.Uri): GardenerConfig {
   // One list of problems, so one warning names every bad setting and the Settings check fails.
   health.configurationProblems.push(...alerts.problems);
   const logs = readLogSettings(c, health.configurationProblems);
+  const dataDir = resolveDataDir(c.get<string>('dataDirectory', ''), globalStorage);
+  const backups = readBackupSettings(c, dataDir, health.configurationProblems);
   return {
-    dataDir: resolveDataDir(c.get<string>('dataDirectory', ''), globalStorage),
+    dataDir,
+    backups,
     monitoringEnabled: c.get<boolean>('monitoring.enabled', true),
     health,
     alerts,

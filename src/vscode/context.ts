@@ -4,6 +4,9 @@ import { AlertService, type AlertEvent } from '../core/alerts';
 import { systemClock } from '../core/clock';
 import { HealthMonitor, type HealthReport } from '../core/health';
 import { LogManager, type LogEntry } from '../core/logs';
+import { BackupManager } from '../core/backup';
+import { SecretKeyProvider } from './backupKeys';
+import { BackupsTree } from './backupsTree';
 import type { HistoryPoint } from '../shared/protocol';
 import { notify } from './alertCommands';
 import { AlertsTree } from './alertsTree';
@@ -25,6 +28,9 @@ export class Ctx extends Disposable {
   readonly monitor: HealthMonitor;
   readonly alerts: AlertService;
   readonly alertsTree: AlertsTree;
+  backups: BackupManager;
+  readonly backupKeys: SecretKeyProvider;
+  readonly backupsTree: BackupsTree;
   readonly statusBar: HealthStatusBar;
   readonly reports: ReportDocuments;
   readonly dashboard: Dashboard;
@@ -63,6 +69,9 @@ export class Ctx extends Disposable {
     this.alertsTree = this.register(new AlertsTree(this.alerts, (name) => this.hasRunbook(name)));
     const alertSub = this.alerts.onDidChange((events) => this.onAlerts(events));
     this.register({ dispose: () => alertSub.dispose() });
+    this.backupKeys = new SecretKeyProvider(extension.secrets, () => this.config.dataDir);
+    this.backups = this.makeBackupManager();
+    this.backupsTree = this.register(new BackupsTree(() => this.backups));
     this.statusBar = this.register(new HealthStatusBar());
     this.reports = this.register(new ReportDocuments());
     this.register(new PendingViews());
@@ -98,6 +107,9 @@ export class Ctx extends Disposable {
   start(): void {
     this.updateStatusBar(this.monitor.report());
     this.reportProblems();
+    void this.initBackups();
+    const backupTimer = setInterval(() => void this.checkBackupFreshness(), 3_600_000);
+    this.register({ dispose: () => clearInterval(backupTimer) });
     this.alerts.init().then(
       () => this.setMonitoring(this.config.monitoringEnabled),
       (err) => {
@@ -132,11 +144,64 @@ export class Ctx extends Disposable {
     this.monitor.updateSettings(this.config.health, this.config.dataDir);
     this.alerts.updateSettings(this.config.alerts.engine);
     this.logs.configure(this.config.logs);
+    if (this.backups.dataDir !== this.config.dataDir || this.backups.backupsDir !== this.config.backups.folder) {
+      this.backups = this.makeBackupManager();
+      void this.initBackups();
+    } else {
+      this.backups.configure(this.config.backups);
+    }
     void this.alerts.setDataDir(this.config.dataDir).catch((err) => this.logs.error('alerts', 'Could not load alerts', err instanceof Error ? err : { error: String(err) }));
     this.reportProblems();
     this.setMonitoring(this.config.monitoringEnabled);
     // New probes or thresholds should show at once, not at the next tick.
     if (this.monitor.isRunning) void this.monitor.comprehensiveHealthCheck();
+  }
+
+  private makeBackupManager(): BackupManager {
+    return new BackupManager(systemClock, this.config.dataDir, this.config.backups.folder, this.backupKeys, this.config.backups, {
+      record: (op, fn, fields) => this.logs.record(op, fn, fields),
+      info: (m, f) => this.logs.info('backup', m, f),
+      error: (m, err) => this.logs.error('backup', m, err instanceof Error ? err : { error: String(err) }),
+    });
+  }
+
+  /** At start: load the catalog, clear half-written archives, finish an interrupted restore. */
+  private async initBackups(): Promise<void> {
+    // Only when backups exist: a workspace that never backed up gets no backups folder.
+    if (!fs.existsSync(this.backups.backupsDir)) return this.afterBackupChange();
+    try {
+      await this.backups.init();
+      await this.checkBackupFreshness();
+    } catch (err) {
+      this.logs.error('backup', `Could not load the backup catalog in ${this.backups.backupsDir}`, err instanceof Error ? err : { error: String(err) });
+    }
+    this.afterBackupChange();
+  }
+
+  afterBackupChange(): void {
+    this.backupsTree?.refresh();
+    void vscode.commands.executeCommand('setContext', 'codebaseGardener.hasBackups', this.backups.catalog.backups.length > 0);
+  }
+
+  /** Resolves the open alert about backups of this kind, once a backup worked. */
+  async resolveBackupAlert(metric: string): Promise<void> {
+    for (const a of this.alerts.engine.query({ component: 'backup', state: ['OPEN', 'ACKNOWLEDGED'] })) {
+      if (a.metric === metric || a.metric === 'freshness') await this.alerts.resolve(a.id, { by: 'system', note: 'a backup completed' });
+    }
+  }
+
+  /** "No successful backup in N hours": a warning, once backups are in use here. */
+  private async checkBackupFreshness(): Promise<void> {
+    const s = this.backups.status();
+    const limit = this.config.backups.staleAfterHours;
+    if (s.hoursSinceLastSuccess !== undefined && s.hoursSinceLastSuccess > limit) {
+      await this.alerts.raise({
+        component: 'backup',
+        metric: 'freshness',
+        level: 'WARNING',
+        message: `No successful backup in ${Math.floor(s.hoursSinceLastSuccess)} hours (the limit is ${limit}).`,
+      });
+    }
   }
 
   private updateStatusBar(r: HealthReport): void {

@@ -1,4 +1,5 @@
 import { bundleLoadStart } from './loadTime';
+import { apiLoadedAt } from './apiLoaded';
 import { performance } from 'node:perf_hooks';
 import * as vscode from 'vscode';
 import type { Alert, AlertCounts, AlertQuery, AlertState } from '../core/alerts';
@@ -12,11 +13,13 @@ const bundleLoadEnd = performance.now();
 /** What the extension returns from activate(): for other extensions, keybindings and tests. */
 export interface GardenerApi {
   /**
-   * Our share of activation, in ms: evaluating the bundle plus the activate() call. VS Code's
-   * own work between the two (building the extension context) is not ours and not counted.
+   * Our share of activation, in ms: evaluating our bundle plus the activate() call. VS Code's
+   * own work (building the API object on the first `require('vscode')`, and the extension
+   * context before calling activate) is reported apart in `vscodeApiMs`, not counted.
    */
   readonly activationMs: number;
   readonly loadMs: number;
+  readonly vscodeApiMs: number;
   readonly dataDirectory: string;
   health(): HealthReport;
   statusBar(): { text: string; tooltip: string; background: string | undefined };
@@ -27,6 +30,8 @@ export interface GardenerApi {
     tree(): { groups: { state: AlertState; ids: string[] }[]; badge: number | undefined };
   };
   dashboard(): { ready: boolean; messagesPosted: number };
+  /** The Backups view as shown. */
+  backupsTree(): { group: string; id: string; parent?: string }[];
   isMonitoring(): boolean;
 }
 
@@ -40,14 +45,18 @@ export function activate(extension: vscode.ExtensionContext): GardenerApi {
   for (const [id, fn] of Object.entries(allCommands(c))) {
     extension.subscriptions.push(vscode.commands.registerCommand(id, audited(c, id, fn)));
   }
-  const loadMs = Math.round((bundleLoadEnd - bundleLoadStart) * 10) / 10;
+  const vscodeApiMs = Math.round((apiLoadedAt - bundleLoadStart) * 10) / 10;
+  const loadMs = Math.round((bundleLoadEnd - apiLoadedAt) * 10) / 10;
   const activationMs = Math.round((loadMs + performance.now() - activateStart) * 10) / 10;
-  c.output.info(`Activated in ${activationMs} ms (${loadMs} ms loading the bundle); data directory ${c.config.dataDir}`);
+  c.output.info(
+    `Activated in ${activationMs} ms (${loadMs} ms evaluating the bundle; VS Code's API object took another ${vscodeApiMs} ms); data directory ${c.config.dataDir}`,
+  );
   // Sampling starts after activation returns, so it never counts against startup.
   setTimeout(() => c.start(), 0);
   return {
     activationMs,
     loadMs,
+    vscodeApiMs,
     get dataDirectory() {
       return c.config.dataDir;
     },
@@ -59,6 +68,7 @@ export function activate(extension: vscode.ExtensionContext): GardenerApi {
       tree: () => ({ groups: c.alertsTree.snapshot(), badge: c.alertsTree.view.badge?.value }),
     },
     dashboard: () => ({ ready: c.dashboard.isReady, messagesPosted: c.dashboard.messagesPosted }),
+    backupsTree: () => c.backupsTree.snapshot(),
     isMonitoring: () => c.monitor.isRunning,
   };
 }

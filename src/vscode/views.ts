@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { Disposable } from './dispose';
 
-export const VIEW_IDS = ['codebaseGardener.backups', 'codebaseGardener.maintenance'] as const;
+export const VIEW_IDS = ['codebaseGardener.maintenance'] as const;
 
 /**
  * Registers the sidebar views whose features have not landed yet. They hold no items, so

@@ -315,10 +315,13 @@ describe('backup: faults', () => {
     const backups = path.join(tempDir(), 'backups');
     const m = manager(data, backups);
     await m.init();
+    const t0 = Date.now();
     const first = await m.createBackup('FULL');
+    // Kill moments spread over how long a backup takes on this machine.
+    const window = Math.max(50, Date.now() - t0);
     let killed = 0;
     for (let i = 0; i < 20; i++) {
-      if ((await runChild(['backup', data, backups, 'FULL'], Math.floor(Math.random() * 400))) === 'killed') killed++;
+      if ((await runChild(['backup', data, backups, 'FULL'], Math.floor(Math.random() * window))) === 'killed') killed++;
       const after = manager(data, backups);
       await after.init();
       assert.deepEqual(fs.readdirSync(backups).filter((f) => f.endsWith('.partial')), []);
@@ -337,6 +340,10 @@ describe('backup: faults', () => {
     await m.init();
     const b = await m.createBackup('FULL');
     const newTree = snapshot(data);
+    write(data, 'projects/p1/file-1.txt', 'timing run');
+    const t0 = Date.now();
+    await m.restore(b.id);
+    const window = Math.max(50, Date.now() - t0);
     let killed = 0;
     for (let i = 0; i < 20; i++) {
       // Make the live tree differ: edits, additions, deletions.
@@ -344,7 +351,7 @@ describe('backup: faults', () => {
       write(data, `projects/extra-${i}.txt`, 'extra');
       fs.rmSync(path.join(data, 'settings/app.json'), { force: true });
       const oldTree = snapshot(data);
-      if ((await runChild(['restore', data, path.join(data, 'backups'), b.id], Math.floor(Math.random() * 300))) === 'killed') killed++;
+      if ((await runChild(['restore', data, path.join(data, 'backups'), b.id], Math.floor(Math.random() * window))) === 'killed') killed++;
       const after = manager(data);
       await after.init();
       const now = snapshot(data);

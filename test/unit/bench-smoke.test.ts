@@ -22,3 +22,15 @@ describe('benchmark smoke runs: logs', () => {
     assert.ok(r.searchVsGrep > 0 && r.peakRssMB > 0);
   });
 });
+
+describe('benchmark smoke runs: backup', () => {
+  it('bench:backup backs up, increments, validates and restores a small tree against tar', function () {
+    this.timeout(120_000);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { run } = require('../../bench/backup') as typeof import('../../bench/backup');
+    const r = run(4, 200);
+    assert.equal(r.files, 200);
+    for (const k of ['fullVsTar', 'incrementalVsFull', 'restoreVsTar', 'peakRssMB']) assert.ok(Number.isFinite(r[k]) && r[k] > 0, k);
+    assert.ok(r.incrementalMB < r.treeMB, 'the incremental holds only the changed files');
+  });
+});

@@ -3,8 +3,6 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { pipeline } from 'node:stream/promises';
-import * as lockfile from 'proper-lockfile';
 import { writeJsonAtomically } from '../atomicFile';
 import type { Clock } from '../clock';
 import { throwIfAborted } from '../logs/reader';
@@ -379,6 +377,12 @@ export class BackupManager {
     const staging = path.join(work, `staging-${snapshotId}`);
     const snapshotDir = path.join(work, 'snapshots', snapshotId);
     fs.mkdirSync(staging, { recursive: true, mode: 0o700 });
+    const made = new Set<string>();
+    const ensureDir = (dir: string): void => {
+      if (made.has(dir)) return;
+      fs.mkdirSync(dir, { recursive: true });
+      made.add(dir);
+    };
     const journal: Journal = {
       state: 'staging',
       staging,
@@ -414,13 +418,18 @@ export class BackupManager {
             const dest = path.join(staging, ...e.path.split('/'));
             const h = createHash('sha256');
             if (wanted) {
-              fs.mkdirSync(path.dirname(dest), { recursive: true });
-              await pipeline(async function* () {
+              ensureDir(path.dirname(dest));
+              // Synchronous writes per chunk: a write stream per file costs more in thread-pool
+              // round trips than the writing itself when files are small.
+              const fd = fs.openSync(dest, 'w', 0o600);
+              try {
                 for await (const chunk of data) {
                   h.update(chunk as Buffer);
-                  yield chunk as Buffer;
+                  fs.writeSync(fd, chunk as Buffer);
                 }
-              }, fs.createWriteStream(dest, { mode: 0o600 }));
+              } finally {
+                fs.closeSync(fd);
+              }
             } else {
               for await (const chunk of data) h.update(chunk as Buffer);
             }
@@ -482,17 +491,23 @@ export class BackupManager {
 
   /** Moves live files aside and staged files in; every step can be repeated safely. */
   private async finishSwap(j: Journal): Promise<void> {
+    const made = new Set<string>();
+    const ensureDir = (dir: string): void => {
+      if (made.has(dir)) return;
+      fs.mkdirSync(dir, { recursive: true });
+      made.add(dir);
+    };
     for (const op of j.ops) {
       const live = path.join(j.target, ...op.path.split('/'));
       const staged = path.join(j.staging, ...op.path.split('/'));
       const aside = path.join(j.snapshotDir, ...op.path.split('/'));
       const stagedThere = op.fromStaging && exists(staged);
       if ((stagedThere || !op.fromStaging) && exists(live) && !exists(aside)) {
-        fs.mkdirSync(path.dirname(aside), { recursive: true });
+        ensureDir(path.dirname(aside));
         fs.renameSync(live, aside);
       }
       if (stagedThere) {
-        fs.mkdirSync(path.dirname(live), { recursive: true });
+        ensureDir(path.dirname(live));
         fs.renameSync(staged, live);
       }
     }
@@ -637,18 +652,19 @@ export class BackupManager {
     fs.mkdirSync(this.backupsDir, { recursive: true, mode: 0o700 });
     const lockPath = path.join(this.backupsDir, '.lock');
     const ownerFile = path.join(this.backupsDir, '.lock-owner');
-    const options = { lockfilePath: lockPath, stale: 30_000, update: 5_000, retries: { retries: 20, minTimeout: 100, maxTimeout: 1000 } };
-    let release: () => Promise<void>;
-    try {
-      release = await lockfile.lock(this.backupsDir, { ...options, retries: 0 });
-    } catch {
-      // A holder that died (a crash, a kill) leaves its lock until it goes stale; on this
-      // machine we can tell at once whether the holder still lives.
-      if (ownerIsGone(ownerFile)) fs.rmSync(lockPath, { recursive: true, force: true });
+    const options = { lockfilePath: lockPath, stale: 30_000, update: 5_000 };
+    // Loaded on first use: it costs ~18 ms to load, which activation must not pay.
+    const lockfile = await import('proper-lockfile');
+    let release: (() => Promise<void>) | undefined;
+    for (let attempt = 0; !release; attempt++) {
       try {
-        release = await lockfile.lock(this.backupsDir, options);
+        release = await lockfile.lock(this.backupsDir, { ...options, retries: 0 });
       } catch {
-        throw new BackupError('Another VS Code window is writing backups right now; try again when it has finished.', 'LOCKED');
+        // A holder that died (a crash, a kill) leaves its lock until it goes stale; on this
+        // machine we can tell at once whether the holder still lives.
+        if (holderIsGone(lockPath, ownerFile)) fs.rmSync(lockPath, { recursive: true, force: true });
+        else if (attempt >= 60) throw new BackupError('Another VS Code window is writing backups right now; try again when it has finished.', 'LOCKED');
+        else await new Promise((r) => setTimeout(r, 250));
       }
     }
     fs.writeFileSync(ownerFile, JSON.stringify({ pid: process.pid, host: os.hostname() }));
@@ -661,14 +677,25 @@ export class BackupManager {
   }
 }
 
-function ownerIsGone(ownerFile: string): boolean {
+/**
+ * Whether the process holding the lock is dead: its recorded pid is gone on this machine, or
+ * it never recorded one although the lock is older than a live holder needs to write it.
+ */
+function holderIsGone(lockPath: string, ownerFile: string): boolean {
+  let text: string;
   try {
-    const o = JSON.parse(fs.readFileSync(ownerFile, 'utf8')) as { pid: number; host: string };
+    text = fs.readFileSync(ownerFile, 'utf8');
+  } catch {
+    const st = fs.statSync(lockPath, { throwIfNoEntry: false });
+    return !!st && Date.now() - st.mtimeMs > 2000;
+  }
+  try {
+    const o = JSON.parse(text) as { pid: number; host: string };
     if (o.host !== os.hostname()) return false;
     process.kill(o.pid, 0);
     return false;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+    return (err as NodeJS.ErrnoException).code === 'ESRCH' || err instanceof SyntaxError;
   }
 }
 

@@ -1,6 +1,5 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import picomatch from 'picomatch';
 import { throwIfAborted } from '../logs/reader';
 
 export interface FileInfo {
@@ -18,9 +17,17 @@ export interface Selection {
   prunes(relDir: string): boolean;
 }
 
+let pm: typeof import('picomatch') | undefined;
+/** Loaded on first use, not at activation. */
+function picomatch(): typeof import('picomatch') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  pm ??= require('picomatch') as typeof import('picomatch');
+  return pm;
+}
+
 export function select(include: string[], exclude: string[]): Selection {
-  const inc = picomatch(include, { dot: true });
-  const exc = picomatch(exclude, { dot: true });
+  const inc = picomatch()(include, { dot: true });
+  const exc = picomatch()(exclude, { dot: true });
   return {
     keep: (rel) => inc(rel) && !exc(rel),
     prunes: (dir) => exc(`${dir}/\u0000probe`),

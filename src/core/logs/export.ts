@@ -29,8 +29,12 @@ export async function exportFiles(
   opts: { format: ExportFormat; destination: string; sinceIso?: string },
   signal?: AbortSignal,
 ): Promise<number> {
+  throwIfAborted(signal);
   const tmp = path.join(path.dirname(opts.destination), `.${path.basename(opts.destination)}.${process.pid}.${Date.now()}.partial`);
-  const out = fs.createWriteStream(tmp, { mode: 0o600 });
+  // Open before streaming, so a cancel at any moment finds the file there to remove.
+  const fd = fs.openSync(tmp, 'wx', 0o600);
+  const out = fs.createWriteStream('', { fd, autoClose: true });
+  const closed = once(out, 'close').catch(() => undefined);
   const failed = new Promise<never>((_, reject) => out.once('error', reject));
   failed.catch(() => undefined);
   let count = 0;
@@ -70,6 +74,7 @@ export async function exportFiles(
     return count;
   } catch (err) {
     out.destroy();
+    await closed;
     await fs.promises.rm(tmp, { force: true });
     throw err;
   }

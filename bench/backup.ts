@@ -1,0 +1,145 @@
+// npm run bench:backup — on a generated tree (≥ 200 MB, ≥ 5,000 files, mixed compressible text
+// and random bytes), times in one run: our full backup against `tar -czf`, an incremental after
+// 1% of the files changed against the full, validate + restore against `tar -xzf`, and the
+// cost of encryption (the same full backup without it). Peak RSS is the child processes' own.
+// Last line: JSON with the figures.
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { systemClock } from '../src/core/clock';
+import { BackupManager } from '../src/core/backup';
+
+const KEY = Buffer.alloc(32, 3);
+
+export function generateTree(root: string, totalMB: number, files: number): { bytes: number; files: number } {
+  const per = Math.floor((totalMB * 1048576) / files);
+  const words = 'health alert backup restore sample metric disk memory cpu probe component maintenance runbook gardener project context'.split(' ');
+  let bytes = 0;
+  for (let i = 0; i < files; i++) {
+    const dir = path.join(root, 'projects', `p${i % 40}`, `d${i % 7}`);
+    fs.mkdirSync(dir, { recursive: true });
+    // About half the bytes random (models, images, archives), half text that compresses.
+    const random = i % 2 === 0;
+    const size = Math.max(64, Math.floor(per * (0.5 + ((i * 7919) % 100) / 100)));
+    let data: Buffer;
+    if (random) data = randomBytes(size);
+    else {
+      const parts: string[] = [];
+      let n = 0;
+      while (n < size) {
+        const line = `${i} ${words[(n * 31) % words.length]} ${words[(n * 17) % words.length]} value=${(n * 13) % 1000}\n`;
+        parts.push(line);
+        n += line.length;
+      }
+      data = Buffer.from(parts.join('')).subarray(0, size);
+    }
+    fs.writeFileSync(path.join(dir, `f${i}.${random ? 'bin' : 'txt'}`), data);
+    bytes += data.length;
+  }
+  return { bytes, files };
+}
+
+function time(fn: () => void): number {
+  const t = performance.now();
+  fn();
+  return performance.now() - t;
+}
+
+/** Runs one operation in a child process, so its peak RSS is its own. */
+function child(args: string[]): { ms: number; peakRssMB: number; result: unknown } {
+  const r = spawnSync(process.execPath, [__filename, '--child', ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`child ${args[0]} failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop() as string);
+}
+
+async function childMain(op: string, data: string, backups: string, arg: string, encrypt: string): Promise<void> {
+  const level = Number(process.env.GARDENER_BENCH_LEVEL ?? 0) || undefined;
+  const m = new BackupManager(systemClock, data, backups, { getKey: async () => KEY }, { encrypt: encrypt === '1', ...(level ? { compressionLevel: level } : {}) });
+  await m.init();
+  const t = performance.now();
+  let result: unknown;
+  if (op === 'backup') result = (await m.createBackup(arg as 'FULL')).id;
+  else if (op === 'validate') result = (await m.validate(arg)).valid;
+  else if (op === 'restore-to') result = (await m.restore(arg, { target: process.argv[8] })).added.length;
+  const ms = performance.now() - t;
+  process.stdout.write(JSON.stringify({ ms, peakRssMB: process.resourceUsage().maxRSS / 1024, result }) + '\n');
+}
+
+export function run(totalMB: number, files: number): Record<string, number> {
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'gardener-bench-backup-'));
+  const data = path.join(base, 'data');
+  const backups = path.join(base, 'backups');
+  const plainBackups = path.join(base, 'backups-plain');
+  try {
+    const tree = generateTree(data, totalMB, files);
+    spawnSync('sync');
+    const tarFile = path.join(base, 'baseline.tar.gz');
+    const tarMs = time(() => spawnSync('tar', ['-czf', tarFile, '-C', data, '.'], { stdio: 'ignore' }));
+    const full = child(['backup', data, backups, 'FULL', '1']);
+    const plain = child(['backup', data, plainBackups, 'FULL', '0']);
+
+    // Change 1% of the files.
+    const all: string[] = [];
+    const walk = (d: string): void => {
+      for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+        if (e.isDirectory()) walk(path.join(d, e.name));
+        else all.push(path.join(d, e.name));
+      }
+    };
+    walk(path.join(data, 'projects'));
+    for (let i = 0; i < all.length; i += 100) fs.appendFileSync(all[i], `changed ${i}\n`);
+    const inc = child(['backup', data, backups, 'INCREMENTAL', '1']);
+    const catalog = JSON.parse(fs.readFileSync(path.join(backups, 'catalog.json'), 'utf8')) as { backups: { id: string; sizeBytes: number; type: string }[] };
+    const incRecord = catalog.backups.find((b) => b.id === inc.result);
+
+    const untar = path.join(base, 'untar');
+    fs.mkdirSync(untar);
+    const untarMs = time(() => spawnSync('tar', ['-xzf', tarFile, '-C', untar], { stdio: 'ignore' }));
+    const fullId = full.result as string;
+    const validate = child(['validate', data, backups, fullId, '1']);
+    const restore = child(['restore-to', data, backups, fullId, '1', path.join(base, 'restored')]);
+
+    const r2 = (n: number) => Math.round(n * 100) / 100;
+    return {
+      treeMB: Math.round(tree.bytes / 1048576),
+      files: tree.files,
+      tarMs: Math.round(tarMs),
+      fullMs: Math.round(full.ms),
+      fullVsTar: r2(full.ms / tarMs),
+      fullPlainMs: Math.round(plain.ms),
+      encryptionOverhead: r2((full.ms - plain.ms) / plain.ms),
+      incrementalMs: Math.round(inc.ms),
+      incrementalVsFull: r2(inc.ms / full.ms),
+      incrementalMB: r2((incRecord?.sizeBytes ?? 0) / 1048576),
+      untarMs: Math.round(untarMs),
+      validateMs: Math.round(validate.ms),
+      restoreMs: Math.round(restore.ms),
+      restoreVsTar: r2((validate.ms + restore.ms) / untarMs),
+      peakRssMB: Math.round(Math.max(full.peakRssMB, plain.peakRssMB, inc.peakRssMB, validate.peakRssMB, restore.peakRssMB)),
+    };
+  } finally {
+    fs.rmSync(base, { recursive: true, force: true });
+  }
+}
+
+if (require.main === module) {
+  if (process.argv[2] === '--child') {
+    void childMain(process.argv[3], process.argv[4], process.argv[5], process.argv[6], process.argv[7]);
+  } else {
+    const mb = Number(process.argv[2] ?? 210);
+    const files = Number(process.argv[3] ?? 5000);
+    const r = run(mb, files);
+    console.log(`tree:                 ${r.treeMB} MB in ${r.files} files (half random bytes, half text)`);
+    console.log(`full backup:          ${r.fullMs} ms vs tar -czf ${r.tarMs} ms → ${r.fullVsTar}×   (goal ≤ 1.0×)`);
+    console.log(`encryption cost:      ${r.fullMs} ms vs ${r.fullPlainMs} ms without → +${Math.round(r.encryptionOverhead * 100)}%   (goal ≤ +10%)`);
+    console.log(`incremental (1% changed): ${r.incrementalMs} ms → ${r.incrementalVsFull}× the full, ${r.incrementalMB} MB   (goal ≤ 0.05×)`);
+    console.log(`validate + restore:   ${r.validateMs} + ${r.restoreMs} ms vs tar -xzf ${r.untarMs} ms → ${r.restoreVsTar}×   (goal ≤ 1.3×)`);
+    console.log(`peak RSS:             ${r.peakRssMB} MB   (goal < 150 MB)`);
+    console.log(
+      JSON.stringify({ fullVsTar: r.fullVsTar, incrementalVsFull: r.incrementalVsFull, restoreVsTar: r.restoreVsTar, encryptionOverhead: r.encryptionOverhead, peakRssMB: r.peakRssMB, incrementalMB: r.incrementalMB, treeMB: r.treeMB, files: r.files }),
+    );
+  }
+}

@@ -1,0 +1,330 @@
+import * as fs from 'node:fs';
+import * as vscode from 'vscode';
+import { BACKUP_TYPES, BackupError, unwrapKey, wrapKey, type BackupRecord, type BackupType, type Progress } from '../core/backup';
+import type { BackupNode } from './backupsTree';
+import { formatBytes } from './backupsTree';
+import type { Cmd } from './commands';
+import type { Ctx } from './context';
+
+const TYPE_PICKS: { label: string; type: BackupType; detail: string }[] = [
+  { label: '$(archive) Full', type: 'FULL', detail: 'Everything in the data directory.' },
+  { label: '$(diff-added) Incremental', type: 'INCREMENTAL', detail: 'Only what changed since the latest full or incremental backup.' },
+  { label: '$(settings-gear) Configuration', type: 'CONFIGURATION', detail: 'Settings and configuration files.' },
+  { label: '$(folder) User data', type: 'USER_DATA', detail: 'Projects and contexts.' },
+];
+
+function idOf(arg: unknown): string | undefined {
+  if (typeof arg === 'string') return arg;
+  const n = arg as BackupNode | undefined;
+  if (n?.kind === 'backup') return n.backup.id;
+  if (n?.kind === 'snapshot') return n.snapshot.id;
+  return undefined;
+}
+
+function describeProgress(p: Progress, started: number): string {
+  if (p.phase === 'scanning') return 'looking for files…';
+  if (p.phase === 'swapping') return 'putting the restored files in place…';
+  if (p.phase === 'staging') return `checked ${p.files} of ${p.totalFiles} files`;
+  const elapsed = (Date.now() - started) / 1000;
+  const rate = elapsed > 0 ? p.bytes / elapsed : 0;
+  const eta = rate > 0 ? Math.max(0, Math.round((p.totalBytes - p.bytes) / rate)) : undefined;
+  return `${p.files} of ${p.totalFiles} files, ${formatBytes(p.bytes)} of ${formatBytes(p.totalBytes)}${eta !== undefined ? `, about ${eta} s left` : ''}`;
+}
+
+/** A long backup operation with a cancellable notification showing files, bytes and ETA. */
+function run<T>(title: string, work: (signal: AbortSignal, onProgress: (p: Progress) => void) => Promise<T>): Thenable<T> {
+  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
+    const ac = new AbortController();
+    const sub = token.onCancellationRequested(() => ac.abort());
+    const started = Date.now();
+    let last = 0;
+    const onProgress = (p: Progress): void => {
+      const pct = p.totalFiles ? (p.files / p.totalFiles) * 100 : 0;
+      progress.report({ message: describeProgress(p, started), increment: pct - last });
+      last = pct;
+    };
+    return work(ac.signal, onProgress).finally(() => sub.dispose());
+  });
+}
+
+async function explain(ctx: Ctx, what: string, err: unknown): Promise<undefined> {
+  if (err instanceof BackupError && err.code === 'CANCELLED') {
+    vscode.window.setStatusBarMessage(`$(circle-slash) ${err.message}`, 5000);
+    return undefined;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  ctx.logs.error('backup', `${what} failed`, err instanceof Error ? err : { error: message });
+  const choice = await vscode.window.showErrorMessage(`Codebase Gardener: ${what} failed. ${message}`, 'Show Logs');
+  if (choice) ctx.output.show();
+  return undefined;
+}
+
+async function pickBackup(ctx: Ctx, placeHolder: string): Promise<BackupRecord | undefined> {
+  const done = [...ctx.backups.catalog.backups].filter((b) => b.status === 'completed').reverse();
+  if (!done.length) {
+    void vscode.window.showInformationMessage('Codebase Gardener: there are no backups yet.', 'Create Backup…').then((c) => c && vscode.commands.executeCommand('codebaseGardener.createBackup'));
+    return undefined;
+  }
+  const pick = await vscode.window.showQuickPick(
+    done.map((b) => ({
+      label: `${b.type === 'INCREMENTAL' ? '$(diff-added)' : '$(archive)'} ${new Date(b.createdAt).toLocaleString()}`,
+      description: `${b.type.toLowerCase().replace('_', ' ')} · ${formatBytes(b.sizeBytes)} · ${b.treeFileCount} files${b.encrypted ? ' · encrypted' : ''}`,
+      b,
+    })),
+    { placeHolder },
+  );
+  return pick?.b;
+}
+
+export function createBackup(ctx: Ctx): Cmd {
+  return async (arg?: unknown) => {
+    let type = typeof arg === 'string' && (BACKUP_TYPES as readonly string[]).includes(arg.toUpperCase()) ? (arg.toUpperCase() as BackupType) : undefined;
+    if (!type) type = (await vscode.window.showQuickPick(TYPE_PICKS, { placeHolder: 'What to back up?' }))?.type;
+    if (!type) return undefined;
+    const t = type;
+    try {
+      const r = await run(`Codebase Gardener: ${t.toLowerCase().replace('_', ' ')} backup`, (signal, onProgress) => ctx.backups.createBackup(t, { signal, onProgress }));
+      ctx.afterBackupChange();
+      await ctx.resolveBackupAlert('run');
+      vscode.window.setStatusBarMessage(`$(check) Backup done: ${r.fileCount} files, ${formatBytes(r.sizeBytes)}${r.note ? ` (${r.note})` : ''}`, 6000);
+      return r;
+    } catch (err) {
+      ctx.afterBackupChange();
+      if (!(err instanceof BackupError && err.code === 'CANCELLED')) {
+        await ctx.alerts.raise({ component: 'backup', metric: 'run', level: 'WARNING', message: `A ${t.toLowerCase()} backup failed: ${err instanceof Error ? err.message : String(err)}` });
+      }
+      return explain(ctx, 'The backup', err);
+    }
+  };
+}
+
+export function restoreBackup(ctx: Ctx, mode: 'whole' | 'to' | 'path' = 'whole'): Cmd {
+  return async (arg?: unknown, opts?: unknown) => {
+    const o = (opts ?? {}) as { confirmed?: boolean; path?: string; target?: string };
+    const id = idOf(arg) ?? (await pickBackup(ctx, 'Restore which backup?'))?.id;
+    if (!id) return undefined;
+    let target = o.target;
+    let subPath = o.path;
+    if (mode === 'to' && !target) {
+      const folder = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Restore Here', title: 'Restore the backup into which folder?' });
+      if (!folder?.[0]) return undefined;
+      target = folder[0].fsPath;
+    }
+    if (mode === 'path' && !subPath) {
+      const tree = [...(await ctx.backups.treeOf(id)).keys()];
+      const folders = new Set<string>();
+      for (const p of tree) {
+        const parts = p.split('/');
+        for (let i = 1; i < parts.length; i++) folders.add(parts.slice(0, i).join('/'));
+      }
+      const pick = await vscode.window.showQuickPick(
+        [...[...folders].sort().map((f) => ({ label: `$(folder) ${f}`, value: f })), ...tree.map((p) => ({ label: `$(file) ${p}`, value: p }))],
+        { placeHolder: 'Restore which file or folder?', matchOnDescription: true },
+      );
+      if (!pick) return undefined;
+      subPath = pick.value;
+    }
+    try {
+      const plan = await ctx.backups.planRestore(id, { path: subPath, target });
+      if (!o.confirmed) {
+        const where = target ?? ctx.backups.dataDir;
+        const ok = await vscode.window.showWarningMessage(
+          `Restore ${subPath ? `"${subPath}" from ` : ''}this backup into ${where}?`,
+          {
+            modal: true,
+            detail: `${plan.added.length} files will be added, ${plan.overwritten.length} overwritten and ${plan.deleted.length} deleted. The files replaced or deleted are kept in a pre-restore snapshot, so Undo Restore can bring them back.`,
+          },
+          'Restore',
+        );
+        if (ok !== 'Restore') return undefined;
+      }
+      const r = await run('Codebase Gardener: restoring', (signal, onProgress) => ctx.backups.restore(id, { path: subPath, target, signal, onProgress }));
+      ctx.afterBackupChange();
+      if (!o.confirmed) {
+        void vscode.window
+          .showInformationMessage(`Restored: ${r.added.length} added, ${r.overwritten.length} overwritten, ${r.deleted.length} deleted.`, 'Undo Restore')
+          .then((c) => c && vscode.commands.executeCommand('codebaseGardener.undoRestore', r.snapshotId));
+      }
+      return r;
+    } catch (err) {
+      ctx.afterBackupChange();
+      if (!(err instanceof BackupError && err.code === 'CANCELLED')) {
+        await ctx.alerts.raise({ component: 'backup', metric: 'restore', level: 'WARNING', message: `A restore failed: ${err instanceof Error ? err.message : String(err)}` });
+      }
+      return explain(ctx, 'The restore', err);
+    }
+  };
+}
+
+export function undoRestore(ctx: Ctx): Cmd {
+  return async (arg?: unknown, opts?: unknown) => {
+    const id = idOf(arg) ?? [...ctx.backups.catalog.snapshots].pop()?.id;
+    if (!id) return undefined;
+    if (!(opts as { confirmed?: boolean } | undefined)?.confirmed) {
+      const ok = await vscode.window.showWarningMessage('Undo the restore?', { modal: true, detail: 'The files the restore replaced or deleted are put back, and the files it added are removed.' }, 'Undo Restore');
+      if (ok !== 'Undo Restore') return undefined;
+    }
+    try {
+      await ctx.backups.undoRestore(id);
+      ctx.afterBackupChange();
+      return true;
+    } catch (err) {
+      return explain(ctx, 'Undo Restore', err);
+    }
+  };
+}
+
+export function validateBackup(ctx: Ctx): Cmd {
+  return async (arg?: unknown) => {
+    const id = idOf(arg) ?? (await pickBackup(ctx, 'Validate which backup?'))?.id;
+    if (!id) return undefined;
+    try {
+      const r = await run('Codebase Gardener: validating the backup', (signal) => ctx.backups.validate(id, { signal }));
+      if (r.valid) vscode.window.setStatusBarMessage('$(verified) The backup is valid: every chunk and file checks out.', 6000);
+      else {
+        await ctx.alerts.raise({ component: 'backup', metric: 'validation', level: 'WARNING', message: `Backup ${id} is not valid: ${r.firstProblem}` });
+        void vscode.window.showWarningMessage(`Codebase Gardener: the backup is NOT valid — ${r.firstProblem}`);
+      }
+      return r;
+    } catch (err) {
+      return explain(ctx, 'Validation', err);
+    }
+  };
+}
+
+export function validateAll(ctx: Ctx): Cmd {
+  return async () => {
+    try {
+      const all = await run('Codebase Gardener: validating every backup', (signal) => ctx.backups.validateAll({ signal }));
+      const bad = all.filter((r) => !r.valid);
+      if (bad.length) {
+        await ctx.alerts.raise({ component: 'backup', metric: 'validation', level: 'WARNING', message: `${bad.length} of ${all.length} backups are not valid; first: ${bad[0].firstProblem}` });
+        void vscode.window.showWarningMessage(`Codebase Gardener: ${bad.length} of ${all.length} backups are not valid.`);
+      } else vscode.window.setStatusBarMessage(`$(verified) All ${all.length} backups are valid.`, 6000);
+      return all;
+    } catch (err) {
+      return explain(ctx, 'Validation', err);
+    }
+  };
+}
+
+export function showBackupStatus(ctx: Ctx): Cmd {
+  return async () => {
+    const s = ctx.backups.status();
+    const rows = Object.entries(s.types).map(([t, v]) => `| ${t} | ${v.total} | ${v.completed} | ${v.failed} | ${v.lastSuccessful ?? '—'} | ${v.retention} |`);
+    const recent = s.recent.map((b) => `| ${b.id} | ${b.type} | ${b.status} | ${formatBytes(b.sizeBytes)} | ${b.fileCount} | ${b.encrypted ? 'yes' : 'no'} | ${(b.durationMs / 1000).toFixed(1)} s |`);
+    const md = [
+      '# Backup status',
+      '',
+      `Data directory: ${ctx.backups.dataDir}  `,
+      `Backups folder: ${ctx.backups.backupsDir} (${formatBytes(s.backupsFolderBytes)})`,
+      s.hoursSinceLastSuccess !== undefined ? `\nLast successful backup ${s.hoursSinceLastSuccess} h ago.` : '\nNo successful backup yet.',
+      '',
+      '| Type | Total | Completed | Failed | Last successful | Kept |',
+      '|---|---:|---:|---:|---|---:|',
+      ...rows,
+      '',
+      '## Recent backups',
+      '',
+      '| ID | Type | Status | Size | Files | Encrypted | Took |',
+      '|---|---|---|---:|---:|---|---:|',
+      ...recent,
+      '',
+    ].join('\n');
+    await ctx.reports.showMarkdown('Codebase Gardener Backup Status', md);
+    return s;
+  };
+}
+
+export function deleteBackup(ctx: Ctx): Cmd {
+  return async (arg?: unknown) => {
+    const id = idOf(arg);
+    if (!id) return undefined;
+    const ok = await vscode.window.showWarningMessage(`Delete backup ${id}?`, { modal: true, detail: 'Its archive is deleted from the backups folder.' }, 'Delete');
+    if (ok !== 'Delete') return undefined;
+    try {
+      await ctx.backups.delete(id);
+      ctx.afterBackupChange();
+      return true;
+    } catch (err) {
+      return explain(ctx, 'Deleting the backup', err);
+    }
+  };
+}
+
+export function revealBackup(ctx: Ctx): Cmd {
+  return async (arg?: unknown) => {
+    const b = ctx.backups.catalog.get(idOf(arg) ?? '');
+    if (b?.archive) await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(`${ctx.backups.backupsDir}/${b.archive}`));
+  };
+}
+
+export function copyBackupId(): Cmd {
+  return async (arg?: unknown) => {
+    const id = idOf(arg);
+    if (id) await vscode.env.clipboard.writeText(id);
+    return id;
+  };
+}
+
+async function askPassphrase(confirm: boolean): Promise<string | undefined> {
+  const p = await vscode.window.showInputBox({ password: true, prompt: 'Passphrase for the recovery key (at least 8 characters)', validateInput: (v) => (v.length >= 8 ? undefined : 'At least 8 characters') });
+  if (!p || !confirm) return p;
+  const again = await vscode.window.showInputBox({ password: true, prompt: 'The same passphrase again' });
+  if (again !== p) {
+    void vscode.window.showWarningMessage('Codebase Gardener: the passphrases differ; nothing was exported.');
+    return undefined;
+  }
+  return p;
+}
+
+export function exportRecoveryKey(ctx: Ctx): Cmd {
+  return async (arg?: unknown) => {
+    const o = (arg ?? {}) as { passphrase?: string; destination?: string };
+    const key = await ctx.backupKeys.getKey(true);
+    if (!key) return undefined;
+    const passphrase = o.passphrase ?? (await askPassphrase(true));
+    if (!passphrase) return undefined;
+    const dest = o.destination ?? (await vscode.window.showSaveDialog({ title: 'Export Recovery Key', filters: { 'Recovery key': ['gardenerkey'] } }))?.fsPath;
+    if (!dest) return undefined;
+    fs.writeFileSync(dest, await wrapKey(key, passphrase), { mode: 0o600 });
+    if (!arg) void vscode.window.showInformationMessage(`Recovery key saved to ${dest}. Keep it, and its passphrase, somewhere other than this machine.`);
+    return dest;
+  };
+}
+
+export function importRecoveryKey(ctx: Ctx): Cmd {
+  return async (arg?: unknown) => {
+    const o = (arg ?? {}) as { passphrase?: string; source?: string };
+    const src = o.source ?? (await vscode.window.showOpenDialog({ title: 'Import Recovery Key', canSelectMany: false, filters: { 'Recovery key': ['gardenerkey', 'json'] } }))?.[0]?.fsPath;
+    if (!src) return undefined;
+    const passphrase = o.passphrase ?? (await askPassphrase(false));
+    if (!passphrase) return undefined;
+    try {
+      const key = await unwrapKey(fs.readFileSync(src, 'utf8'), passphrase);
+      await ctx.backupKeys.setKey(key);
+      if (!arg) vscode.window.setStatusBarMessage('$(key) Recovery key imported: backups made with it can be restored here.', 6000);
+      return true;
+    } catch (err) {
+      return explain(ctx, 'Importing the recovery key', err);
+    }
+  };
+}
+
+export function backupCommands(ctx: Ctx): Record<string, Cmd> {
+  return {
+    'codebaseGardener.createBackup': createBackup(ctx),
+    'codebaseGardener.restoreBackup': restoreBackup(ctx, 'whole'),
+    'codebaseGardener.restoreBackupTo': restoreBackup(ctx, 'to'),
+    'codebaseGardener.restoreBackupPath': restoreBackup(ctx, 'path'),
+    'codebaseGardener.undoRestore': undoRestore(ctx),
+    'codebaseGardener.validateBackup': validateBackup(ctx),
+    'codebaseGardener.validateAllBackups': validateAll(ctx),
+    'codebaseGardener.showBackupStatus': showBackupStatus(ctx),
+    'codebaseGardener.deleteBackup': deleteBackup(ctx),
+    'codebaseGardener.revealBackup': revealBackup(ctx),
+    'codebaseGardener.copyBackupId': copyBackupId(),
+    'codebaseGardener.exportRecoveryKey': exportRecoveryKey(ctx),
+    'codebaseGardener.importRecoveryKey': importRecoveryKey(ctx),
+  };
+}

@@ -1,0 +1,116 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { BackupManager, BackupRecord, BackupType, SnapshotRecord } from '../core/backup';
+import { relativeTime } from './alertsTree';
+import { Disposable } from './dispose';
+
+export type BackupNode =
+  | { kind: 'type'; type: BackupType | 'SNAPSHOTS'; label: string }
+  | { kind: 'backup'; backup: BackupRecord }
+  | { kind: 'snapshot'; snapshot: SnapshotRecord };
+
+const TYPE_LABEL: Record<string, string> = { FULL: 'Full', CONFIGURATION: 'Configuration', USER_DATA: 'User data', SNAPSHOTS: 'Pre-restore snapshots' };
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1048576) return `${(n / 1024).toFixed(1)} KB`;
+  if (n < 1073741824) return `${(n / 1048576).toFixed(1)} MB`;
+  return `${(n / 1073741824).toFixed(2)} GB`;
+}
+
+/** Backups grouped by type, incrementals under the full backup they build on. */
+export class BackupsTree extends Disposable implements vscode.TreeDataProvider<BackupNode> {
+  private readonly changed = this.register(new vscode.EventEmitter<BackupNode | undefined>());
+  readonly onDidChangeTreeData = this.changed.event;
+  readonly view: vscode.TreeView<BackupNode>;
+
+  constructor(private readonly manager: () => BackupManager) {
+    super();
+    this.view = this.register(vscode.window.createTreeView('codebaseGardener.backups', { treeDataProvider: this }));
+  }
+
+  refresh(): void {
+    this.changed.fire(undefined);
+  }
+
+  /** Every node as shown, depth first, as `label: id` lines (for tests and diagnostics). */
+  snapshot(): { group: string; id: string; parent?: string }[] {
+    const out: { group: string; id: string; parent?: string }[] = [];
+    for (const g of this.getChildren()) {
+      if (g.kind !== 'type') continue;
+      for (const n of this.getChildren(g)) {
+        const id = n.kind === 'backup' ? n.backup.id : n.kind === 'snapshot' ? n.snapshot.id : '';
+        out.push({ group: g.label, id });
+        for (const child of this.getChildren(n)) if (child.kind === 'backup') out.push({ group: g.label, id: child.backup.id, parent: id });
+      }
+    }
+    return out;
+  }
+
+  getChildren(node?: BackupNode): BackupNode[] {
+    const c = this.manager().catalog;
+    if (!node) {
+      if (!c.backups.length && !c.snapshots.length) return [];
+      const groups: BackupNode[] = (['FULL', 'CONFIGURATION', 'USER_DATA'] as const)
+        .filter((t) => c.backups.some((b) => b.type === t || (t === 'FULL' && b.type === 'INCREMENTAL')))
+        .map((t) => ({ kind: 'type', type: t, label: TYPE_LABEL[t] }));
+      if (c.snapshots.length) groups.push({ kind: 'type', type: 'SNAPSHOTS', label: TYPE_LABEL.SNAPSHOTS });
+      return groups;
+    }
+    if (node.kind === 'type') {
+      if (node.type === 'SNAPSHOTS') return [...c.snapshots].reverse().map((snapshot) => ({ kind: 'snapshot', snapshot }));
+      const roots = c.backups.filter((b) => b.type === node.type || (node.type === 'FULL' && b.type === 'INCREMENTAL' && !b.parentId));
+      return [...roots].reverse().map((backup) => ({ kind: 'backup', backup }));
+    }
+    if (node.kind === 'backup' && node.backup.type === 'FULL') {
+      // Every incremental whose chain starts at this full backup.
+      const mine = c.backups.filter((b) => b.type === 'INCREMENTAL' && c.chain(b.id)[0]?.id === node.backup.id);
+      return [...mine].reverse().map((backup) => ({ kind: 'backup', backup }));
+    }
+    return [];
+  }
+
+  getTreeItem(node: BackupNode): vscode.TreeItem {
+    if (node.kind === 'type') {
+      const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.Expanded);
+      item.id = `type:${node.type}`;
+      return item;
+    }
+    if (node.kind === 'snapshot') {
+      const s = node.snapshot;
+      const item = new vscode.TreeItem(`Before restoring ${new Date(s.createdAt).toLocaleString()}`);
+      item.id = s.id;
+      item.description = `${s.moved.length} files kept · ${relativeTime(s.createdAt)}`;
+      item.iconPath = new vscode.ThemeIcon('history');
+      item.tooltip = new vscode.MarkdownString(
+        `Pre-restore snapshot of **${s.target}**  \nMade when restoring \`${s.restoredBackupId}\`  \n${s.moved.length} files moved aside, ${s.added.length} added by the restore  \nUndo Restore puts the previous files back.`,
+      );
+      item.contextValue = 'snapshot';
+      return item;
+    }
+    const b = node.backup;
+    const c = this.manager().catalog;
+    const hasChildren = b.type === 'FULL' && c.backups.some((x) => x.type === 'INCREMENTAL' && c.chain(x.id)[0]?.id === b.id);
+    const item = new vscode.TreeItem(
+      `${b.type === 'INCREMENTAL' ? 'Incremental ' : ''}${new Date(b.createdAt).toLocaleString()}`,
+      hasChildren ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
+    );
+    item.id = b.id;
+    item.description = b.status === 'completed' ? `${formatBytes(b.sizeBytes)} · ${b.fileCount} files` : 'failed';
+    item.iconPath =
+      b.status === 'failed'
+        ? new vscode.ThemeIcon('error', new vscode.ThemeColor('list.errorForeground'))
+        : new vscode.ThemeIcon(b.encrypted ? 'lock' : 'archive', new vscode.ThemeColor('testing.iconPassed'));
+    const md = new vscode.MarkdownString();
+    md.appendMarkdown(`**${TYPE_LABEL[b.type] ?? 'Incremental'} backup** — ${b.status}${b.encrypted ? ', encrypted' : ''}  \n`);
+    md.appendMarkdown(`${new Date(b.createdAt).toLocaleString()} · ${formatBytes(b.sizeBytes)} · ${b.fileCount} files stored, ${b.treeFileCount} in the restored tree  \n`);
+    if (b.parentId) md.appendMarkdown(`Builds on \`${b.parentId}\`  \n`);
+    if (b.deleted?.length) md.appendMarkdown(`${b.deleted.length} deletions recorded  \n`);
+    if (b.note) md.appendMarkdown(`${b.note}  \n`);
+    if (b.error) md.appendMarkdown(`Error: ${b.error}  \n`);
+    md.appendMarkdown(`Took ${(b.durationMs / 1000).toFixed(1)} s · ${b.archive ? path.basename(b.archive) : 'no archive'}  \nID: \`${b.id}\``);
+    item.tooltip = md;
+    item.contextValue = `backup:${b.status}`;
+    return item;
+  }
+}
