@@ -377,12 +377,7 @@ export class BackupManager {
     const staging = path.join(work, `staging-${snapshotId}`);
     const snapshotDir = path.join(work, 'snapshots', snapshotId);
     fs.mkdirSync(staging, { recursive: true, mode: 0o700 });
-    const made = new Set<string>();
-    const ensureDir = (dir: string): void => {
-      if (made.has(dir)) return;
-      fs.mkdirSync(dir, { recursive: true });
-      made.add(dir);
-    };
+    const ensureDir = dirMaker();
     const journal: Journal = {
       state: 'staging',
       staging,
@@ -491,12 +486,7 @@ export class BackupManager {
 
   /** Moves live files aside and staged files in; every step can be repeated safely. */
   private async finishSwap(j: Journal): Promise<void> {
-    const made = new Set<string>();
-    const ensureDir = (dir: string): void => {
-      if (made.has(dir)) return;
-      fs.mkdirSync(dir, { recursive: true });
-      made.add(dir);
-    };
+    const ensureDir = dirMaker();
     for (const op of j.ops) {
       const live = path.join(j.target, ...op.path.split('/'));
       const staged = path.join(j.staging, ...op.path.split('/'));
@@ -697,6 +687,16 @@ function holderIsGone(lockPath: string, ownerFile: string): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'ESRCH' || err instanceof SyntaxError;
   }
+}
+
+/** mkdir -p that remembers what it made: one recursive mkdir per folder, not per file. */
+function dirMaker(): (dir: string) => void {
+  const made = new Set<string>();
+  return (dir) => {
+    if (made.has(dir)) return;
+    fs.mkdirSync(dir, { recursive: true });
+    made.add(dir);
+  };
 }
 
 function under(p: string, prefix: string | undefined): boolean {
