@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -362,5 +362,91 @@ describe('backup: faults', () => {
       if (wholly === 'old') await after.restore(b.id);
     }
     assert.ok(killed >= 5, `${killed} of 20 runs were killed midway`);
+  });
+});
+
+describe('backup: disk full and cancel', () => {
+  let mnt: string | undefined;
+  afterEach(() => {
+    if (mnt) spawnSync('umount', [mnt]);
+    mnt = undefined;
+  });
+
+  /** A 2 MB tmpfs for the backups folder (this suite runs as root, as CI does). */
+  function smallDisk(): string {
+    const dir = tempDir();
+    const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', dir]);
+    assert.equal(r.status, 0, `mounting a tmpfs needs root: ${r.stderr}`);
+    mnt = dir;
+    return path.join(dir, 'backups');
+  }
+
+  it('not enough free space: a clear error before anything is written', async () => {
+    const data = tempDir();
+    seedData(data, 2);
+    write(data, 'projects/big.bin', randomBytes(3 * 1024 * 1024));
+    const m = manager(data, smallDisk());
+    await m.init();
+    await assert.rejects(m.createBackup('FULL'), (e: unknown) => e instanceof BackupError && e.code === 'NO_SPACE' && /Not enough free space/.test(e.message));
+    assert.deepEqual(fs.readdirSync(m.backupsDir).filter((f) => f.endsWith('.partial') || f.endsWith('.cgb')), []);
+  });
+
+  it('the disk filling up during a backup: a clear error, no partial file, earlier backups intact', async () => {
+    const data = tempDir();
+    seedData(data, 2);
+    const backups = smallDisk();
+    const m = manager(data, backups);
+    await m.init();
+    const first = await m.createBackup('FULL');
+    write(data, 'projects/big.bin', randomBytes(600 * 1024));
+    let filled = false;
+    await assert.rejects(
+      m.createBackup('FULL', {
+        onProgress: (p) => {
+          // Something else takes the rest of the disk just as we start writing.
+          if (p.phase === 'writing' && !filled) {
+            filled = true;
+            try {
+              fs.writeFileSync(path.join(backups, 'filler'), Buffer.alloc(4 * 1024 * 1024));
+            } catch {
+              // Written as far as it fit: the disk is full now.
+            }
+          }
+        },
+      }),
+      (e: unknown) => e instanceof BackupError && e.code === 'NO_SPACE' && /ran out of space/.test(e.message),
+    );
+    fs.rmSync(path.join(backups, 'filler'));
+    assert.deepEqual(fs.readdirSync(backups).filter((f) => f.endsWith('.partial')), []);
+    const reloaded = manager(data, backups);
+    await reloaded.init();
+    assert.equal((await reloaded.validate(first.id)).valid, true, 'the catalog parses and the earlier backup validates');
+    // The failure is recorded; on a full disk the record may only reach the file later.
+    assert.equal(m.catalog.backups.at(-1)?.status, 'failed');
+    assert.match(m.catalog.backups.at(-1)?.error ?? '', /ran out of space/);
+  });
+
+  it('a cancelled backup leaves no partial archive and no catalog entry; a cancelled restore changes nothing', async () => {
+    const data = tempDir();
+    seedData(data, 30);
+    const m = manager(data);
+    await m.init();
+    const b = await m.createBackup('FULL');
+    const ac = new AbortController();
+    await assert.rejects(
+      m.createBackup('FULL', { signal: ac.signal, onProgress: (p) => p.phase === 'writing' && ac.abort() }),
+      (e: unknown) => e instanceof BackupError && e.code === 'CANCELLED',
+    );
+    assert.deepEqual(fs.readdirSync(m.backupsDir).filter((f) => f.endsWith('.partial')), []);
+    assert.deepEqual(m.catalog.backups.map((x) => x.id), [b.id]);
+    write(data, 'projects/p1/file-1.txt', 'edited');
+    const live = snapshot(data);
+    const ac2 = new AbortController();
+    await assert.rejects(
+      m.restore(b.id, { signal: ac2.signal, onProgress: (p) => p.phase === 'staging' && ac2.abort() }),
+      (e: unknown) => e instanceof BackupError && e.code === 'CANCELLED',
+    );
+    assert.deepEqual(snapshot(data), live);
+    assert.ok(!fs.existsSync(path.join(data, '.gardener-restore', 'journal.json')));
   });
 });
