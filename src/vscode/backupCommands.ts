@@ -5,6 +5,7 @@ import type { BackupNode } from './backupsTree';
 import { formatBytes } from './backupsTree';
 import type { Cmd } from './commands';
 import type { Ctx } from './context';
+import { withCancellableProgress } from './progress';
 
 const TYPE_PICKS: { label: string; type: BackupType; detail: string }[] = [
   { label: '$(archive) Full', type: 'FULL', detail: 'Everything in the data directory.' },
@@ -33,17 +34,14 @@ function describeProgress(p: Progress, started: number): string {
 
 /** A long backup operation with a cancellable notification showing files, bytes and ETA. */
 function run<T>(title: string, work: (signal: AbortSignal, onProgress: (p: Progress) => void) => Promise<T>): Thenable<T> {
-  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
-    const ac = new AbortController();
-    const sub = token.onCancellationRequested(() => ac.abort());
+  return withCancellableProgress(title, (signal, progress) => {
     const started = Date.now();
     let last = 0;
-    const onProgress = (p: Progress): void => {
+    return work(signal, (p) => {
       const pct = p.totalFiles ? (p.files / p.totalFiles) * 100 : 0;
       progress.report({ message: describeProgress(p, started), increment: pct - last });
       last = pct;
-    };
-    return work(ac.signal, onProgress).finally(() => sub.dispose());
+    });
   });
 }
 

@@ -3,18 +3,10 @@ import * as vscode from 'vscode';
 import { CHANNELS, LEVELS, type Channel, type ExportFormat, type LogEntry, type LogLevel, type SearchQuery, type SearchResult } from '../core/logs';
 import type { Cmd } from './commands';
 import type { Ctx } from './context';
+import { withCancellableProgress } from './progress';
 
 const HISTORY_KEY = 'codebaseGardener.searchHistory';
 let searches = 0;
-
-/** Runs `work` with a cancellable progress notification; a cancel becomes an AbortSignal. */
-export function withCancellableProgress<T>(title: string, work: (signal: AbortSignal) => Promise<T>): Thenable<T> {
-  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (_p, token) => {
-    const ac = new AbortController();
-    const sub = token.onCancellationRequested(() => ac.abort());
-    return work(ac.signal).finally(() => sub.dispose());
-  });
-}
 
 function isCancel(err: unknown): boolean {
   return err instanceof Error && err.name === 'CancelledError';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import * as os from 'node:os';
 import type { Clock } from '../clock';
+import { currentUser } from '../user';
 import type { HealthReport } from '../health/report';
 import { observe, type Observation } from './conditions';
 import {
@@ -14,14 +14,6 @@ import {
   type AlertQuery,
   type AlertSettings,
 } from './types';
-
-export function currentUser(): string {
-  try {
-    return os.userInfo().username;
-  } catch {
-    return 'unknown';
-  }
-}
 
 interface Streaks {
   breach: number;

@@ -70,7 +70,8 @@ export class AlertService {
 
   async observe(report: HealthReport): Promise<AlertEvent[]> {
     await this.ready;
-    const hadActive = this.engine.counts().open + this.engine.counts().acknowledged > 0;
+    const before = this.engine.counts();
+    const hadActive = before.open + before.acknowledged > 0;
     const events = this.engine.observeReport(report);
     // Active alerts change every sample (last value, count), so they are saved too.
     if (events.length || hadActive) this.persist();

@@ -4,7 +4,7 @@ import { Readable, Transform, Writable, type TransformCallback } from 'node:stre
 import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
 import type { ReadEntry } from 'tar';
-import { throwIfAborted } from '../logs/reader';
+import { throwIfAborted } from '../cancel';
 import { DecryptStream, EncryptStream, isEncrypted } from './crypto';
 import type { ManifestEntry } from './types';
 import type { FileInfo } from './walk';

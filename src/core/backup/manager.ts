@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { writeJsonAtomically } from '../atomicFile';
 import type { Clock } from '../clock';
-import { throwIfAborted } from '../logs/reader';
+import { throwIfAborted } from '../cancel';
 import { MANIFEST_PATH, readArchive, writeArchive, type ArchiveManifest } from './archive';
 import { Catalog } from './catalog';
 import {

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { throwIfAborted } from '../logs/reader';
+import { throwIfAborted } from '../cancel';
 
 export interface FileInfo {
   /** Relative to the data directory, with forward slashes. */

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { throwIfAborted } from './reader';
+import { throwIfAborted } from '../cancel';
 
 const CHUNK = 1024 * 1024;
 /** Bytes read between two yields to the event loop. */
@@ -86,13 +86,17 @@ export class ByteNeedle {
  * Streams a file through one reused buffer, handing `region` spans of whole lines
  * (buf[start, end) ends with "\n"). A line that crosses a chunk boundary is handed alone, in
  * its own small buffer; a torn last line without "\n" is handed with one added. The buffer
- * is reused: `region` must copy out what it keeps. Returns the bytes read.
+ * is reused: `region` must copy out what it keeps before it awaits. Returns the bytes read.
  *
  * Reads are synchronous — from the page cache they cost a quarter of a thread-pool round
  * trip — and the loop yields to the event loop every few megabytes, so the host stays
  * responsive and a cancel is seen within milliseconds.
  */
-export async function scanRegions(file: string, region: (buf: Buffer, start: number, end: number) => void, signal?: AbortSignal): Promise<number> {
+export async function scanRegions(
+  file: string,
+  region: (buf: Buffer, start: number, end: number) => unknown,
+  signal?: AbortSignal,
+): Promise<number> {
   let fd: number;
   try {
     fd = fs.openSync(file, 'r');
@@ -124,19 +128,19 @@ export async function scanRegions(file: string, region: (buf: Buffer, start: num
         }
         const line = Buffer.concat([carry, buf.subarray(0, nl + 1)]);
         carry = undefined;
-        region(line, 0, line.length);
+        await region(line, 0, line.length);
         from = nl + 1;
       }
       const last = buf.lastIndexOf(10, bytesRead - 1);
       if (last >= from) {
-        region(buf, from, last + 1);
+        await region(buf, from, last + 1);
         from = last + 1;
       }
       if (from < bytesRead) carry = Buffer.from(buf.subarray(from, bytesRead));
     }
     if (carry) {
       const line = Buffer.concat([carry, Buffer.from('\n')]);
-      region(line, 0, line.length);
+      await region(line, 0, line.length);
     }
     return total;
   } finally {

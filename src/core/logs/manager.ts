@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Clock } from '../clock';
+import { currentUser } from '../user';
 import { ChannelFile } from './channelFile';
 import { exportFiles, type ExportFormat } from './export';
 import { redact } from './redact';
@@ -48,14 +49,6 @@ function toJson(value: unknown): string {
     }
     return v;
   });
-}
-
-export function osUser(): string {
-  try {
-    return os.userInfo().username;
-  } catch {
-    return 'unknown';
-  }
 }
 
 /**
@@ -123,7 +116,7 @@ export class LogManager {
 
   audit(r: AuditRecord, component = 'audit'): void {
     const { action, outcome } = r;
-    const actor = r.actor ?? osUser();
+    const actor = r.actor ?? currentUser();
     this.write('audit', outcome === 'error' ? 'WARNING' : 'INFO', component, `${actor} ${action}${r.target ? ` ${r.target}` : ''}: ${outcome}`, { ...r, actor });
   }
 
