@@ -8,10 +8,40 @@ const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 const tests = process.argv.includes('--tests');
 
+/**
+ * The activation shell (extension.ts) stays tiny so activation is fast; it requires the core
+ * (gardener.ts, with every library) at run time from its own bundle beside it.
+ * @type {import('esbuild').Plugin}
+ */
+const coreApart = {
+  name: 'core-apart',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/gardener$/ }, (args) =>
+      args.importer.endsWith(join('src', 'vscode', 'extension.ts')) ? { path: './gardener.js', external: true } : undefined,
+    );
+  },
+};
+
 /** @type {import('esbuild').BuildOptions} */
-const extension = {
+const shell = {
   entryPoints: ['src/vscode/extension.ts'],
   outfile: 'dist/extension.js',
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  external: ['vscode'],
+  plugins: [coreApart],
+  sourcemap: true,
+  sourcesContent: false,
+  minify: production,
+  logLevel: 'warning',
+};
+
+/** @type {import('esbuild').BuildOptions} */
+const core = {
+  entryPoints: ['src/vscode/gardener.ts'],
+  outfile: 'dist/gardener.js',
   bundle: true,
   platform: 'node',
   format: 'cjs',
@@ -56,7 +86,7 @@ const testBuild = {
   logLevel: 'warning',
 };
 
-const configs = tests ? [extension, webview, testBuild] : [extension, webview];
+const configs = tests ? [shell, core, webview, testBuild] : [shell, core, webview];
 if (watch) {
   for (const c of configs) {
     const ctx = await esbuild.context(c);

@@ -12,7 +12,10 @@ export interface DashboardSource {
   showStatus(): Thenable<unknown>;
 }
 
-/** The dashboard tab: one panel at a time, restored across reloads by its serializer. */
+/**
+ * The dashboard tab: one panel at a time. Its serializer lives in the activation shell, which
+ * hands restored panels to `revive` once the core is ready.
+ */
 export class Dashboard extends Disposable {
   private panel: DashboardPanel | undefined;
 
@@ -21,11 +24,6 @@ export class Dashboard extends Disposable {
     private readonly source: DashboardSource,
   ) {
     super();
-    this.register(
-      vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, {
-        deserializeWebviewPanel: async (panel) => this.adopt(panel),
-      }),
-    );
     this.register({ dispose: () => this.panel?.dispose() });
   }
 
@@ -48,10 +46,11 @@ export class Dashboard extends Disposable {
       retainContextWhenHidden: false,
       localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist'), vscode.Uri.joinPath(this.extensionUri, 'media')],
     });
-    this.adopt(panel);
+    this.revive(panel);
   }
 
-  private adopt(panel: vscode.WebviewPanel): void {
+  /** Takes over a panel: a new one, or one VS Code restored after a reload. */
+  revive(panel: vscode.WebviewPanel): void {
     this.panel?.dispose();
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'gardener.svg');
     panel.webview.options = {

@@ -1,16 +1,23 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
+import type { ActivationApi } from '../../src/vscode/extension';
 import { EXTENSION_ID, gardener, note, screenshot, waitFor } from './helpers';
 
 describe('Activation and status bar', () => {
-  it('activates by itself on startup, and reports how long activation took', async () => {
+  it('activates by itself on startup in under 100 ms, and reports how long the core took to be ready', async () => {
+    const ext = vscode.extensions.getExtension<ActivationApi>(EXTENSION_ID)!;
     const api = await gardener();
-    note(`activation took ${api.activationMs} ms: ${api.loadMs} ms evaluating the bundle, the rest in activate() (VS Code's API object: another ${api.vscodeApiMs} ms)`);
+    note(
+      `activation took ${api.activationMs} ms (${api.loadMs} ms evaluating the activation bundle; VS Code's API object: another ${api.vscodeApiMs} ms); ` +
+        `the core was ready after ${api.readyMs} ms (${api.coreLoadMs} ms loading its bundle)`,
+    );
+    assert.equal(ext.exports.activationMs, api.activationMs, 'activate() returned the same figure');
     assert.ok(api.activationMs > 0, 'activation time is measured');
-    // Typically 15–60 ms here; the workbench starting up beside us on this 2-core machine can
-    // take the CPU for a while, so this guards against regressions rather than gating at 100 ms.
-    assert.ok(api.activationMs < 150, `activation took ${api.activationMs} ms`);
-    const pkg = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as { activationEvents: string[] };
+    assert.ok(api.activationMs < 100, `activation took ${api.activationMs} ms`);
+    assert.ok(api.readyMs >= api.activationMs, 'the core starts after activation');
+    // Loading the core is off VS Code's startup path, but a user still waits for it: keep it bounded.
+    assert.ok(api.readyMs < 2_000, `the core was ready after ${api.readyMs} ms`);
+    const pkg = ext.packageJSON as { activationEvents: string[] };
     assert.deepEqual(pkg.activationEvents, ['onStartupFinished']);
   });
 

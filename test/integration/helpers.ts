@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { GardenerApi } from '../../src/vscode/extension';
+import type { ActivationApi } from '../../src/vscode/extension';
+import type { GardenerApi } from '../../src/vscode/gardener';
 import { resultsDir } from './index';
 
 export const EXTENSION_ID = 'codebase-gardener.codebase-gardener';
@@ -16,11 +17,11 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | fals
   }
 }
 
-/** The extension's API once VS Code has activated it by itself (onStartupFinished). */
+/** The extension's API once VS Code has activated it by itself (onStartupFinished) and its core is ready. */
 export async function gardener(): Promise<GardenerApi> {
-  const ext = await waitFor('the extension to be installed', () => vscode.extensions.getExtension<GardenerApi>(EXTENSION_ID));
+  const ext = await waitFor('the extension to be installed', () => vscode.extensions.getExtension<ActivationApi>(EXTENSION_ID));
   await waitFor('the extension to activate on startup', () => ext.isActive, 30_000);
-  return ext.exports;
+  return ext.exports.ready;
 }
 
 export function note(text: string): void {

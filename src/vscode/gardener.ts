@@ -1,0 +1,97 @@
+import { performance } from 'node:perf_hooks';
+import * as vscode from 'vscode';
+import type { Alert, AlertCounts, AlertQuery, AlertState } from '../core/alerts';
+import type { HealthReport } from '../core/health';
+import { allCommands, type Cmd } from './commands';
+import { Ctx } from './context';
+import type { StartupTiming } from './extension';
+
+/** The extension's API once its core has started: for other extensions, keybindings and tests. */
+export interface GardenerApi extends StartupTiming {
+  /** From the start of activate() until the core below had started, in ms. */
+  readonly readyMs: number;
+  /** Of that, evaluating the core's bundle, in ms. */
+  readonly coreLoadMs: number;
+  readonly dataDirectory: string;
+  health(): HealthReport;
+  statusBar(): { text: string; tooltip: string; background: string | undefined };
+  alerts: {
+    counts(): AlertCounts;
+    query(q?: AlertQuery): Alert[];
+    /** The Alerts view as shown: its groups with the IDs in them, and its badge. */
+    tree(): { groups: { state: AlertState; ids: string[] }[]; badge: number | undefined };
+  };
+  dashboard(): { ready: boolean; messagesPosted: number };
+  /** The Backups view as shown. */
+  backupsTree(): { group: string; id: string; parent?: string }[];
+  isMonitoring(): boolean;
+}
+
+/** What the activation shell holds once the core has started. */
+export interface Gardener extends vscode.Disposable {
+  readonly api: GardenerApi;
+  readonly commands: Readonly<Record<string, Cmd>>;
+  revive(panel: vscode.WebviewPanel): void;
+}
+
+// Imports evaluate before this line, so this marks the end of loading the core's bundle.
+const coreLoadedAt = performance.now();
+
+/**
+ * Builds the monitoring core and its views. Called by the activation shell just after
+ * activate() has returned, so none of this counts against VS Code's startup.
+ */
+export function start(extension: vscode.ExtensionContext, timing: StartupTiming & { activateStart: number; coreRequireStart: number }): Gardener {
+  const c = new Ctx(extension);
+  const commands: Record<string, Cmd> = {};
+  for (const [id, fn] of Object.entries(allCommands(c))) commands[id] = audited(c, id, fn);
+  const round = (ms: number) => Math.round(ms * 10) / 10;
+  const coreLoadMs = round(coreLoadedAt - timing.coreRequireStart);
+  const readyMs = round(performance.now() - timing.activateStart);
+  c.output.info(
+    `Activated in ${timing.activationMs} ms (${timing.loadMs} ms evaluating the activation bundle; VS Code's API object took another ${timing.vscodeApiMs} ms). ` +
+      `The core was ready ${readyMs} ms after activation began (${coreLoadMs} ms loading its bundle); data directory ${c.config.dataDir}`,
+  );
+  // Sampling starts on the next turn, so the first sample never delays the first command.
+  setTimeout(() => c.start(), 0);
+  const api: GardenerApi = {
+    activationMs: timing.activationMs,
+    loadMs: timing.loadMs,
+    vscodeApiMs: timing.vscodeApiMs,
+    readyMs,
+    coreLoadMs,
+    get dataDirectory() {
+      return c.config.dataDir;
+    },
+    health: () => c.monitor.report(),
+    statusBar: () => ({ text: c.statusBar.text, tooltip: c.statusBar.tooltipMarkdown, background: c.statusBar.background }),
+    alerts: {
+      counts: () => c.alerts.engine.counts(),
+      query: (q) => c.alerts.engine.query(q),
+      tree: () => ({ groups: c.alertsTree.snapshot(), badge: c.alertsTree.view.badge?.value }),
+    },
+    dashboard: () => ({ ready: c.dashboard.isReady, messagesPosted: c.dashboard.messagesPosted }),
+    backupsTree: () => c.backupsTree.snapshot(),
+    isMonitoring: () => c.monitor.isRunning,
+  };
+  return { api, commands, revive: (panel) => c.dashboard.revive(panel), dispose: () => c.dispose() };
+}
+
+/** Every command run goes to the audit log: who, what, on what, how it ended and how long it took. */
+function audited(c: Ctx, id: string, fn: Cmd): Cmd {
+  const action = id.replace(/^codebaseGardener\./, '');
+  return async (...args: unknown[]) => {
+    const started = performance.now();
+    const target = typeof args[0] === 'string' ? args[0] : undefined;
+    try {
+      const result = await fn(...args);
+      const rejected = !!result && typeof result === 'object' && (result as { ok?: unknown }).ok === false;
+      c.logs.audit({ action, target, outcome: rejected ? 'rejected' : result === undefined ? 'done' : 'ok', durationMs: Math.round(performance.now() - started) });
+      return result;
+    } catch (err) {
+      c.logs.audit({ action, target, outcome: 'error', durationMs: Math.round(performance.now() - started), error: err instanceof Error ? err.message : String(err) });
+      c.logs.error('commands', `${action} failed`, err instanceof Error ? err : { error: String(err) });
+      throw err;
+    }
+  };
+}
