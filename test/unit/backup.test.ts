@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { Header } from 'tar';
 import { BackupError, isEncrypted, unwrapKey, wrapKey } from '../../src/core/backup';
+import { gzipSegments, looksIncompressible } from '../../src/core/backup/segments';
 import { tempDir } from './fixtures';
 import { manager, seedData, snapshot, TEST_KEY, write } from './backupFixtures';
 
@@ -157,6 +158,51 @@ describe('backup: full and incremental chains on real folders', () => {
     assert.equal(fs.statSync(path.join(m.backupsDir, b.archive)).mode & 0o777, 0o600);
     assert.equal(fs.statSync(m.catalog.file).mode & 0o777, 0o600);
     assert.equal(fs.statSync(m.backupsDir).mode & 0o777, 0o700);
+  });
+});
+
+describe('backup: compression', () => {
+  const text = (n: number) => Buffer.from('health alert backup restore sample metric 1234\n'.repeat(Math.ceil(n / 47))).subarray(0, n);
+
+  it('tells random bytes from text by their entropy', () => {
+    assert.equal(looksIncompressible(randomBytes(256 * 1024)), true);
+    assert.equal(looksIncompressible(text(256 * 1024)), false);
+    assert.equal(looksIncompressible(zlib.gzipSync(Buffer.from(randomBytes(400 * 1024).toString('base64')))), true, 'already compressed data');
+    assert.equal(looksIncompressible(randomBytes(1000)), false, 'too small to judge: compressed with its neighbours');
+  });
+
+  it('writes gzip members that gunzip reads back as one stream, storing what deflate cannot shrink', async () => {
+    const pieces = [text(3 * 1024 * 1024), randomBytes(3 * 1024 * 1024), text(100), randomBytes(300 * 1024), text(2 * 1024 * 1024)];
+    // As the archive writer reads files: in chunks of at most 256 KB.
+    const chunks = pieces.flatMap((p) => Array.from({ length: Math.ceil(p.length / 262144) }, (_, i) => p.subarray(i * 262144, (i + 1) * 262144)));
+    const out: Buffer[] = [];
+    for await (const m of gzipSegments(chunks, { level: 6 })) out.push(m);
+    assert.ok(out.length >= 8, `${out.length} members of about 1 MB`);
+    const all = Buffer.concat(out);
+    assert.deepEqual(zlib.gunzipSync(all), Buffer.concat(pieces));
+    const file = path.join(tempDir(), 'members.gz');
+    fs.writeFileSync(file, all);
+    const gz = spawnSync('gzip', ['-dc', file], { maxBuffer: 64 * 1024 * 1024 });
+    assert.equal(gz.status, 0, String(gz.stderr));
+    assert.deepEqual(gz.stdout, Buffer.concat(pieces), 'gzip reads the members as one stream');
+    const random = 3 * 1024 * 1024 + 300 * 1024;
+    // Stored random data costs a few bytes per 64 KB block; the text shrinks to almost nothing.
+    assert.ok(all.length < random * 1.01 + 200 * 1024, `archive ${all.length} bytes for ${random} random bytes`);
+  });
+
+  it('an unencrypted backup is a .tar.gz that system tar extracts', async () => {
+    const data = tempDir();
+    seedData(data, 30);
+    write(data, 'projects/model.bin', randomBytes(3 * 1024 * 1024));
+    const m = manager(data, undefined, null, { encrypt: false });
+    await m.init();
+    const b = await m.createBackup('FULL');
+    assert.ok(b.archive.endsWith('.tar.gz'));
+    const out = tempDir();
+    const r = spawnSync('tar', ['-xzf', path.join(m.backupsDir, b.archive), '-C', out]);
+    assert.equal(r.status, 0, String(r.stderr));
+    fs.rmSync(path.join(out, '.gardener'), { recursive: true });
+    assert.deepEqual(snapshot(out), snapshot(data));
   });
 });
 
@@ -350,6 +396,8 @@ describe('backup: faults', () => {
       write(data, `projects/p1/file-1.txt`, `old state ${i}`);
       write(data, `projects/extra-${i}.txt`, 'extra');
       fs.rmSync(path.join(data, 'settings/app.json'), { force: true });
+      // A whole folder gone: the restore renames it back in one piece.
+      fs.rmSync(path.join(data, 'projects/p2'), { recursive: true, force: true });
       const oldTree = snapshot(data);
       if ((await runChild(['restore', data, path.join(data, 'backups'), b.id], Math.floor(Math.random() * window))) === 'killed') killed++;
       const after = manager(data);

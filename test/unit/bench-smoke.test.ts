@@ -28,9 +28,9 @@ describe('benchmark smoke runs: backup', () => {
     this.timeout(120_000);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { run } = require('../../bench/backup') as typeof import('../../bench/backup');
-    const r = run(4, 200);
+    const r = run(4, 200, 1);
     assert.equal(r.files, 200);
-    for (const k of ['fullVsTar', 'incrementalVsFull', 'restoreVsTar', 'peakRssMB']) assert.ok(Number.isFinite(r[k]) && r[k] > 0, k);
+    for (const k of ['fullVsTar', 'incrementalVsFull', 'restoreVsTar', 'validateThenRestoreVsTar', 'peakRssMB']) assert.ok(Number.isFinite(r[k]) && r[k] > 0, k);
     assert.ok(r.incrementalMB < r.treeMB, 'the incremental holds only the changed files');
   });
 });

@@ -7,6 +7,7 @@ import type { ReadEntry } from 'tar';
 import { throwIfAborted } from '../cancel';
 import { DecryptStream, EncryptStream, isEncrypted } from './crypto';
 import type { ManifestEntry } from './types';
+import { gzipSegments } from './segments';
 import type { FileInfo } from './walk';
 
 export const MANIFEST_PATH = '.gardener/manifest.json';
@@ -62,7 +63,7 @@ export interface WriteOptions {
 }
 
 /**
- * Streams files into `out` as tar → gzip → (encrypt): each file is read once, and its bytes
+ * Streams files into `out` as tar → gzip members → (encrypt): each file is read once, and its bytes
  * feed both its sha256 and the archive. The manifest is the last entry, since only then are
  * all hashes known. Returns the manifest and the archive's own sha256 and size.
  */
@@ -70,7 +71,6 @@ export async function writeArchive(files: FileInfo[], out: string, o: WriteOptio
   const tar = loadTar();
   const manifest: ArchiveManifest = { version: 1, backupId: o.backupId, files: [], deleted: o.deleted };
   async function* tarStream(): AsyncGenerator<Buffer> {
-    const buf = Buffer.allocUnsafe(READ_CHUNK);
     let done = 0;
     for (const f of files) {
       throwIfAborted(o.signal);
@@ -85,7 +85,9 @@ export async function writeArchive(files: FileInfo[], out: string, o: WriteOptio
         const hash = createHash('sha256');
         let left = size;
         while (left > 0) {
-          const bytesRead = fs.readSync(fd, buf, 0, Math.min(READ_CHUNK, left), null);
+          // A fresh buffer per read: the compressor holds on to it until its member is built.
+          const buf = Buffer.allocUnsafe(Math.min(READ_CHUNK, left));
+          const bytesRead = fs.readSync(fd, buf, 0, buf.length, null);
           if (bytesRead === 0) {
             // The file shrank while we read it: fill with zeros and let the hash say so.
             const z = Buffer.alloc(left);
@@ -93,7 +95,7 @@ export async function writeArchive(files: FileInfo[], out: string, o: WriteOptio
             yield z;
             break;
           }
-          const chunk = Buffer.from(buf.subarray(0, bytesRead));
+          const chunk = bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
           hash.update(chunk);
           left -= bytesRead;
           done += bytesRead;
@@ -114,13 +116,19 @@ export async function writeArchive(files: FileInfo[], out: string, o: WriteOptio
   }
   const tap = new Tap();
   const stages: (NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream)[] = [
-    Readable.from(tarStream()),
-    // Large chunks: zlib works in the thread pool, and each 16 KB default chunk is a round trip.
-    zlib.createGzip({ level: o.level, chunkSize: 256 * 1024 }),
+    Readable.from(gzipSegments(tarStream(), { level: o.level }), { highWaterMark: 2 }),
   ];
   if (o.key) stages.push(new EncryptStream(o.key));
-  stages.push(tap, fs.createWriteStream(out, { mode: 0o600, flags: 'wx', highWaterMark: 256 * 1024 }));
-  await pipeline(stages as unknown as Parameters<typeof pipeline>, { signal: o.signal } as never);
+  const file = fs.createWriteStream(out, { mode: 0o600, flags: 'wx', highWaterMark: 256 * 1024 });
+  stages.push(tap, file);
+  try {
+    await pipeline(stages as unknown as Parameters<typeof pipeline>, { signal: o.signal } as never);
+  } catch (err) {
+    // The file may still be opening when the pipeline fails: remove it only once it is closed.
+    if (!file.closed) await new Promise<void>((r) => file.once('close', () => r()));
+    fs.rmSync(out, { force: true });
+    throw err;
+  }
   // Flush to disk before the caller renames the archive into place.
   const fd = await fs.promises.open(out, 'r');
   await fd.sync();

@@ -49,8 +49,7 @@ function iv(prefix: Buffer, index: number): Buffer {
 export class EncryptStream extends Transform {
   private readonly header: Buffer;
   private readonly prefix = randomBytes(8);
-  private pending: Buffer[] = [];
-  private pendingLen = 0;
+  private carry: Buffer = Buffer.alloc(0);
   private index = 0;
 
   constructor(
@@ -69,31 +68,41 @@ export class EncryptStream extends Transform {
   }
 
   override _transform(data: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.pending.push(data);
-    this.pendingLen += data.length;
-    // Keep at least one byte back, so the last chunk is always sealed as final in _flush.
-    while (this.pendingLen > this.chunkSize) {
-      const all = Buffer.concat(this.pending);
-      this.seal(all.subarray(0, this.chunkSize), false);
-      const rest = all.subarray(this.chunkSize);
-      this.pending = [rest];
-      this.pendingLen = rest.length;
+    // Chunks are sealed straight from the incoming buffer; only a chunk that straddles two
+    // writes is copied. At least one byte is always kept back, so _flush seals the final chunk.
+    let off = 0;
+    if (this.carry.length) {
+      const need = this.chunkSize - this.carry.length;
+      if (data.length <= need) {
+        this.carry = Buffer.concat([this.carry, data]);
+        return done();
+      }
+      this.seal(Buffer.concat([this.carry, data.subarray(0, need)]), false);
+      off = need;
     }
+    while (data.length - off > this.chunkSize) {
+      this.seal(data.subarray(off, off + this.chunkSize), false);
+      off += this.chunkSize;
+    }
+    this.carry = data.subarray(off);
     done();
   }
 
   override _flush(done: TransformCallback): void {
-    this.seal(Buffer.concat(this.pending), true);
+    this.seal(this.carry, true);
     done();
   }
 
   private seal(plain: Buffer, final: boolean): void {
     const c = createCipheriv('aes-256-gcm', this.key, iv(this.prefix, this.index));
     c.setAAD(aad(this.header, this.index, final));
-    const body = Buffer.concat([c.update(plain), c.final()]);
     const len = Buffer.alloc(4);
-    len.writeUInt32BE((body.length | (final ? FINAL : 0)) >>> 0);
-    this.push(Buffer.concat([len, body, c.getAuthTag()]));
+    len.writeUInt32BE((plain.length | (final ? FINAL : 0)) >>> 0);
+    this.push(len);
+    // GCM is a stream mode: the ciphertext is as long as the plaintext, and final() adds nothing.
+    this.push(c.update(plain));
+    c.final();
+    this.push(c.getAuthTag());
     this.index++;
   }
 }
@@ -158,7 +167,8 @@ export class DecryptStream extends Transform {
       d.setAuthTag(tag);
       let plain: Buffer;
       try {
-        plain = Buffer.concat([d.update(body), d.final()]);
+        plain = d.update(body);
+        d.final();
       } catch {
         throw new BackupCryptoError(`Chunk ${this.index} failed authentication: the archive is corrupt or was tampered with.`);
       }

@@ -165,8 +165,9 @@ export class BackupManager {
     const all = await walk(this.dataDir, this.selection(type === 'INCREMENTAL' ? 'FULL' : type), o.signal);
     let files = all;
     let deleted: string[] = [];
+    let parentTree: Map<string, ManifestEntry> | undefined;
     if (type === 'INCREMENTAL' && parent) {
-      const tree = await this.treeOf(parent.id);
+      const tree = (parentTree = await this.treeOf(parent.id));
       const changed: FileInfo[] = [];
       for (const f of all) {
         throwIfAborted(o.signal);
@@ -212,7 +213,7 @@ export class BackupManager {
       await this.recordFailure(id, type, now, parent?.id, message, started);
       throw code === 'ENOSPC' ? new BackupError(message, 'NO_SPACE') : err;
     }
-    const tree = type === 'INCREMENTAL' && parent ? await this.treeOf(parent.id) : new Map<string, ManifestEntry>();
+    const tree = parentTree ?? new Map<string, ManifestEntry>();
     for (const d of deleted) tree.delete(d);
     for (const e of result.manifest.files) tree.set(e.path, e);
     const record: BackupRecord = {
@@ -414,14 +415,20 @@ export class BackupManager {
             const h = createHash('sha256');
             if (wanted) {
               ensureDir(path.dirname(dest));
+              // An earlier backup of the chain may have staged it read-only.
+              if (staged.has(e.path)) fs.rmSync(dest, { force: true });
+              const m = manifest.get(e.path)!;
               // Synchronous writes per chunk: a write stream per file costs more in thread-pool
               // round trips than the writing itself when files are small.
-              const fd = fs.openSync(dest, 'w', 0o600);
+              const fd = fs.openSync(dest, 'wx', 0o600);
               try {
                 for await (const chunk of data) {
                   h.update(chunk as Buffer);
                   fs.writeSync(fd, chunk as Buffer);
                 }
+                // Mode and time through the open file: no second lookup of the path.
+                fs.fchmodSync(fd, m.mode);
+                fs.futimesSync(fd, m.mtimeMs / 1000, m.mtimeMs / 1000);
               } finally {
                 fs.closeSync(fd);
               }
@@ -451,11 +458,6 @@ export class BackupManager {
           fs.rmSync(path.join(staging, ...d.split('/')), { force: true });
         }
         for (const m of manifest.values()) if (under(m.path, opts.path)) staged.set(m.path, m);
-      }
-      for (const m of staged.values()) {
-        const f = path.join(staging, ...m.path.split('/'));
-        fs.chmodSync(f, m.mode);
-        fs.utimesSync(f, m.mtimeMs / 1000, m.mtimeMs / 1000);
       }
       throwIfAborted(opts.signal);
 
@@ -487,7 +489,29 @@ export class BackupManager {
   /** Moves live files aside and staged files in; every step can be repeated safely. */
   private async finishSwap(j: Journal): Promise<void> {
     const ensureDir = dirMaker();
+    // A folder the live tree lacks is renamed in whole: one rename instead of one per file
+    // (restoring into a new folder, or a deleted subtree). After a crash, its files are simply
+    // no longer in staging, which the per-file steps below already treat as done.
+    const liveDirs = new Map<string, boolean>();
+    const movedDirs = new Set<string>();
+    const movedWhole = (rel: string): boolean => {
+      const parts = rel.split('/');
+      for (let i = 1; i < parts.length; i++) {
+        const dir = parts.slice(0, i).join('/');
+        if (movedDirs.has(dir)) return true;
+        let there = liveDirs.get(dir);
+        if (there === undefined) liveDirs.set(dir, (there = exists(path.join(j.target, ...parts.slice(0, i)))));
+        if (there) continue;
+        const from = path.join(j.staging, ...parts.slice(0, i));
+        if (exists(from)) fs.renameSync(from, path.join(j.target, ...parts.slice(0, i)));
+        movedDirs.add(dir);
+        liveDirs.set(dir, true);
+        return true;
+      }
+      return false;
+    };
     for (const op of j.ops) {
+      if (op.fromStaging && movedWhole(op.path)) continue;
       const live = path.join(j.target, ...op.path.split('/'));
       const staged = path.join(j.staging, ...op.path.split('/'));
       const aside = path.join(j.snapshotDir, ...op.path.split('/'));

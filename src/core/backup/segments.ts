@@ -1,0 +1,84 @@
+import { promisify } from 'node:util';
+import * as zlib from 'node:zlib';
+
+const gzip = promisify(zlib.gzip) as (buf: Buffer, o: zlib.ZlibOptions) => Promise<Buffer>;
+
+/** Bytes per gzip member: large enough that the per-member cost and lost context don't show. */
+const SEGMENT = 1024 * 1024;
+/** A run of the other kind shorter than this stays in the current member. */
+const MIN_RUN = 64 * 1024;
+/** Pieces smaller than this (tar headers, padding, tiny files) don't decide a member's kind. */
+const SAMPLE_FROM = 16 * 1024;
+const SAMPLE = 4096;
+/** Bits per byte above which deflate gains next to nothing (random, compressed, encrypted data). */
+const INCOMPRESSIBLE_BITS = 7.5;
+
+/**
+ * Whether deflating `buf` is a waste: the byte entropy of a 4 KB sample from its middle. Text
+ * and code sit near 4–5 bits per byte; random, compressed and encrypted data near 8.
+ */
+export function looksIncompressible(buf: Buffer): boolean {
+  if (buf.length < SAMPLE_FROM) return false;
+  const start = (buf.length - SAMPLE) >> 1;
+  const counts = new Uint32Array(256);
+  for (let i = start; i < start + SAMPLE; i++) counts[buf[i]]++;
+  let bits = 0;
+  for (const c of counts) {
+    if (c) {
+      const p = c / SAMPLE;
+      bits -= p * Math.log2(p);
+    }
+  }
+  return bits > INCOMPRESSIBLE_BITS;
+}
+
+export interface SegmentOptions {
+  level: number;
+  /** gzip members being compressed at once, in the thread pool. */
+  concurrency?: number;
+}
+
+/**
+ * Compresses a byte stream as a series of gzip members of about 1 MB, which `gunzip`, `tar -xz`
+ * and Node's gunzip read as one stream. Members run in parallel in the thread pool while the
+ * caller reads and hashes the next files, and data that deflate cannot shrink is stored
+ * (level 0) instead of being compressed for nothing. Output keeps the input's order.
+ */
+export async function* gzipSegments(source: AsyncIterable<Buffer> | Iterable<Buffer>, o: SegmentOptions): AsyncGenerator<Buffer> {
+  const concurrency = o.concurrency ?? 2;
+  const inflight: Promise<Buffer>[] = [];
+  let parts: Buffer[] = [];
+  let size = 0;
+  let storedBytes = 0;
+  let kind: 'deflate' | 'store' | undefined;
+  const flush = (): void => {
+    if (!size) return;
+    const level = storedBytes * 2 > size ? 0 : o.level;
+    const job = gzip(Buffer.concat(parts, size), { level });
+    // Awaited in order below; until then a failure must not count as unhandled.
+    job.catch(() => undefined);
+    inflight.push(job);
+    parts = [];
+    size = storedBytes = 0;
+    kind = undefined;
+  };
+  try {
+    for await (const piece of source) {
+      if (piece.length >= SAMPLE_FROM) {
+        const k = looksIncompressible(piece) ? 'store' : 'deflate';
+        if (kind && k !== kind && size >= MIN_RUN) flush();
+        kind = k;
+        if (k === 'store') storedBytes += piece.length;
+      }
+      parts.push(piece);
+      size += piece.length;
+      if (size >= SEGMENT) flush();
+      while (inflight.length > concurrency) yield await inflight.shift()!;
+    }
+    flush();
+    while (inflight.length) yield await inflight.shift()!;
+  } finally {
+    // On an early exit (error, cancel), let running jobs finish quietly.
+    inflight.length = 0;
+  }
+}
