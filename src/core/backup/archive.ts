@@ -145,6 +145,26 @@ export interface EntryInfo {
   linkpath?: string;
 }
 
+/**
+ * Feeds each chunk of an entry to `onChunk` as it arrives and resolves at its end. Listening
+ * for 'data' costs far less than an async iterator, which takes a promise per chunk: with
+ * thousands of small files that overhead was most of a restore's CPU time.
+ */
+export function eachChunk(data: ReadEntry, onChunk: (chunk: Buffer) => void): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    data.on('data', (chunk: Buffer) => {
+      try {
+        onChunk(chunk);
+      } catch (err) {
+        reject(err as Error);
+        data.resume();
+      }
+    });
+    data.once('end', () => resolve());
+    data.once('error', (err: Error) => reject(err));
+  });
+}
+
 /** Reads an archive; `onEntry` gets each entry (with its data) and must consume it. */
 export async function readArchive(
   file: string,

@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { writeJsonAtomically } from '../atomicFile';
 import type { Clock } from '../clock';
 import { throwIfAborted } from '../cancel';
-import { MANIFEST_PATH, readArchive, writeArchive, type ArchiveManifest } from './archive';
+import { eachChunk, MANIFEST_PATH, readArchive, writeArchive, type ArchiveManifest } from './archive';
 import { Catalog } from './catalog';
 import {
   ALWAYS_EXCLUDED,
@@ -313,7 +313,7 @@ export class BackupManager {
           }
           if (e.type !== 'File' || !safeEntryPath(e.path)) throw new BackupError(`unsafe entry ${e.type} ${e.path}`, 'UNSAFE_ENTRY');
           const h = createHash('sha256');
-          for await (const chunk of data) h.update(chunk as Buffer);
+          await eachChunk(data, (chunk) => h.update(chunk));
           seen.set(e.path, h.digest('hex'));
         },
         o.signal,
@@ -422,10 +422,10 @@ export class BackupManager {
               // round trips than the writing itself when files are small.
               const fd = fs.openSync(dest, 'wx', 0o600);
               try {
-                for await (const chunk of data) {
-                  h.update(chunk as Buffer);
-                  fs.writeSync(fd, chunk as Buffer);
-                }
+                await eachChunk(data, (chunk) => {
+                  h.update(chunk);
+                  fs.writeSync(fd, chunk);
+                });
                 // Mode and time through the open file: no second lookup of the path.
                 fs.fchmodSync(fd, m.mode);
                 fs.futimesSync(fd, m.mtimeMs / 1000, m.mtimeMs / 1000);
@@ -433,7 +433,7 @@ export class BackupManager {
                 fs.closeSync(fd);
               }
             } else {
-              for await (const chunk of data) h.update(chunk as Buffer);
+              await eachChunk(data, (chunk) => h.update(chunk));
             }
             got.set(e.path, h.digest('hex'));
             opts.onProgress?.({ phase: 'staging', files: ++done, totalFiles, bytes: 0, totalBytes: 0 });
