@@ -5,7 +5,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { Header } from 'tar';
-import { BackupError, isEncrypted, unwrapKey, wrapKey } from '../../src/core/backup';
+import { BackupError, DecryptStream, EncryptStream, isEncrypted, unwrapKey, wrapKey } from '../../src/core/backup';
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { gzipSegments, looksIncompressible } from '../../src/core/backup/segments';
 import { tempDir } from './fixtures';
 import { manager, seedData, snapshot, TEST_KEY, write } from './backupFixtures';
@@ -203,6 +205,24 @@ describe('backup: compression', () => {
     assert.equal(r.status, 0, String(r.stderr));
     fs.rmSync(path.join(out, '.gardener'), { recursive: true });
     assert.deepEqual(snapshot(out), snapshot(data));
+  });
+});
+
+describe('backup: encryption format', () => {
+  it('decrypts what was sealed in any chunk size the header names (64 KB archives from 0.1 included), across odd write sizes', async () => {
+    const plain = randomBytes(700_000);
+    // Writes that straddle chunk boundaries in every way.
+    const writes = [1, 65_535, 65_537, 262_143, 262_145, 3, plain.length - 655_224].reduce<Buffer[]>((out, n) => {
+      const at = out.reduce((t, b) => t + b.length, 0);
+      return [...out, plain.subarray(at, at + n)];
+    }, []);
+    assert.equal(Buffer.concat(writes).length, plain.length);
+    for (const chunk of [64 * 1024, 256 * 1024, 1000]) {
+      const sealed = await buffer(Readable.from(writes).pipe(new EncryptStream(TEST_KEY, chunk)));
+      assert.deepEqual(await buffer(Readable.from([sealed]).pipe(new DecryptStream(TEST_KEY))), plain, `chunk ${chunk}`);
+    }
+    const empty = await buffer(Readable.from([]).pipe(new EncryptStream(TEST_KEY)));
+    assert.equal((await buffer(Readable.from([empty]).pipe(new DecryptStream(TEST_KEY)))).length, 0, 'an empty stream still has its final chunk');
   });
 });
 

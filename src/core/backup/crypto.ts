@@ -17,7 +17,7 @@ export const VERSION = 1;
 const HEADER_LEN = 4 + 1 + 4 + 8 + 8;
 const TAG_LEN = 16;
 const FINAL = 0x80000000;
-export const DEFAULT_CHUNK = 64 * 1024;
+export const DEFAULT_CHUNK = 256 * 1024;
 
 export class BackupCryptoError extends Error {
   constructor(message: string) {

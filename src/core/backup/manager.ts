@@ -441,6 +441,7 @@ export class BackupManager {
           opts.signal,
         ).catch((err: unknown) => {
           if (err instanceof BackupError) throw err;
+          if ((err as { code?: string }).code === 'ENOSPC') throw new BackupError('There is not enough free space to stage the restore. Nothing was changed.', 'NO_SPACE');
           if ((err as { code?: string }).code === 'NO_KEY') throw new BackupError((err as Error).message, 'NO_KEY');
           if ((err as Error).name === 'BackupCryptoError' && /different key/.test((err as Error).message)) throw new BackupError(`${(err as Error).message} Nothing was changed.`, 'WRONG_KEY');
           if (opts.signal?.aborted || (err as Error).name === 'AbortError' || (err as Error).name === 'CancelledError') throw new BackupError('The restore was cancelled; nothing was changed.', 'CANCELLED');
