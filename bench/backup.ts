@@ -4,8 +4,8 @@
 // encryption (the same full backup without it). A restore validates as it unpacks (every chunk
 // tag, every file's sha256, the archive's sha256) before it touches the target, so it is the
 // "validate + restore" figure; a separate Validate is timed too and printed beside it. Each
-// figure is the best of several runs (file creation on a VM's disk is noisy), ours and tar's
-// alike. Peak RSS is the child processes' own. Last line: JSON with the figures.
+// figure is the median of several runs (3, or 5 for the full backups with and without
+// encryption, run alternately), ours and tar's alike: timings on a shared VM are noisy. Peak RSS is the child processes' own. Last line: JSON with the figures.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -53,15 +53,15 @@ function time(fn: () => void): number {
 
 type Run = { ms: number; peakRssMB: number; result: unknown };
 
-/** The fastest of `n` runs (with the highest peak RSS seen, to stay honest about memory). */
-function best(n: number, once: (i: number) => Run): Run {
-  const runs = Array.from({ length: n }, (_, i) => once(i));
-  const fastest = runs.reduce((a, b) => (b.ms < a.ms ? b : a));
-  return { ...fastest, peakRssMB: Math.max(...runs.map((r) => r.peakRssMB)) };
+/** The median of `n` runs by time (with the highest peak RSS seen, to stay honest about memory). */
+function median(n: number, once: (i: number) => Run): Run {
+  const runs = Array.from({ length: n }, (_, i) => once(i)).sort((a, b) => a.ms - b.ms);
+  return { ...runs[Math.floor((n - 1) / 2)], peakRssMB: Math.max(...runs.map((r) => r.peakRssMB)) };
 }
 
-function bestTime(n: number, once: (i: number) => void): number {
-  return Math.min(...Array.from({ length: n }, (_, i) => time(() => once(i))));
+function medianTime(n: number, once: (i: number) => void): number {
+  const times = Array.from({ length: n }, (_, i) => time(() => once(i))).sort((a, b) => a - b);
+  return times[Math.floor((n - 1) / 2)];
 }
 
 /** Runs one operation in a child process, so its peak RSS is its own. */
@@ -93,14 +93,18 @@ export function run(totalMB: number, files: number, rounds = 3): Record<string, 
     const tree = generateTree(data, totalMB, files);
     spawnSync('sync');
     const tarFile = path.join(base, 'baseline.tar.gz');
-    const tarMs = bestTime(rounds, () => spawnSync('tar', ['-czf', tarFile, '-C', data, '.'], { stdio: 'ignore' }));
+    const tarMs = medianTime(rounds, () => spawnSync('tar', ['-czf', tarFile, '-C', data, '.'], { stdio: 'ignore' }));
+    // Encrypted and plain runs alternate, so both see the machine in the same state.
     const fulls: string[] = [];
-    const full = best(rounds, () => {
+    const plains: Run[] = [];
+    // The encryption cost is a small difference of two noisy figures: more runs for those two.
+    const full = median(rounds + 2, () => {
       const r = child(['backup', data, backups, 'FULL', '1']);
       fulls.push(r.result as string);
+      plains.push(child(['backup', data, plainBackups, 'FULL', '0']));
       return r;
     });
-    const plain = best(rounds, () => child(['backup', data, plainBackups, 'FULL', '0']));
+    const plain = median(plains.length, (i) => plains[i]);
 
     const all: string[] = [];
     const walk = (d: string): void => {
@@ -110,7 +114,7 @@ export function run(totalMB: number, files: number, rounds = 3): Record<string, 
       }
     };
     walk(path.join(data, 'projects'));
-    const inc = best(rounds, (round) => {
+    const inc = median(rounds, (round) => {
       // Change 1% of the files, then back up what changed.
       for (let i = 0; i < all.length; i += 100) fs.appendFileSync(all[i], `changed ${round} ${i}\n`);
       return child(['backup', data, backups, 'INCREMENTAL', '1']);
@@ -118,14 +122,14 @@ export function run(totalMB: number, files: number, rounds = 3): Record<string, 
     const catalog = JSON.parse(fs.readFileSync(path.join(backups, 'catalog.json'), 'utf8')) as { backups: { id: string; sizeBytes: number; type: string }[] };
     const incRecord = catalog.backups.find((b) => b.id === inc.result);
 
-    const untarMs = bestTime(rounds, (i) => {
+    const untarMs = medianTime(rounds, (i) => {
       const dir = path.join(base, `untar-${i}`);
       fs.mkdirSync(dir);
       spawnSync('tar', ['-xzf', tarFile, '-C', dir], { stdio: 'ignore' });
     });
     const fullId = fulls[fulls.length - 1];
-    const validate = best(rounds, () => child(['validate', data, backups, fullId, '1']));
-    const restore = best(rounds, (i) => child(['restore-to', data, backups, fullId, '1', path.join(base, `restored-${i}`)]));
+    const validate = median(rounds, () => child(['validate', data, backups, fullId, '1']));
+    const restore = median(rounds, (i) => child(['restore-to', data, backups, fullId, '1', path.join(base, `restored-${i}`)]));
 
     const r2 = (n: number) => Math.round(n * 100) / 100;
     return {

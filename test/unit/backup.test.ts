@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { Header } from 'tar';
-import { BackupError, DecryptStream, EncryptStream, isEncrypted, unwrapKey, wrapKey } from '../../src/core/backup';
+import { BackupError, DecryptStream, EncryptStream, isEncrypted, sealed, unwrapKey, wrapKey } from '../../src/core/backup';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { gzipSegments, looksIncompressible } from '../../src/core/backup/segments';
@@ -218,8 +218,10 @@ describe('backup: encryption format', () => {
     }, []);
     assert.equal(Buffer.concat(writes).length, plain.length);
     for (const chunk of [64 * 1024, 256 * 1024, 1000]) {
-      const sealed = await buffer(Readable.from(writes).pipe(new EncryptStream(TEST_KEY, chunk)));
-      assert.deepEqual(await buffer(Readable.from([sealed]).pipe(new DecryptStream(TEST_KEY))), plain, `chunk ${chunk}`);
+      const streamed = await buffer(Readable.from(writes).pipe(new EncryptStream(TEST_KEY, chunk)));
+      assert.deepEqual(await buffer(Readable.from([streamed]).pipe(new DecryptStream(TEST_KEY))), plain, `chunk ${chunk}`);
+      const generated = await buffer(Readable.from(sealed(Readable.from(writes), TEST_KEY, chunk)));
+      assert.deepEqual(await buffer(Readable.from([generated]).pipe(new DecryptStream(TEST_KEY))), plain, `chunk ${chunk}, generator`);
     }
     const empty = await buffer(Readable.from([]).pipe(new EncryptStream(TEST_KEY)));
     assert.equal((await buffer(Readable.from([empty]).pipe(new DecryptStream(TEST_KEY)))).length, 0, 'an empty stream still has its final chunk');

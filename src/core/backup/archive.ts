@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
 import type { ReadEntry } from 'tar';
 import { throwIfAborted } from '../cancel';
-import { DecryptStream, EncryptStream, isEncrypted } from './crypto';
+import { DecryptStream, isEncrypted, sealed } from './crypto';
 import type { ManifestEntry } from './types';
 import { gzipSegments } from './segments';
 import type { FileInfo } from './walk';
@@ -125,10 +125,10 @@ export async function writeArchive(files: FileInfo[], out: string, o: WriteOptio
     yield Buffer.alloc(BLOCK * 2);
   }
   const tap = new Tap();
+  const members = gzipSegments(tarStream(), { level: o.level });
   const stages: (NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream)[] = [
-    Readable.from(gzipSegments(tarStream(), { level: o.level }), { highWaterMark: 2 }),
+    Readable.from(o.key ? sealed(members, o.key) : members, { highWaterMark: 2 }),
   ];
-  if (o.key) stages.push(new EncryptStream(o.key));
   const file = fs.createWriteStream(out, { mode: 0o600, flags: 'wx', highWaterMark: 256 * 1024 });
   stages.push(tap, file);
   try {

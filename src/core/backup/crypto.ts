@@ -46,8 +46,9 @@ function iv(prefix: Buffer, index: number): Buffer {
   return b;
 }
 
-export class EncryptStream extends Transform {
-  private readonly header: Buffer;
+/** Seals a byte stream into the format above; `EncryptStream` and `sealed()` both use it. */
+export class Sealer {
+  readonly header: Buffer;
   private readonly prefix = randomBytes(8);
   private carry: Buffer = Buffer.alloc(0);
   private index = 0;
@@ -56,7 +57,6 @@ export class EncryptStream extends Transform {
     private readonly key: Buffer,
     private readonly chunkSize = DEFAULT_CHUNK,
   ) {
-    super();
     if (key.length !== 32) throw new BackupCryptoError('An encryption key must be 32 bytes.');
     this.header = Buffer.alloc(HEADER_LEN);
     MAGIC.copy(this.header, 0);
@@ -64,47 +64,78 @@ export class EncryptStream extends Transform {
     this.header.writeUInt32BE(chunkSize, 5);
     this.prefix.copy(this.header, 9);
     keyId(key).copy(this.header, 17);
-    this.push(this.header);
   }
 
-  override _transform(data: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    // Chunks are sealed straight from the incoming buffer; only a chunk that straddles two
-    // writes is copied. At least one byte is always kept back, so _flush seals the final chunk.
+  /**
+   * The sealed chunks that `data` completes. Chunks are sealed straight from the incoming
+   * buffer; only one that straddles two writes is copied. At least one byte is always kept
+   * back, so `final()` seals the final chunk.
+   */
+  update(data: Buffer): Buffer[] {
+    const out: Buffer[] = [];
     let off = 0;
     if (this.carry.length) {
       const need = this.chunkSize - this.carry.length;
       if (data.length <= need) {
         this.carry = Buffer.concat([this.carry, data]);
-        return done();
+        return out;
       }
-      this.seal(Buffer.concat([this.carry, data.subarray(0, need)]), false);
+      this.seal(Buffer.concat([this.carry, data.subarray(0, need)]), false, out);
       off = need;
     }
     while (data.length - off > this.chunkSize) {
-      this.seal(data.subarray(off, off + this.chunkSize), false);
+      this.seal(data.subarray(off, off + this.chunkSize), false, out);
       off += this.chunkSize;
     }
     this.carry = data.subarray(off);
-    done();
+    return out;
   }
 
-  override _flush(done: TransformCallback): void {
-    this.seal(this.carry, true);
-    done();
+  final(): Buffer[] {
+    const out: Buffer[] = [];
+    this.seal(this.carry, true, out);
+    return out;
   }
 
-  private seal(plain: Buffer, final: boolean): void {
+  private seal(plain: Buffer, final: boolean, out: Buffer[]): void {
     const c = createCipheriv('aes-256-gcm', this.key, iv(this.prefix, this.index));
     c.setAAD(aad(this.header, this.index, final));
     const len = Buffer.alloc(4);
     len.writeUInt32BE((plain.length | (final ? FINAL : 0)) >>> 0);
-    this.push(len);
     // GCM is a stream mode: the ciphertext is as long as the plaintext, and final() adds nothing.
-    this.push(c.update(plain));
+    out.push(len, c.update(plain));
     c.final();
-    this.push(c.getAuthTag());
+    out.push(c.getAuthTag());
     this.index++;
   }
+}
+
+export class EncryptStream extends Transform {
+  private readonly sealer: Sealer;
+
+  constructor(key: Buffer, chunkSize = DEFAULT_CHUNK) {
+    super();
+    this.sealer = new Sealer(key, chunkSize);
+    this.push(this.sealer.header);
+  }
+
+  override _transform(data: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    for (const b of this.sealer.update(data)) this.push(b);
+    done();
+  }
+
+  override _flush(done: TransformCallback): void {
+    for (const b of this.sealer.final()) this.push(b);
+    done();
+  }
+}
+
+/** Seals what `source` yields, as a generator: no stream stage of its own in a pipeline. */
+export async function* sealed(source: AsyncIterable<Buffer>, key: Buffer, chunkSize = DEFAULT_CHUNK): AsyncGenerator<Buffer> {
+  const sealer = new Sealer(key, chunkSize);
+  yield sealer.header;
+  for await (const data of source) yield* sealer.update(data);
+  yield* sealer.final();
 }
 
 export class DecryptStream extends Transform {
