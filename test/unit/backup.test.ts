@@ -5,7 +5,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { Header } from 'tar';
-import { BackupError, DecryptStream, EncryptStream, isEncrypted, sealed, unwrapKey, wrapKey } from '../../src/core/backup';
+import { BackupError, DecryptStream, EncryptStream, isEncrypted, readArchive, sealed, unwrapKey, wrapKey } from '../../src/core/backup';
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { gzipSegments, looksIncompressible } from '../../src/core/backup/segments';
@@ -205,6 +206,47 @@ describe('backup: compression', () => {
     assert.equal(r.status, 0, String(r.stderr));
     fs.rmSync(path.join(out, '.gardener'), { recursive: true });
     assert.deepEqual(snapshot(out), snapshot(data));
+  });
+});
+
+describe('backup: reading archives on a worker thread', () => {
+  it('a slow reader gets every byte: the worker waits for the parser and resumes, again and again', async function () {
+    this.timeout(60_000);
+    const data = tempDir();
+    write(data, 'projects/big.bin', randomBytes(6 * 1024 * 1024));
+    write(data, 'projects/text.txt', 'slow reader\n'.repeat(200_000));
+    const m = manager(data);
+    await m.init();
+    const b = await m.createBackup('FULL');
+    const seen = new Map<string, string>();
+    await readArchive(path.join(m.backupsDir, b.archive), TEST_KEY, async (e, entry) => {
+      const h = createHash('sha256');
+      // A pause per chunk keeps the parser full, so the worker runs out of credits each time.
+      for await (const chunk of entry) {
+        h.update(chunk as Buffer);
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      seen.set(e.path, h.digest('hex'));
+    });
+    for (const f of ['projects/big.bin', 'projects/text.txt']) {
+      assert.equal(seen.get(f), createHash('sha256').update(fs.readFileSync(path.join(data, f))).digest('hex'), f);
+    }
+  });
+
+  it('a cancelled read stops the worker and says so', async () => {
+    const data = tempDir();
+    write(data, 'projects/big.bin', randomBytes(4 * 1024 * 1024));
+    const m = manager(data);
+    await m.init();
+    const b = await m.createBackup('FULL');
+    const ac = new AbortController();
+    await assert.rejects(
+      readArchive(path.join(m.backupsDir, b.archive), TEST_KEY, async (_e, entry) => {
+        ac.abort();
+        entry.resume();
+      }, ac.signal),
+      (e: Error) => e.name === 'CancelledError',
+    );
   });
 });
 

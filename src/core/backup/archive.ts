@@ -1,13 +1,16 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import { Readable, Transform, Writable, type TransformCallback } from 'node:stream';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import * as zlib from 'node:zlib';
 import type { ReadEntry } from 'tar';
-import { throwIfAborted } from '../cancel';
-import { DecryptStream, isEncrypted, sealed } from './crypto';
+import { CancelledError, throwIfAborted } from '../cancel';
+import { isEncrypted, sealed } from './crypto';
 import type { ManifestEntry } from './types';
 import { gzipSegments } from './segments';
+import { Tap } from './tap';
+import type { UnpackJob, UnpackMessage } from './unpackWorker';
 import type { FileInfo } from './walk';
 
 export const MANIFEST_PATH = '.gardener/manifest.json';
@@ -51,17 +54,6 @@ function headerBlocks({ Header, Pax }: TarWriter, h: { path: string; size: numbe
 }
 
 const pad = (size: number): Buffer => Buffer.alloc((BLOCK - (size % BLOCK)) % BLOCK);
-
-/** Counts and hashes what passes through. */
-class Tap extends Transform {
-  readonly hash = createHash('sha256');
-  bytes = 0;
-  override _transform(chunk: Buffer, _e: BufferEncoding, cb: TransformCallback): void {
-    this.hash.update(chunk);
-    this.bytes += chunk.length;
-    cb(null, chunk);
-  }
-}
 
 export interface WriteOptions {
   backupId: string;
@@ -188,12 +180,17 @@ export async function readArchive(
   await fd.close();
   const encrypted = isEncrypted(head);
   if (encrypted && !key) throw Object.assign(new Error('This backup is encrypted and no key is available.'), { code: 'NO_KEY' });
-  const tap = new Tap();
   const Parser = loadTarParser();
   const parser = new Parser({ strict: true });
   const pending: Promise<void>[] = [];
   const open = new Set<ReadEntry>();
   let failure: unknown;
+  const unpack: { stop?: (err: Error) => void } = {};
+  /** The first failure wins, and stops the unpacking at once: a parser that failed may never drain. */
+  const fail = (err: unknown): void => {
+    failure ??= err;
+    unpack.stop?.(failure as Error);
+  };
   /** Entries still open when the data is over were cut short: fail them, so nobody waits forever. */
   const failOpen = (streamFailed: boolean): void => {
     for (const entry of open) {
@@ -202,6 +199,8 @@ export async function readArchive(
       if (!streamFailed && entry.remain === 0) continue;
       const err = new Error(`The archive is corrupt: it ends inside ${entry.path}.`);
       failure ??= err;
+      // A reader still waiting on the entry gets the error; with none left it must not be thrown.
+      entry.on('error', () => undefined);
       entry.destroy(err);
     }
     open.clear();
@@ -220,41 +219,71 @@ export async function readArchive(
     const p = Promise.resolve()
       .then(() => onEntry(info, entry))
       .catch((err) => {
-        failure ??= err;
+        fail(err);
         entry.resume();
       });
     pending.push(p);
   });
-  parser.on('warn', (code: string, message: string) => {
-    failure ??= new Error(`The archive is corrupt: ${message} (${code})`);
-  });
-  parser.on('error', (err: Error) => {
-    failure ??= err;
-  });
-  const sink = new Writable({
-    write(chunk: Buffer, _e, cb) {
-      if (failure) return cb(failure as Error);
-      if (parser.write(chunk)) cb();
-      else parser.once('drain', () => cb());
-    },
-    final(cb) {
-      parser.end(() => cb());
-    },
-  });
-  const stages: (NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream)[] = [fs.createReadStream(file, { highWaterMark: 256 * 1024 }), tap];
-  if (encrypted) stages.push(new DecryptStream(key as Buffer));
-  stages.push(zlib.createGunzip({ chunkSize: 256 * 1024 }), sink);
+  parser.on('warn', (code: string, message: string) => fail(new Error(`The archive is corrupt: ${message} (${code})`)));
+  parser.on('error', (err: Error) => fail(err));
   throwIfAborted(signal);
+  let read: { sha256: string; size: number };
   try {
-    await pipeline(stages as unknown as Parameters<typeof pipeline>, { signal } as never);
+    read = await unpackInWorker(file, encrypted ? key : undefined, parser, unpack, signal);
   } catch (err) {
+    // The unpacking's own failure (a cancel, a bad chunk) explains the cut-short entries.
+    failure ??= err;
     failOpen(true);
     // Entry handlers may still be writing: let them settle before the caller cleans up.
     await Promise.allSettled(pending);
-    throw failure ?? err;
+    throw failure;
   }
   failOpen(false);
   await Promise.allSettled(pending);
   if (failure) throw failure;
-  return { sha256: tap.hash.digest('hex'), size: tap.bytes };
+  return read;
+}
+
+/**
+ * Feeds `parser` the tar bytes of `file`, read, checked, decrypted and inflated on a worker
+ * thread (see unpackWorker.ts), so this thread only parses, hashes and writes. Resolves with the
+ * archive's own sha256 and size once the parser has taken everything.
+ */
+function unpackInWorker(
+  file: string,
+  key: Buffer | undefined,
+  parser: { write(b: Buffer): boolean; once(e: 'drain', f: () => void): unknown; end(f: () => void): unknown },
+  control: { stop?: (err: Error) => void },
+  signal?: AbortSignal,
+): Promise<{ sha256: string; size: number }> {
+  return new Promise((resolve, reject) => {
+    const job: UnpackJob = { file, key: key ? new Uint8Array(key) : undefined };
+    const worker = new Worker(path.join(__dirname, 'unpackWorker.js'), { workerData: job });
+    let settled = false;
+    const finish = (err: Error | undefined, value?: { sha256: string; size: number }): void => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      void worker.terminate();
+      if (err) reject(err);
+      else resolve(value!);
+    };
+    const onAbort = () => finish(new CancelledError());
+    signal?.addEventListener('abort', onAbort, { once: true });
+    control.stop = (err) => finish(err);
+    worker.on('message', (m: UnpackMessage) => {
+      if (settled) return;
+      if (m.type === 'data') {
+        const credit = () => !settled && worker.postMessage(1);
+        if (parser.write(Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength))) credit();
+        else parser.once('drain', credit);
+      } else if (m.type === 'end') {
+        parser.end(() => finish(undefined, { sha256: m.sha256, size: m.size }));
+      } else {
+        finish(Object.assign(new Error(m.message), { name: m.name, code: m.code }));
+      }
+    });
+    worker.on('error', (err) => finish(err));
+    worker.on('exit', (code) => finish(new Error(`The thread unpacking ${path.basename(file)} stopped (exit code ${code}).`)));
+  });
 }
