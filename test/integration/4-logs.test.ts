@@ -37,9 +37,11 @@ describe('Logs', () => {
   });
 
   it('Export Logs writes a file that parses', async () => {
-    const dest = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'gardener-export-')), 'main.json');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gardener-export-'));
+    const dest = path.join(dir, 'main.json');
     const r = (await vscode.commands.executeCommand('codebaseGardener.exportLogs', { channel: 'main', format: 'json', destination: dest })) as { count: number };
     const entries = JSON.parse(fs.readFileSync(dest, 'utf8')) as LogEntry[];
+    fs.rmSync(dir, { recursive: true, force: true });
     assert.equal(entries.length, r.count);
     assert.ok(entries.length > 0);
     assert.ok(entries.every((e) => typeof e.ts === 'string' && e.channel === 'main'));

@@ -39,6 +39,16 @@ export function settings(over: Partial<HealthSettings> = {}): HealthSettings {
   return { intervalMs: 30_000, thresholds: DEFAULT_THRESHOLDS, probes: [], configurationProblems: [], ...over };
 }
 
+const made: string[] = [];
+// Removed when the test process ends (not after each test: a failing test's files are evidence
+// while it runs, and children killed mid-write may still hold them).
+process.once('exit', () => {
+  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true, maxRetries: 2 });
+});
+
+/** A new empty folder under the system temp folder, removed when the test process exits. */
 export function tempDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'gardener-test-'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gardener-test-'));
+  made.push(dir);
+  return dir;
 }
