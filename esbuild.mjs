@@ -53,13 +53,6 @@ const core = {
   logLevel: 'warning',
 };
 
-/**
- * The worker thread that reads, decrypts and inflates archives for validate and restore; the
- * core starts it from the file beside its own bundle.
- * @type {import('esbuild').BuildOptions}
- */
-const unpackWorker = { ...core, entryPoints: ['src/core/backup/unpackWorker.ts'], outfile: 'dist/unpackWorker.js' };
-
 /** @type {import('esbuild').BuildOptions} */
 const webview = {
   entryPoints: ['webview/main.ts'],
@@ -93,7 +86,7 @@ const testBuild = {
   logLevel: 'warning',
 };
 
-const configs = tests ? [shell, core, unpackWorker, webview, testBuild] : [shell, core, unpackWorker, webview];
+const configs = tests ? [shell, core, webview, testBuild] : [shell, core, webview];
 if (watch) {
   for (const c of configs) {
     const ctx = await esbuild.context(c);

@@ -209,8 +209,8 @@ describe('backup: compression', () => {
   });
 });
 
-describe('backup: reading archives on a worker thread', () => {
-  it('a slow reader gets every byte: the worker waits for the parser and resumes, again and again', async function () {
+describe('backup: reading archives', () => {
+  it('a slow reader gets every byte: reading waits for the parser and resumes, again and again', async function () {
     this.timeout(60_000);
     const data = tempDir();
     write(data, 'projects/big.bin', randomBytes(6 * 1024 * 1024));
@@ -221,7 +221,7 @@ describe('backup: reading archives on a worker thread', () => {
     const seen = new Map<string, string>();
     await readArchive(path.join(m.backupsDir, b.archive), TEST_KEY, async (e, entry) => {
       const h = createHash('sha256');
-      // A pause per chunk keeps the parser full, so the worker runs out of credits each time.
+      // A pause per chunk keeps the parser full, so reading waits on it each time.
       for await (const chunk of entry) {
         h.update(chunk as Buffer);
         await new Promise((r) => setTimeout(r, 2));
@@ -233,7 +233,7 @@ describe('backup: reading archives on a worker thread', () => {
     }
   });
 
-  it('a cancelled read stops the worker and says so', async () => {
+  it('a cancelled read stops reading and says so', async () => {
     const data = tempDir();
     write(data, 'projects/big.bin', randomBytes(4 * 1024 * 1024));
     const m = manager(data);
