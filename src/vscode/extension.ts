@@ -34,29 +34,33 @@ let gardener: Gardener | undefined;
  */
 export function activate(extension: vscode.ExtensionContext): ActivationApi {
   const activateStart = performance.now();
-  let started!: (g: Gardener) => void;
-  let failedToStart!: (err: Error) => void;
-  const core = new Promise<Gardener>((resolve, reject) => {
-    started = resolve;
-    failedToStart = reject;
-  });
-  const failed = core.then(
-    () => undefined,
-    (err: Error) => {
-      console.error('Codebase Gardener could not start', err);
-      void vscode.window.showErrorMessage(`Codebase Gardener could not start: ${err.message}`);
-      return err;
-    },
+  const core = new Promise<Gardener>((resolve, reject) =>
+    setTimeout(() => {
+      try {
+        const coreRequireStart = performance.now();
+        // Not bundled into this file (see esbuild.mjs): loading it is the expensive part.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { start } = require('./gardener') as typeof import('./gardener');
+        gardener = start(extension, { ...timing, activateStart, coreRequireStart });
+        extension.subscriptions.push(gardener);
+        resolve(gardener);
+      } catch (err) {
+        reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    }, 0),
   );
-  const whenStarted = async () => {
-    const err = await failed;
-    if (err) throw new Error(`Codebase Gardener could not start: ${err.message}`);
-    return core;
-  };
-  for (const id of contributedCommands(extension)) {
+  // A core that cannot start is shown once; every command, and `ready`, then fail with it.
+  const started = core.catch((err: Error) => {
+    console.error('Codebase Gardener could not start', err);
+    void vscode.window.showErrorMessage(`Codebase Gardener could not start: ${err.message}`);
+    throw new Error(`Codebase Gardener could not start: ${err.message}`);
+  });
+  started.catch(() => undefined);
+  const pkg = extension.extension.packageJSON as { contributes?: { commands?: { command: string }[] } };
+  for (const { command: id } of pkg.contributes?.commands ?? []) {
     extension.subscriptions.push(
       vscode.commands.registerCommand(id, async (...args: unknown[]) => {
-        const run = (await whenStarted()).commands[id];
+        const run = (await started).commands[id];
         if (!run) throw new Error(`Codebase Gardener has no command ${id}`);
         return run(...args);
       }),
@@ -64,48 +68,19 @@ export function activate(extension: vscode.ExtensionContext): ActivationApi {
   }
   extension.subscriptions.push(
     vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, {
-      deserializeWebviewPanel: async (panel) => (await whenStarted()).revive(panel),
+      deserializeWebviewPanel: async (panel) => (await started).revive(panel),
     }),
   );
-  const ready = whenStarted().then((g) => g.api);
-  // Whoever awaits `ready` sees the failure; the shell has already shown it once.
-  ready.catch(() => undefined);
 
   const round = (ms: number) => Math.round(ms * 10) / 10;
   const loadMs = round(bundleLoadEnd - apiLoadedAt);
+  // Read by the timer above, which runs only after activate() has returned.
   const timing: StartupTiming = {
     activationMs: round(loadMs + performance.now() - activateStart),
     loadMs,
     vscodeApiMs: round(apiLoadedAt - bundleLoadStart),
   };
-  setTimeout(() => {
-    try {
-      const coreRequireStart = performance.now();
-      // Not bundled into this file (see esbuild.mjs): loading it is the expensive part.
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { start } = require('./gardener') as typeof import('./gardener');
-      gardener = start(extension, { ...timing, activateStart, coreRequireStart });
-      extension.subscriptions.push(gardener);
-      registerOthers(extension, gardener);
-      started(gardener);
-    } catch (err) {
-      failedToStart(err instanceof Error ? err : new Error(String(err)));
-    }
-  }, 0);
-  return { ...timing, ready };
-}
-
-function contributedCommands(extension: vscode.ExtensionContext): string[] {
-  const pkg = extension.extension.packageJSON as { contributes?: { commands?: { command: string }[] } };
-  return (pkg.contributes?.commands ?? []).map((c) => c.command);
-}
-
-/** Commands the core has that the manifest does not list (none today) still get registered. */
-function registerOthers(extension: vscode.ExtensionContext, g: Gardener): void {
-  const listed = new Set(contributedCommands(extension));
-  for (const [id, fn] of Object.entries(g.commands)) {
-    if (!listed.has(id)) extension.subscriptions.push(vscode.commands.registerCommand(id, fn));
-  }
+  return { ...timing, ready: started.then((g) => g.api) };
 }
 
 export function deactivate(): void {

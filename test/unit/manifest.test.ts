@@ -35,6 +35,14 @@ describe('extension manifest and package', () => {
     for (const c of pkg.contributes.commands) assert.ok(source.includes(`'${c.command}'`), `${c.command} is registered`);
   });
 
+  it('every command the extension implements is contributed, so the activation shell registers it', () => {
+    const listed = new Set(pkg.contributes.commands.map((c: { command: string }) => c.command));
+    const source = walk(path.join(root, 'src', 'vscode')).map((f) => fs.readFileSync(f, 'utf8')).join('\n');
+    const implemented = [...source.matchAll(/'(codebaseGardener\.[A-Za-z.]+)':/g)].map((m) => m[1]);
+    assert.ok(implemented.length >= 20, `${implemented.length} command factories found`);
+    assert.deepEqual(implemented.filter((id) => !listed.has(id)), []);
+  });
+
   it('no file under src/core imports vscode', () => {
     for (const f of walk(path.join(root, 'src', 'core'))) {
       assert.doesNotMatch(fs.readFileSync(f, 'utf8'), /from ['"]vscode['"]|require\(['"]vscode['"]\)/, f);

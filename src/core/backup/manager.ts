@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { writeJsonAtomically } from '../atomicFile';
 import type { Clock } from '../clock';
-import { throwIfAborted } from '../cancel';
+import { throwIfAborted, timeSlicer } from '../cancel';
 import { eachChunk, MANIFEST_PATH, readArchive, writeArchive, type ArchiveManifest } from './archive';
 import { Catalog } from './catalog';
 import {
@@ -738,19 +738,17 @@ async function collect(s: AsyncIterable<unknown>): Promise<Buffer> {
 
 /**
  * A file's sha256, read synchronously through one 128 KB buffer (fast from the page cache, as
- * in the walk), yielding to the event loop between 8 MB stretches so big files don't block it.
+ * in the walk), in time slices so big files don't block the event loop.
  */
 export async function hashFile(file: string): Promise<string> {
   const h = createHash('sha256');
+  const slice = timeSlicer();
   const fd = fs.openSync(file, 'r');
   try {
     const buf = Buffer.allocUnsafe(128 * 1024);
-    for (let n = 0, since = 0; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0; ) {
+    for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0; ) {
       h.update(buf.subarray(0, n));
-      if ((since += n) >= 8 * 1024 * 1024) {
-        since = 0;
-        await new Promise<void>((r) => setImmediate(r));
-      }
+      if (slice.due()) await slice.yield();
     }
   } finally {
     fs.closeSync(fd);

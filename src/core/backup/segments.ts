@@ -62,23 +62,18 @@ export async function* gzipSegments(source: AsyncIterable<Buffer> | Iterable<Buf
     size = storedBytes = 0;
     kind = undefined;
   };
-  try {
-    for await (const piece of source) {
-      if (piece.length >= SAMPLE_FROM) {
-        const k = looksIncompressible(piece) ? 'store' : 'deflate';
-        if (kind && k !== kind && size >= MIN_RUN) flush();
-        kind = k;
-        if (k === 'store') storedBytes += piece.length;
-      }
-      parts.push(piece);
-      size += piece.length;
-      if (size >= SEGMENT) flush();
-      while (inflight.length > concurrency) yield await inflight.shift()!;
+  for await (const piece of source) {
+    if (piece.length >= SAMPLE_FROM) {
+      const k = looksIncompressible(piece) ? 'store' : 'deflate';
+      if (kind && k !== kind && size >= MIN_RUN) flush();
+      kind = k;
+      if (k === 'store') storedBytes += piece.length;
     }
-    flush();
-    while (inflight.length) yield await inflight.shift()!;
-  } finally {
-    // On an early exit (error, cancel), let running jobs finish quietly.
-    inflight.length = 0;
+    parts.push(piece);
+    size += piece.length;
+    if (size >= SEGMENT) flush();
+    while (inflight.length > concurrency) yield await inflight.shift()!;
   }
+  flush();
+  while (inflight.length) yield await inflight.shift()!;
 }
