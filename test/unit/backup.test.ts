@@ -57,6 +57,39 @@ describe('backup: full and incremental chains on real folders', () => {
     }
   });
 
+  it('an incremental keeps a same-size edit (the hash decides) and leaves out a file only touched; another window builds on the same chain', async () => {
+    const data = tempDir();
+    seedData(data, 10);
+    const m = manager(data);
+    await m.init();
+    await m.createBackup('FULL');
+    const later = new Date(Date.now() + 10_000);
+    const edited = path.join(data, 'projects/p1/file-1.txt');
+    const bytes = fs.readFileSync(edited);
+    bytes[0] ^= 1;
+    fs.writeFileSync(edited, bytes);
+    fs.utimesSync(edited, later, later);
+    fs.utimesSync(path.join(data, 'projects/p2/file-2.txt'), later, later);
+    const inc = await m.createBackup('INCREMENTAL');
+    assert.deepEqual((await m.catalog.manifest(inc.id)).map((e) => e.path), ['projects/p1/file-1.txt']);
+
+    // A second window knows the chain only from the catalog and manifests on disk.
+    const other = manager(data);
+    await other.init();
+    write(data, 'projects/p2/file-2.txt', 'edited in the other window');
+    const inc2 = await other.createBackup('INCREMENTAL');
+    assert.equal(inc2.parentId, inc.id);
+    assert.deepEqual((await other.catalog.manifest(inc2.id)).map((e) => e.path), ['projects/p2/file-2.txt']);
+    const expected = snapshot(data);
+    write(data, 'projects/p1/file-1.txt', 'lost after the backup');
+    // The first window learns of the other's backup when it next takes the lock, and keeps it.
+    await m.restore(inc2.id);
+    assert.deepEqual(snapshot(data), expected);
+    await m.createBackup('INCREMENTAL');
+    const ids = (JSON.parse(fs.readFileSync(path.join(m.backupsDir, 'catalog.json'), 'utf8')) as { backups: { id: string }[] }).backups.map((b) => b.id);
+    assert.ok(ids.includes(inc2.id), "the first window's next backup kept the other window's record");
+  });
+
   it('an incremental with no full to build on becomes a full backup and says so', async () => {
     const data = tempDir();
     seedData(data, 5);
@@ -267,6 +300,32 @@ describe('backup: encryption format', () => {
     }
     const empty = await buffer(Readable.from([]).pipe(new EncryptStream(TEST_KEY)));
     assert.equal((await buffer(Readable.from([empty]).pipe(new DecryptStream(TEST_KEY)))).length, 0, 'an empty stream still has its final chunk');
+  });
+
+  it('opens an archive arriving in pieces of any size, and passes on no byte of a chunk that fails authentication', async () => {
+    const plain = randomBytes(5000);
+    const archive = await buffer(Readable.from([plain]).pipe(new EncryptStream(TEST_KEY, 1000)));
+    // Pieces that split the header, the length words, the bodies and the tags in every way.
+    for (const size of [1, 2, 3, 5, 7, 19, 1021, 4096]) {
+      const pieces: Buffer[] = [];
+      for (let i = 0; i < archive.length; i += size) pieces.push(archive.subarray(i, i + size));
+      assert.deepEqual(await buffer(Readable.from(pieces).pipe(new DecryptStream(TEST_KEY))), plain, `pieces of ${size} bytes`);
+    }
+    // One flipped bit in the third chunk's ciphertext (header 25 bytes, each chunk 4 + 1000 + 16).
+    const bad = Buffer.from(archive);
+    bad[25 + 2 * 1020 + 4 + 10] ^= 1;
+    const out: Buffer[] = [];
+    const d = new DecryptStream(TEST_KEY);
+    d.on('data', (c: Buffer) => out.push(c));
+    await assert.rejects(
+      new Promise((resolve, reject) => {
+        d.once('end', resolve).once('error', reject);
+        for (let i = 0; i < bad.length; i += 300) d.write(bad.subarray(i, i + 300));
+        d.end();
+      }),
+      /Chunk 2 failed authentication/,
+    );
+    assert.deepEqual(Buffer.concat(out), plain.subarray(0, 2000), 'the first two chunks came out, nothing of the third');
   });
 });
 

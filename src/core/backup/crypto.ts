@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes, scrypt as scryptCb, timingSafeEqual, type DecipherGCM } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { promisify } from 'node:util';
 
@@ -50,7 +50,9 @@ function iv(prefix: Buffer, index: number): Buffer {
 export class Sealer {
   readonly header: Buffer;
   private readonly prefix = randomBytes(8);
-  private carry: Buffer = Buffer.alloc(0);
+  /** Bytes of the chunk being filled, kept as the pieces they came in: copied once, when it is full. */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
   private index = 0;
 
   constructor(
@@ -68,32 +70,35 @@ export class Sealer {
 
   /**
    * The sealed chunks that `data` completes. Chunks are sealed straight from the incoming
-   * buffer; only one that straddles two writes is copied. At least one byte is always kept
-   * back, so `final()` seals the final chunk.
+   * buffer; one that spans several writes is copied together once. At least one byte is always
+   * kept back, so `final()` seals the final chunk.
    */
   update(data: Buffer): Buffer[] {
     const out: Buffer[] = [];
     let off = 0;
-    if (this.carry.length) {
-      const need = this.chunkSize - this.carry.length;
+    if (this.pendingBytes) {
+      const need = this.chunkSize - this.pendingBytes;
       if (data.length <= need) {
-        this.carry = Buffer.concat([this.carry, data]);
+        this.pending.push(data);
+        this.pendingBytes += data.length;
         return out;
       }
-      this.seal(Buffer.concat([this.carry, data.subarray(0, need)]), false, out);
+      this.pending.push(data.subarray(0, need));
+      this.seal(Buffer.concat(this.pending, this.chunkSize), false, out);
       off = need;
     }
     while (data.length - off > this.chunkSize) {
       this.seal(data.subarray(off, off + this.chunkSize), false, out);
       off += this.chunkSize;
     }
-    this.carry = data.subarray(off);
+    this.pending = off < data.length ? [data.subarray(off)] : [];
+    this.pendingBytes = data.length - off;
     return out;
   }
 
   final(): Buffer[] {
     const out: Buffer[] = [];
-    this.seal(this.carry, true, out);
+    this.seal(Buffer.concat(this.pending, this.pendingBytes), true, out);
     return out;
   }
 
@@ -138,21 +143,32 @@ export async function* sealed(source: AsyncIterable<Buffer>, key: Buffer, chunkS
   yield* sealer.final();
 }
 
+/**
+ * Opens the format above as bytes arrive, in whatever pieces they come: a chunk's body goes
+ * through the cipher piece by piece (no copying reads together), and its plaintext is passed
+ * on only once the chunk's tag has authenticated it.
+ */
 export class DecryptStream extends Transform {
-  private buf: Buffer = Buffer.alloc(0);
+  private phase: 'header' | 'length' | 'body' | 'tag' = 'header';
+  /** A small field (header, length word, tag) that arrived split across pieces. */
+  private field: Buffer[] = [];
+  private fieldBytes = 0;
   private header: Buffer | undefined;
   private chunkSize = 0;
   private index = 0;
+  private final = false;
   private done = false;
+  private bodyLeft = 0;
+  private decipher: DecipherGCM | undefined;
+  private plain: Buffer[] = [];
 
   constructor(private readonly key: Buffer) {
     super();
   }
 
   override _transform(data: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.buf = this.buf.length ? Buffer.concat([this.buf, data]) : data;
     try {
-      this.drain();
+      this.open(data);
       cb();
     } catch (err) {
       cb(err as Error);
@@ -160,54 +176,78 @@ export class DecryptStream extends Transform {
   }
 
   override _flush(cb: TransformCallback): void {
-    try {
-      this.drain();
-      if (!this.header) throw new BackupCryptoError('The archive is too short to hold an encryption header.');
-      if (!this.done || this.buf.length) throw new BackupCryptoError('The archive is truncated or has trailing data: its last chunk is missing.');
-      cb();
-    } catch (err) {
-      cb(err as Error);
+    if (!this.header) cb(new BackupCryptoError('The archive is too short to hold an encryption header.'));
+    else if (!this.done) cb(new BackupCryptoError('The archive is truncated or has trailing data: its last chunk is missing.'));
+    else cb();
+  }
+
+  private open(data: Buffer): void {
+    let off = 0;
+    while (off < data.length) {
+      if (this.done) throw new BackupCryptoError('The archive has data after its final chunk.');
+      if (this.phase === 'body') {
+        const n = Math.min(this.bodyLeft, data.length - off);
+        this.plain.push(this.decipher!.update(data.subarray(off, off + n)));
+        off += n;
+        if ((this.bodyLeft -= n) === 0) this.phase = 'tag';
+        continue;
+      }
+      const need = this.phase === 'header' ? HEADER_LEN : this.phase === 'length' ? 4 : TAG_LEN;
+      let whole: Buffer | undefined;
+      if (!this.fieldBytes && data.length - off >= need) {
+        whole = data.subarray(off, off + need);
+        off += need;
+      } else {
+        const piece = data.subarray(off, off + need - this.fieldBytes);
+        this.field.push(piece);
+        this.fieldBytes += piece.length;
+        off += piece.length;
+        if (this.fieldBytes < need) continue;
+        whole = Buffer.concat(this.field, need);
+        this.field = [];
+        this.fieldBytes = 0;
+      }
+      if (this.phase === 'header') this.openHeader(whole);
+      else if (this.phase === 'length') this.openChunk(whole.readUInt32BE(0));
+      else this.closeChunk(whole);
     }
   }
 
-  private drain(): void {
-    if (!this.header) {
-      if (this.buf.length < HEADER_LEN) return;
-      const h = this.buf.subarray(0, HEADER_LEN);
-      if (!h.subarray(0, 4).equals(MAGIC)) throw new BackupCryptoError('Not an encrypted Codebase Gardener archive (bad magic).');
-      if (h[4] !== VERSION) throw new BackupCryptoError(`Unsupported archive version ${h[4]}.`);
-      if (!timingSafeEqual(h.subarray(17, 25), keyId(this.key))) {
-        throw new BackupCryptoError('This archive was encrypted with a different key. Import the recovery key it was made with.');
-      }
-      this.header = Buffer.from(h);
-      this.chunkSize = h.readUInt32BE(5);
-      this.buf = this.buf.subarray(HEADER_LEN);
+  private openHeader(h: Buffer): void {
+    if (!h.subarray(0, 4).equals(MAGIC)) throw new BackupCryptoError('Not an encrypted Codebase Gardener archive (bad magic).');
+    if (h[4] !== VERSION) throw new BackupCryptoError(`Unsupported archive version ${h[4]}.`);
+    if (!timingSafeEqual(h.subarray(17, 25), keyId(this.key))) {
+      throw new BackupCryptoError('This archive was encrypted with a different key. Import the recovery key it was made with.');
     }
-    for (;;) {
-      if (this.buf.length < 4) return;
-      if (this.done) throw new BackupCryptoError('The archive has data after its final chunk.');
-      const word = this.buf.readUInt32BE(0);
-      const final = (word & FINAL) !== 0;
-      const len = word & ~FINAL;
-      if (len > this.chunkSize) throw new BackupCryptoError('A chunk is larger than the archive says chunks are: the archive is corrupt.');
-      if (this.buf.length < 4 + len + TAG_LEN) return;
-      const body = this.buf.subarray(4, 4 + len);
-      const tag = this.buf.subarray(4 + len, 4 + len + TAG_LEN);
-      const d = createDecipheriv('aes-256-gcm', this.key, iv(this.header.subarray(9, 17), this.index));
-      d.setAAD(aad(this.header, this.index, final));
-      d.setAuthTag(tag);
-      let plain: Buffer;
-      try {
-        plain = d.update(body);
-        d.final();
-      } catch {
-        throw new BackupCryptoError(`Chunk ${this.index} failed authentication: the archive is corrupt or was tampered with.`);
-      }
-      this.push(plain);
-      this.buf = this.buf.subarray(4 + len + TAG_LEN);
-      this.index++;
-      if (final) this.done = true;
+    this.header = Buffer.from(h);
+    this.chunkSize = h.readUInt32BE(5);
+    this.phase = 'length';
+  }
+
+  private openChunk(word: number): void {
+    const header = this.header!;
+    this.final = (word & FINAL) !== 0;
+    const len = word & ~FINAL;
+    if (len > this.chunkSize) throw new BackupCryptoError('A chunk is larger than the archive says chunks are: the archive is corrupt.');
+    this.decipher = createDecipheriv('aes-256-gcm', this.key, iv(header.subarray(9, 17), this.index));
+    this.decipher.setAAD(aad(header, this.index, this.final));
+    this.bodyLeft = len;
+    this.phase = len ? 'body' : 'tag';
+  }
+
+  private closeChunk(tag: Buffer): void {
+    try {
+      this.decipher!.setAuthTag(tag);
+      this.decipher!.final();
+    } catch {
+      throw new BackupCryptoError(`Chunk ${this.index} failed authentication: the archive is corrupt or was tampered with.`);
     }
+    for (const p of this.plain) this.push(p);
+    this.plain = [];
+    this.decipher = undefined;
+    this.index++;
+    this.done = this.final;
+    this.phase = 'length';
   }
 }
 

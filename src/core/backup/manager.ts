@@ -84,6 +84,7 @@ export function safeEntryPath(p: string): boolean {
 export class BackupManager {
   readonly catalog: Catalog;
   private settings: BackupSettings;
+  private lastTree: { id: string; tree: Map<string, ManifestEntry> } | undefined;
 
   constructor(
     private readonly clock: Clock,
@@ -135,8 +136,11 @@ export class BackupManager {
     return [...this.catalog.backups].reverse().find((b) => b.status === 'completed' && types.includes(b.type));
   }
 
-  /** The tree a backup restores to: its chain's manifests applied in order. */
+  /** The tree a backup restores to: its chain's manifests applied in order. A copy: callers may change it. */
   async treeOf(id: string): Promise<Map<string, ManifestEntry>> {
+    // The next incremental builds on the backup just made: keep its tree rather than re-read
+    // every manifest of the chain. A backup's manifests never change once it exists.
+    if (this.lastTree?.id === id) return new Map(this.lastTree.tree);
     const tree = new Map<string, ManifestEntry>();
     for (const b of this.catalog.chain(id)) {
       for (const d of b.deleted ?? []) tree.delete(d);
@@ -172,11 +176,11 @@ export class BackupManager {
       for (const f of all) {
         throwIfAborted(o.signal);
         const before = tree.get(f.path);
-        if (!before) changed.push(f);
-        else if (before.size !== f.size || before.mtimeMs !== f.mtimeMs) {
-          // Size and time say it may have changed; the hash decides.
-          if ((await hashFile(f.abs)) !== before.sha256 || before.mode !== f.mode) changed.push(f);
-        } else if (before.mode !== f.mode) changed.push(f);
+        if (!before || before.size !== f.size || before.mode !== f.mode) changed.push(f);
+        else if (before.mtimeMs !== f.mtimeMs) {
+          // Same size, new time: it may have changed (or only been touched); the hash decides.
+          if ((await hashFile(f.abs)) !== before.sha256) changed.push(f);
+        }
       }
       const present = new Set(all.map((f) => f.path));
       deleted = [...tree.keys()].filter((p) => !present.has(p));
@@ -235,6 +239,7 @@ export class BackupManager {
     await this.catalog.saveManifest(id, result.manifest.files);
     this.catalog.backups.push(record);
     await this.catalog.save();
+    this.lastTree = { id, tree };
     await this.applyRetentionUnlocked();
     return record;
   }
@@ -618,6 +623,7 @@ export class BackupManager {
       fs.rmSync(f, { force: true });
     }
     fs.rmSync(this.catalog.manifestFile(b.id), { force: true });
+    if (this.lastTree?.id === b.id) this.lastTree = undefined;
     this.catalog.backups = this.catalog.backups.filter((x) => x.id !== b.id);
     return freed;
   }
@@ -684,6 +690,9 @@ export class BackupManager {
     }
     fs.writeFileSync(ownerFile, JSON.stringify({ pid: process.pid, host: os.hostname() }));
     try {
+      // Another window may have written the catalog since we read it: start from what is on disk,
+      // or saving would drop its backups.
+      await this.catalog.load();
       return await fn();
     } finally {
       fs.rmSync(ownerFile, { force: true });
