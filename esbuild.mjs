@@ -53,6 +53,13 @@ const core = {
   logLevel: 'warning',
 };
 
+/**
+ * The worker thread that writes a restore's staged files; the core starts it from the file
+ * beside its own bundle.
+ * @type {import('esbuild').BuildOptions}
+ */
+const stagingWorker = { ...core, entryPoints: ['src/core/backup/stagingWorker.ts'], outfile: 'dist/stagingWorker.js' };
+
 /** @type {import('esbuild').BuildOptions} */
 const webview = {
   entryPoints: ['webview/main.ts'],
@@ -86,7 +93,7 @@ const testBuild = {
   logLevel: 'warning',
 };
 
-const configs = tests ? [shell, core, webview, testBuild] : [shell, core, webview];
+const configs = tests ? [shell, core, stagingWorker, webview, testBuild] : [shell, core, stagingWorker, webview];
 if (watch) {
   for (const c of configs) {
     const ctx = await esbuild.context(c);

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { gzipSegments, looksIncompressible } from '../../src/core/backup/segments';
+import { StagingWriter } from '../../src/core/backup/stagingWriter';
 import { tempDir } from './fixtures';
 import { manager, seedData, snapshot, TEST_KEY, write } from './backupFixtures';
 
@@ -329,6 +330,30 @@ describe('backup: encryption format', () => {
   });
 });
 
+describe('backup: archives from earlier versions', () => {
+  it('an archive sealed in fixed 256 KB chunks (format version 1) still validates and restores', async () => {
+    const data = tempDir();
+    seedData(data, 30);
+    write(data, 'projects/big.bin', randomBytes(700 * 1024));
+    const m = manager(data);
+    await m.init();
+    const b = await m.createBackup('FULL');
+    const expected = snapshot(data);
+    const file = path.join(m.backupsDir, b.archive);
+    const v2 = fs.readFileSync(file);
+    assert.equal(v2[4], 2, 'new archives seal one gzip member per chunk');
+    const v1 = await buffer(Readable.from([v2]).pipe(new DecryptStream(TEST_KEY)).pipe(new EncryptStream(TEST_KEY)));
+    assert.equal(v1[4], 1);
+    fs.writeFileSync(file, v1);
+    Object.assign(m.catalog.get(b.id)!, { sizeBytes: v1.length, sha256: createHash('sha256').update(v1).digest('hex') });
+    await m.catalog.save();
+    assert.equal((await m.validate(b.id)).valid, true);
+    write(data, 'projects/p1/file-1.txt', 'changed since');
+    await m.restore(b.id);
+    assert.deepEqual(snapshot(data), expected);
+  });
+});
+
 describe('backup: validation, corruption, keys and hostile archives', () => {
   it('validate checks existence, size, sha256, every chunk and every entry', async () => {
     const data = tempDir();
@@ -597,6 +622,20 @@ describe('backup: disk full and cancel', () => {
     assert.match(m.catalog.backups.at(-1)?.error ?? '', /ran out of space/);
   });
 
+  it('a restore into a folder on a full disk: a clear error, and nothing left behind in that folder', async () => {
+    const data = tempDir();
+    seedData(data, 5);
+    write(data, 'projects/big.bin', randomBytes(3 * 1024 * 1024));
+    const m = manager(data);
+    await m.init();
+    const b = await m.createBackup('FULL');
+    const target = smallDisk();
+    await assert.rejects(m.restore(b.id, { target }), (e: unknown) => e instanceof BackupError && e.code === 'NO_SPACE' && /not enough free space to stage/.test(e.message));
+    assert.deepEqual(snapshot(target), {});
+    assert.ok(!fs.existsSync(path.join(target, '.gardener-restore', 'journal.json')));
+    assert.deepEqual(fs.readdirSync(path.join(target, '.gardener-restore')), [], 'the staging folder is gone');
+  });
+
   it('a cancelled backup leaves no partial archive and no catalog entry; a cancelled restore changes nothing', async () => {
     const data = tempDir();
     seedData(data, 30);
@@ -619,5 +658,57 @@ describe('backup: disk full and cancel', () => {
     );
     assert.deepEqual(snapshot(data), live);
     assert.ok(!fs.existsSync(path.join(data, '.gardener-restore', 'journal.json')));
+  });
+});
+
+describe('backup: staging writer', () => {
+  it('writes files bigger than its ring in order, waiting for room when full; replaces and removes in order', async () => {
+    const dir = tempDir();
+    const w = new StagingWriter();
+    const big = randomBytes(10 * 1024 * 1024 + 123);
+    const mtime = 1_600_000_000_000;
+    const a = w.open(path.join(dir, 'a', 'b', 'big.bin'), false);
+    let waited = 0;
+    for (let off = 0; off < big.length; off += 100_000) {
+      if (!w.write(a, big.subarray(off, off + 100_000))) {
+        waited++;
+        await w.room();
+      }
+    }
+    w.close(a, 0o640, mtime);
+    for (const [text, replace] of [
+      ['one', false],
+      ['two', true],
+    ] as const) {
+      const f = w.open(path.join(dir, 'small.txt'), replace);
+      w.write(f, Buffer.from(text));
+      w.close(f, 0o600, mtime);
+    }
+    const g = w.open(path.join(dir, 'gone.txt'), false);
+    w.close(g, 0o644, mtime);
+    w.remove(path.join(dir, 'gone.txt'));
+    await w.finish();
+    assert.ok(waited > 0, 'the ring filled up at least once');
+    const st = fs.statSync(path.join(dir, 'a', 'b', 'big.bin'));
+    assert.ok(fs.readFileSync(path.join(dir, 'a', 'b', 'big.bin')).equals(big));
+    assert.equal(st.mode & 0o777, 0o640);
+    assert.equal(st.mtimeMs, mtime);
+    assert.equal(fs.readFileSync(path.join(dir, 'small.txt'), 'utf8'), 'two');
+    assert.ok(!fs.existsSync(path.join(dir, 'gone.txt')));
+  });
+
+  it('a failure on the worker is reported with its code, and nothing more is written', async () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'taken.txt'), 'already here');
+    const w = new StagingWriter();
+    const f = w.open(path.join(dir, 'taken.txt'), false);
+    w.write(f, Buffer.from('not written'));
+    w.close(f, 0o644, Date.now());
+    const after = w.open(path.join(dir, 'after.txt'), false);
+    w.close(after, 0o644, Date.now());
+    await assert.rejects(w.finish(), (e: NodeJS.ErrnoException) => e.code === 'EEXIST');
+    assert.throws(() => w.write(after, Buffer.from('x')), (e: NodeJS.ErrnoException) => e.code === 'EEXIST');
+    assert.equal(fs.readFileSync(path.join(dir, 'taken.txt'), 'utf8'), 'already here');
+    assert.ok(!fs.existsSync(path.join(dir, 'after.txt')));
   });
 });

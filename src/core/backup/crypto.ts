@@ -5,19 +5,25 @@ import { promisify } from 'node:util';
 const scrypt = promisify(scryptCb) as (password: string, salt: Buffer, keylen: number, options: { N: number; r: number; p: number; maxmem: number }) => Promise<Buffer>;
 
 /**
- * Encrypted archive format, version 1:
+ * Encrypted archive format:
  *   header  = "CGBK" | version (1 byte) | chunk size (u32 BE) | nonce prefix (8 bytes) | key id (8 bytes)
  *   chunk*  = length|final-bit (u32 BE) | ciphertext | GCM tag (16 bytes)
  * Each chunk is AES-256-GCM with IV = nonce prefix | chunk index (u32 BE) and the header,
  * chunk index and final flag as additional data: chunks cannot be reordered, dropped,
  * truncated or moved between archives without failing authentication.
+ * Version 1 cuts the byte stream into chunks of the header's size. Version 2 seals each gzip
+ * member as one chunk (the header's size is then the largest a chunk may be), so a reader
+ * can inflate several members at once; read as a byte stream, both are the same gzip data.
  */
 export const MAGIC = Buffer.from('CGBK');
 export const VERSION = 1;
-const HEADER_LEN = 4 + 1 + 4 + 8 + 8;
-const TAG_LEN = 16;
+export const MEMBER_VERSION = 2;
+export const HEADER_LEN = 4 + 1 + 4 + 8 + 8;
+export const TAG_LEN = 16;
 const FINAL = 0x80000000;
 export const DEFAULT_CHUNK = 256 * 1024;
+/** The largest chunk a version 2 archive may hold: far above the ~1 MB gzip members we write. */
+const MAX_MEMBER_CHUNK = 16 * 1024 * 1024;
 
 export class BackupCryptoError extends Error {
   constructor(message: string) {
@@ -58,11 +64,12 @@ export class Sealer {
   constructor(
     private readonly key: Buffer,
     private readonly chunkSize = DEFAULT_CHUNK,
+    version = VERSION,
   ) {
     if (key.length !== 32) throw new BackupCryptoError('An encryption key must be 32 bytes.');
     this.header = Buffer.alloc(HEADER_LEN);
     MAGIC.copy(this.header, 0);
-    this.header[4] = VERSION;
+    this.header[4] = version;
     this.header.writeUInt32BE(chunkSize, 5);
     this.prefix.copy(this.header, 9);
     keyId(key).copy(this.header, 17);
@@ -102,7 +109,9 @@ export class Sealer {
     return out;
   }
 
-  private seal(plain: Buffer, final: boolean, out: Buffer[]): void {
+  /** Seals `plain` as one chunk of its own. */
+  seal(plain: Buffer, final: boolean, out: Buffer[]): void {
+    if (plain.length > this.chunkSize) throw new BackupCryptoError(`A chunk of ${plain.length} bytes is larger than this archive's chunks may be.`);
     const c = createCipheriv('aes-256-gcm', this.key, iv(this.prefix, this.index));
     c.setAAD(aad(this.header, this.index, final));
     const len = Buffer.alloc(4);
@@ -148,16 +157,83 @@ export async function* sealed(source: AsyncIterable<Buffer>, key: Buffer, chunkS
  * through the cipher piece by piece (no copying reads together), and its plaintext is passed
  * on only once the chunk's tag has authenticated it.
  */
+/**
+ * Seals each buffer `source` yields (a whole gzip member) as one chunk: format version 2. The
+ * last one is held back until the source ends, so it can carry the final flag.
+ */
+export async function* sealedMembers(source: AsyncIterable<Buffer>, key: Buffer): AsyncGenerator<Buffer> {
+  const sealer = new Sealer(key, MAX_MEMBER_CHUNK, MEMBER_VERSION);
+  yield sealer.header;
+  let held: Buffer | undefined;
+  for await (const member of source) {
+    const out: Buffer[] = [];
+    if (held) sealer.seal(held, false, out);
+    yield* out;
+    held = member;
+  }
+  const out: Buffer[] = [];
+  sealer.seal(held ?? Buffer.alloc(0), true, out);
+  yield* out;
+}
+
+/** Checks an archive's header against the key, then opens its chunks one by one, in order. */
+export class ChunkOpener {
+  readonly version: number;
+  readonly chunkSize: number;
+  private readonly header: Buffer;
+  private index = 0;
+  /** Set once the chunk with the final flag has been opened. */
+  done = false;
+
+  constructor(
+    private readonly key: Buffer,
+    header: Buffer,
+  ) {
+    if (header.length < HEADER_LEN || !header.subarray(0, 4).equals(MAGIC)) throw new BackupCryptoError('Not an encrypted Codebase Gardener archive (bad magic).');
+    if (header[4] !== VERSION && header[4] !== MEMBER_VERSION) throw new BackupCryptoError(`Unsupported archive version ${header[4]}.`);
+    if (!timingSafeEqual(header.subarray(17, 25), keyId(key))) {
+      throw new BackupCryptoError('This archive was encrypted with a different key. Import the recovery key it was made with.');
+    }
+    this.header = Buffer.from(header.subarray(0, HEADER_LEN));
+    this.version = header[4];
+    this.chunkSize = header.readUInt32BE(5);
+  }
+
+  /** Reads a chunk's length word: its ciphertext length and whether it is the last. */
+  lengthOf(word: number): { len: number; final: boolean } {
+    if (this.done) throw new BackupCryptoError('The archive has data after its final chunk.');
+    const len = word & ~FINAL;
+    if (len > this.chunkSize) throw new BackupCryptoError('A chunk is larger than the archive says chunks are: the archive is corrupt.');
+    return { len, final: (word & FINAL) !== 0 };
+  }
+
+  /** A decipher for the next chunk; give its ciphertext to `update` and its tag to `close`. */
+  next(final: boolean): DecipherGCM {
+    const d = createDecipheriv('aes-256-gcm', this.key, iv(this.header.subarray(9, 17), this.index));
+    d.setAAD(aad(this.header, this.index, final));
+    return d;
+  }
+
+  /** Checks the chunk's tag; only then may its plaintext be used. */
+  close(d: DecipherGCM, tag: Buffer, final: boolean): void {
+    try {
+      d.setAuthTag(tag);
+      d.final();
+    } catch {
+      throw new BackupCryptoError(`Chunk ${this.index} failed authentication: the archive is corrupt or was tampered with.`);
+    }
+    this.index++;
+    this.done = final;
+  }
+}
+
 export class DecryptStream extends Transform {
   private phase: 'header' | 'length' | 'body' | 'tag' = 'header';
   /** A small field (header, length word, tag) that arrived split across pieces. */
   private field: Buffer[] = [];
   private fieldBytes = 0;
-  private header: Buffer | undefined;
-  private chunkSize = 0;
-  private index = 0;
+  private opener: ChunkOpener | undefined;
   private final = false;
-  private done = false;
   private bodyLeft = 0;
   private decipher: DecipherGCM | undefined;
   private plain: Buffer[] = [];
@@ -176,15 +252,15 @@ export class DecryptStream extends Transform {
   }
 
   override _flush(cb: TransformCallback): void {
-    if (!this.header) cb(new BackupCryptoError('The archive is too short to hold an encryption header.'));
-    else if (!this.done) cb(new BackupCryptoError('The archive is truncated or has trailing data: its last chunk is missing.'));
+    if (!this.opener) cb(new BackupCryptoError('The archive is too short to hold an encryption header.'));
+    else if (!this.opener.done) cb(new BackupCryptoError('The archive is truncated or has trailing data: its last chunk is missing.'));
     else cb();
   }
 
   private open(data: Buffer): void {
     let off = 0;
     while (off < data.length) {
-      if (this.done) throw new BackupCryptoError('The archive has data after its final chunk.');
+      if (this.opener?.done) throw new BackupCryptoError('The archive has data after its final chunk.');
       if (this.phase === 'body') {
         const n = Math.min(this.bodyLeft, data.length - off);
         this.plain.push(this.decipher!.update(data.subarray(off, off + n)));
@@ -207,47 +283,23 @@ export class DecryptStream extends Transform {
         this.field = [];
         this.fieldBytes = 0;
       }
-      if (this.phase === 'header') this.openHeader(whole);
-      else if (this.phase === 'length') this.openChunk(whole.readUInt32BE(0));
-      else this.closeChunk(whole);
+      if (this.phase === 'header') {
+        this.opener = new ChunkOpener(this.key, whole);
+        this.phase = 'length';
+      } else if (this.phase === 'length') {
+        const { len, final } = this.opener!.lengthOf(whole.readUInt32BE(0));
+        this.final = final;
+        this.decipher = this.opener!.next(final);
+        this.bodyLeft = len;
+        this.phase = len ? 'body' : 'tag';
+      } else {
+        this.opener!.close(this.decipher!, whole, this.final);
+        for (const p of this.plain) this.push(p);
+        this.plain = [];
+        this.decipher = undefined;
+        this.phase = 'length';
+      }
     }
-  }
-
-  private openHeader(h: Buffer): void {
-    if (!h.subarray(0, 4).equals(MAGIC)) throw new BackupCryptoError('Not an encrypted Codebase Gardener archive (bad magic).');
-    if (h[4] !== VERSION) throw new BackupCryptoError(`Unsupported archive version ${h[4]}.`);
-    if (!timingSafeEqual(h.subarray(17, 25), keyId(this.key))) {
-      throw new BackupCryptoError('This archive was encrypted with a different key. Import the recovery key it was made with.');
-    }
-    this.header = Buffer.from(h);
-    this.chunkSize = h.readUInt32BE(5);
-    this.phase = 'length';
-  }
-
-  private openChunk(word: number): void {
-    const header = this.header!;
-    this.final = (word & FINAL) !== 0;
-    const len = word & ~FINAL;
-    if (len > this.chunkSize) throw new BackupCryptoError('A chunk is larger than the archive says chunks are: the archive is corrupt.');
-    this.decipher = createDecipheriv('aes-256-gcm', this.key, iv(header.subarray(9, 17), this.index));
-    this.decipher.setAAD(aad(header, this.index, this.final));
-    this.bodyLeft = len;
-    this.phase = len ? 'body' : 'tag';
-  }
-
-  private closeChunk(tag: Buffer): void {
-    try {
-      this.decipher!.setAuthTag(tag);
-      this.decipher!.final();
-    } catch {
-      throw new BackupCryptoError(`Chunk ${this.index} failed authentication: the archive is corrupt or was tampered with.`);
-    }
-    for (const p of this.plain) this.push(p);
-    this.plain = [];
-    this.decipher = undefined;
-    this.index++;
-    this.done = this.final;
-    this.phase = 'length';
   }
 }
 

@@ -20,6 +20,7 @@ import {
   type Progress,
   type SnapshotRecord,
 } from './types';
+import { StagingWriter } from './stagingWriter';
 import { select, walk, type FileInfo, type Selection } from './walk';
 
 export interface BackupHooks {
@@ -318,7 +319,9 @@ export class BackupManager {
           }
           if (e.type !== 'File' || !safeEntryPath(e.path)) throw new BackupError(`unsafe entry ${e.type} ${e.path}`, 'UNSAFE_ENTRY');
           const h = createHash('sha256');
-          await eachChunk(data, (chunk) => h.update(chunk));
+          await eachChunk(data, (chunk) => {
+            h.update(chunk);
+          });
           seen.set(e.path, h.digest('hex'));
         },
         o.signal,
@@ -383,7 +386,6 @@ export class BackupManager {
     const staging = path.join(work, `staging-${snapshotId}`);
     const snapshotDir = path.join(work, 'snapshots', snapshotId);
     fs.mkdirSync(staging, { recursive: true, mode: 0o700 });
-    const ensureDir = dirMaker();
     const journal: Journal = {
       state: 'staging',
       staging,
@@ -393,8 +395,10 @@ export class BackupManager {
       ops: [],
     };
     await writeJsonAtomically(path.join(work, 'journal.json'), journal);
+    let writer: StagingWriter | undefined;
     try {
       // 1. Unpack every archive of the chain into staging, checking every entry.
+      const files = (writer = new StagingWriter());
       const staged = new Map<string, ManifestEntry>();
       let done = 0;
       const totalFiles = chain.reduce((t, c) => t + c.fileCount, 0);
@@ -416,29 +420,19 @@ export class BackupManager {
             if (!safeEntryPath(e.path)) throw new BackupError(`The archive holds an unsafe path (${e.path}). Nothing was changed.`, 'UNSAFE_ENTRY');
             if (!manifest.has(e.path)) throw new BackupError(`${e.path} is in the archive but not in its manifest. Nothing was changed.`, 'CORRUPT');
             const wanted = under(e.path, opts.path);
-            const dest = path.join(staging, ...e.path.split('/'));
             const h = createHash('sha256');
             if (wanted) {
-              ensureDir(path.dirname(dest));
-              // An earlier backup of the chain may have staged it read-only.
-              if (staged.has(e.path)) fs.rmSync(dest, { force: true });
               const m = manifest.get(e.path)!;
-              // Synchronous writes per chunk: a write stream per file costs more in thread-pool
-              // round trips than the writing itself when files are small.
-              const fd = fs.openSync(dest, 'wx', 0o600);
-              try {
-                await eachChunk(data, (chunk) => {
-                  h.update(chunk);
-                  fs.writeSync(fd, chunk);
-                });
-                // Mode and time through the open file: no second lookup of the path.
-                fs.fchmodSync(fd, m.mode);
-                fs.futimesSync(fd, m.mtimeMs / 1000, m.mtimeMs / 1000);
-              } finally {
-                fs.closeSync(fd);
-              }
+              const file = files.open(path.join(staging, ...e.path.split('/')), staged.has(e.path));
+              await eachChunk(data, (chunk) => {
+                h.update(chunk);
+                return files.write(file, chunk) ? undefined : files.room();
+              });
+              files.close(file, m.mode, m.mtimeMs);
             } else {
-              await eachChunk(data, (chunk) => h.update(chunk));
+              await eachChunk(data, (chunk) => {
+            h.update(chunk);
+          });
             }
             got.set(e.path, h.digest('hex'));
             opts.onProgress?.({ phase: 'staging', files: ++done, totalFiles, bytes: 0, totalBytes: 0 });
@@ -461,10 +455,13 @@ export class BackupManager {
         }
         for (const d of c.deleted ?? []) {
           staged.delete(d);
-          fs.rmSync(path.join(staging, ...d.split('/')), { force: true });
+          files.remove(path.join(staging, ...d.split('/')));
         }
         for (const m of manifest.values()) if (under(m.path, opts.path)) staged.set(m.path, m);
       }
+      await files.finish().catch((err: unknown) => {
+        throw (err as { code?: string }).code === 'ENOSPC' ? new BackupError('There is not enough free space to stage the restore. Nothing was changed.', 'NO_SPACE') : err;
+      });
       throwIfAborted(opts.signal);
 
       // 2. Plan the swap: staged files in, live files in scope that the backup lacks out.
@@ -476,6 +473,8 @@ export class BackupManager {
       journal.state = 'swapping';
       await writeJsonAtomically(path.join(work, 'journal.json'), journal);
     } catch (err) {
+      // Nothing may still be writing into staging while it is removed.
+      await writer?.stop();
       fs.rmSync(staging, { recursive: true, force: true });
       fs.rmSync(path.join(work, 'journal.json'), { force: true });
       throw err;

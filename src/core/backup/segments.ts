@@ -42,7 +42,8 @@ export interface SegmentOptions {
  * Compresses a byte stream as a series of gzip members of about 1 MB, which `gunzip`, `tar -xz`
  * and Node's gunzip read as one stream. Members run in parallel in the thread pool while the
  * caller reads and hashes the next files, and data that deflate cannot shrink is stored
- * (level 0) instead of being compressed for nothing. Output keeps the input's order.
+ * (level 0) instead of being compressed for nothing. Output keeps the input's order, and each
+ * buffer yielded is one whole member (what a version 2 encrypted archive seals as one chunk).
  */
 export async function* gzipSegments(source: AsyncIterable<Buffer> | Iterable<Buffer>, o: SegmentOptions): AsyncGenerator<Buffer> {
   const concurrency = o.concurrency ?? 2;
@@ -54,7 +55,9 @@ export async function* gzipSegments(source: AsyncIterable<Buffer> | Iterable<Buf
   const flush = (): void => {
     if (!size) return;
     const level = storedBytes * 2 > size ? 0 : o.level;
-    const job = gzip(Buffer.concat(parts, size), { level });
+    // An output buffer the member fits in (stored data grows by a few bytes per 16 KB): one
+    // buffer out, not many small ones copied together.
+    const job = gzip(Buffer.concat(parts, size), { level, chunkSize: size + (size >> 10) + 1024 });
     // Awaited in order below; until then a failure must not count as unhandled.
     job.catch(() => undefined);
     inflight.push(job);
@@ -62,7 +65,7 @@ export async function* gzipSegments(source: AsyncIterable<Buffer> | Iterable<Buf
     size = storedBytes = 0;
     kind = undefined;
   };
-  for await (const piece of source) {
+  const add = (piece: Buffer): void => {
     if (piece.length >= SAMPLE_FROM) {
       const k = looksIncompressible(piece) ? 'store' : 'deflate';
       if (kind && k !== kind && size >= MIN_RUN) flush();
@@ -72,7 +75,13 @@ export async function* gzipSegments(source: AsyncIterable<Buffer> | Iterable<Buf
     parts.push(piece);
     size += piece.length;
     if (size >= SEGMENT) flush();
-    while (inflight.length > concurrency) yield await inflight.shift()!;
+  };
+  for await (const whole of source) {
+    // A piece larger than a member (a big manifest) is cut, so no member grows past two.
+    for (let off = 0; off < whole.length || off === 0; off += SEGMENT) {
+      add(whole.length <= SEGMENT ? whole : whole.subarray(off, off + SEGMENT));
+      while (inflight.length > concurrency) yield await inflight.shift()!;
+    }
   }
   flush();
   while (inflight.length) yield await inflight.shift()!;

@@ -1,0 +1,70 @@
+// The worker thread behind StagingWriter: creates and writes a restore's staged files, taking
+// their bytes from the shared ring. Synchronous calls: this thread has nothing else to do.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { StagingOp, StagingReply } from './stagingWriter';
+
+const ring = new Uint8Array((workerData as { ring: SharedArrayBuffer }).ring);
+const files = new Map<number, number>();
+const madeDirs = new Set<string>();
+let consumed = 0;
+let failed = false;
+
+const reply = (m: StagingReply) => parentPort!.postMessage(m);
+
+function run(op: StagingOp): void {
+  switch (op.t) {
+    case 'open': {
+      const dir = path.dirname(op.path);
+      if (!madeDirs.has(dir)) {
+        fs.mkdirSync(dir, { recursive: true });
+        madeDirs.add(dir);
+      }
+      // An earlier backup of the chain may have staged it, read-only perhaps.
+      if (op.replace) fs.rmSync(op.path, { force: true });
+      files.set(op.id, fs.openSync(op.path, 'wx', 0o600));
+      return;
+    }
+    case 'data': {
+      const fd = files.get(op.id)!;
+      for (let at = op.at, left = op.n; left > 0; ) {
+        const n = fs.writeSync(fd, ring, at, left);
+        at += n;
+        left -= n;
+      }
+      consumed += op.skip + op.n;
+      return;
+    }
+    case 'close': {
+      const fd = files.get(op.id)!;
+      files.delete(op.id);
+      try {
+        // Mode and time through the open file: no second lookup of the path.
+        fs.fchmodSync(fd, op.mode);
+        fs.futimesSync(fd, op.mtimeMs / 1000, op.mtimeMs / 1000);
+      } finally {
+        fs.closeSync(fd);
+      }
+      return;
+    }
+    case 'remove':
+      fs.rmSync(op.path, { force: true });
+      return;
+    case 'end':
+      return;
+  }
+}
+
+parentPort!.on('message', (ops: StagingOp[]) => {
+  if (failed) return;
+  try {
+    for (const op of ops) run(op);
+    reply({ consumed, done: ops[ops.length - 1]?.t === 'end' });
+  } catch (err) {
+    failed = true;
+    for (const fd of files.values()) fs.closeSync(fd);
+    const e = err as NodeJS.ErrnoException;
+    reply({ error: { message: e.message, code: e.code } });
+  }
+});
