@@ -363,6 +363,7 @@ describe('backup: validation, corruption, keys and hostile archives', () => {
     const b = await m.createBackup('FULL');
     const r = await m.validate(b.id);
     assert.equal(r.valid, true, r.firstProblem);
+    assert.deepEqual(r.checks.filter((c) => !c.ok || c.detail), [], 'every check passed, and none carries a failure detail');
     assert.deepEqual(r.checks.map((c) => c.name), [
       'in catalog',
       'completed',

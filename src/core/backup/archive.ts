@@ -173,13 +173,18 @@ export function eachChunk(data: ReadEntry, onChunk: (chunk: Buffer) => void | Pr
   });
 }
 
-/** Reads an archive; `onEntry` gets each entry (with its data) and must consume it. */
+/**
+ * Reads an archive; `onEntry` gets each entry (with its data) and must consume it. The archive's
+ * own sha256 is left out (`sha256` undefined) when `hashArchive` is false and the archive's
+ * chunks authenticate themselves (format version 2); any other archive is always hashed.
+ */
 export async function readArchive(
   file: string,
   key: Buffer | undefined,
   onEntry: (e: EntryInfo, data: ReadEntry) => Promise<void> | void,
   signal?: AbortSignal,
-): Promise<{ sha256: string; size: number }> {
+  o: { hashArchive?: boolean } = {},
+): Promise<{ sha256?: string; size: number }> {
   const head = Buffer.alloc(5);
   const fd = await fs.promises.open(file, 'r');
   await fd.read(head, 0, 5, 0);
@@ -233,9 +238,9 @@ export async function readArchive(
   parser.on('warn', (code: string, message: string) => fail(new Error(`The archive is corrupt: ${message} (${code})`)));
   parser.on('error', (err: Error) => fail(err));
   throwIfAborted(signal);
-  let read: { sha256: string; size: number };
+  let read: { sha256?: string; size: number };
   try {
-    read = encrypted && head[4] === MEMBER_VERSION ? await unpackMembers(file, key!, parser, unpacking, signal) : await unpack(file, encrypted ? key : undefined, parser, unpacking, signal);
+    read = encrypted && head[4] === MEMBER_VERSION ? await unpackMembers(file, key!, parser, unpacking, signal, o.hashArchive ?? true) : await unpack(file, encrypted ? key : undefined, parser, unpacking, signal);
   } catch (err) {
     // The unpacking's own failure (a cancel, a bad chunk) explains the cut-short entries.
     failure ??= err;
@@ -269,7 +274,7 @@ function inflate(member: Buffer): Promise<Buffer[]> {
 }
 
 /** Members inflating at once on the thread pool while the parser works through earlier ones. */
-const INFLATING = 3;
+const INFLATING = 2;
 
 /**
  * Feeds `parser` the tar bytes of a version 2 encrypted archive, where each chunk is one gzip
@@ -278,8 +283,15 @@ const INFLATING = 3;
  * (A gzip stream read as one is inflated serially, and that alone took as long as `tar -xzf`.)
  * Same contract as `unpack`.
  */
-async function unpackMembers(file: string, key: Buffer, parser: TarSink, control: { stop?: (err: Error) => void }, signal?: AbortSignal): Promise<{ sha256: string; size: number }> {
-  const hash = createHash('sha256');
+async function unpackMembers(
+  file: string,
+  key: Buffer,
+  parser: TarSink,
+  control: { stop?: (err: Error) => void },
+  signal: AbortSignal | undefined,
+  hashArchive: boolean,
+): Promise<{ sha256?: string; size: number }> {
+  const hash = hashArchive ? createHash('sha256') : undefined;
   let size = 0;
   let stopped: Error | undefined;
   let wake: ((err: Error) => void) | undefined;
@@ -307,7 +319,7 @@ async function unpackMembers(file: string, key: Buffer, parser: TarSink, control
     let got = 0;
     for (let r; got < n && (r = await fh.read(buf, got, n - got, size + got)).bytesRead > 0; ) got += r.bytesRead;
     const out = buf.subarray(0, got);
-    hash.update(out);
+    hash?.update(out);
     size += got;
     return out;
   };
@@ -351,7 +363,7 @@ async function unpackMembers(file: string, key: Buffer, parser: TarSink, control
     await fh.close();
   }
   if (stopped) throw stopped;
-  return { sha256: hash.digest('hex'), size };
+  return { sha256: hash?.digest('hex'), size };
 }
 
 /**

@@ -16,6 +16,8 @@ interface CatalogFile {
 export class Catalog {
   backups: BackupRecord[] = [];
   snapshots: SnapshotRecord[] = [];
+  /** The file's identity when we last read or wrote it, so `refresh` reads it only if it changed. */
+  private seen = '';
 
   constructor(readonly dir: string) {}
 
@@ -27,7 +29,18 @@ export class Catalog {
     return path.join(this.dir, 'manifests', `${id}.json`);
   }
 
+  private async stamp(): Promise<string> {
+    const st = await fs.stat(this.file).catch(() => undefined);
+    return st ? `${st.ino}:${st.size}:${st.mtimeMs}` : '';
+  }
+
+  /** Reads the file again if another window has written it since we last read or wrote it. */
+  async refresh(): Promise<void> {
+    if ((await this.stamp()) !== this.seen) await this.load();
+  }
+
   async load(): Promise<void> {
+    this.seen = await this.stamp();
     let text: string;
     try {
       text = await fs.readFile(this.file, 'utf8');
@@ -41,8 +54,9 @@ export class Catalog {
     this.snapshots = data.snapshots ?? [];
   }
 
-  save(): Promise<void> {
-    return writeJsonAtomically(this.file, { version: 1, backups: this.backups, snapshots: this.snapshots } satisfies CatalogFile);
+  async save(): Promise<void> {
+    await writeJsonAtomically(this.file, { version: 1, backups: this.backups, snapshots: this.snapshots } satisfies CatalogFile);
+    this.seen = await this.stamp();
   }
 
   get(id: string): BackupRecord | undefined {

@@ -55,9 +55,10 @@ export async function* gzipSegments(source: AsyncIterable<Buffer> | Iterable<Buf
   const flush = (): void => {
     if (!size) return;
     const level = storedBytes * 2 > size ? 0 : o.level;
-    // An output buffer the member fits in (stored data grows by a few bytes per 16 KB): one
-    // buffer out, not many small ones copied together.
-    const job = gzip(Buffer.concat(parts, size), { level, chunkSize: size + (size >> 10) + 1024 });
+    // Stored data comes out a few bytes per 16 KB larger: give it one output buffer that fits,
+    // rather than many small ones copied together. Deflated data keeps zlib's small pieces, or a
+    // member that shrank to 30 KB would hold on to a 1 MB buffer.
+    const job = gzip(Buffer.concat(parts, size), level ? { level } : { level, chunkSize: size + (size >> 10) + 1024 });
     // Awaited in order below; until then a failure must not count as unhandled.
     job.catch(() => undefined);
     inflight.push(job);
