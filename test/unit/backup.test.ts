@@ -663,7 +663,7 @@ describe('backup: disk full and cancel', () => {
 });
 
 describe('backup: staging writer', () => {
-  it('writes files bigger than its ring in order, waiting for room when full; replaces and removes in order', async () => {
+  it('writes (and hashes) files bigger than its ring in order, waiting for room when full; replaces and removes in order', async () => {
     const dir = tempDir();
     const w = new StagingWriter();
     const big = randomBytes(10 * 1024 * 1024 + 123);
@@ -690,6 +690,7 @@ describe('backup: staging writer', () => {
     w.remove(path.join(dir, 'gone.txt'));
     await w.finish();
     assert.ok(waited > 0, 'the ring filled up at least once');
+    assert.equal(w.sha256Of(a), createHash('sha256').update(big).digest('hex'), 'hashed as written');
     const st = fs.statSync(path.join(dir, 'a', 'b', 'big.bin'));
     assert.ok(fs.readFileSync(path.join(dir, 'a', 'b', 'big.bin')).equals(big));
     assert.equal(st.mode & 0o777, 0o640);

@@ -22,7 +22,7 @@ export const HEADER_LEN = 4 + 1 + 4 + 8 + 8;
 export const TAG_LEN = 16;
 const FINAL = 0x80000000;
 export const DEFAULT_CHUNK = 256 * 1024;
-/** The largest chunk a version 2 archive may hold: far above the ~1 MB gzip members we write. */
+/** The largest chunk a version 2 archive may hold: far above the 256–512 KB gzip members we write. */
 const MAX_MEMBER_CHUNK = 16 * 1024 * 1024;
 
 export class BackupCryptoError extends Error {

@@ -400,6 +400,8 @@ export class BackupManager {
     try {
       // 1. Unpack every archive of the chain into staging, checking every entry.
       const files = (writer = new StagingWriter());
+      // Checked once every file is written: the writer hashes what it writes.
+      const hashChecks: { c: BackupRecord; manifest: Map<string, ManifestEntry>; got: Map<string, string | number> }[] = [];
       const staged = new Map<string, ManifestEntry>();
       let done = 0;
       const totalFiles = chain.reduce((t, c) => t + c.fileCount, 0);
@@ -407,7 +409,9 @@ export class BackupManager {
         const key = c.encrypted ? await this.keys.getKey(false) : undefined;
         if (c.encrypted && !key) throw new BackupError('This backup is encrypted and no key is available here: import its recovery key. Nothing was changed.', 'NO_KEY');
         const manifest = new Map((await this.catalog.manifest(c.id)).map((m) => [m.path, m]));
-        const got = new Map<string, string>();
+        // Each entry's sha256, or the writer's id for a file it wrote (and hashed) itself.
+        const got = new Map<string, string | number>();
+        hashChecks.push({ c, manifest, got });
         let inner: ArchiveManifest | undefined;
         const read = await readArchive(
           path.join(this.backupsDir, c.archive),
@@ -420,22 +424,19 @@ export class BackupManager {
             if (e.type !== 'File') throw new BackupError(`The archive holds a ${e.type} entry (${e.path}); only files are restored. Nothing was changed.`, 'UNSAFE_ENTRY');
             if (!safeEntryPath(e.path)) throw new BackupError(`The archive holds an unsafe path (${e.path}). Nothing was changed.`, 'UNSAFE_ENTRY');
             if (!manifest.has(e.path)) throw new BackupError(`${e.path} is in the archive but not in its manifest. Nothing was changed.`, 'CORRUPT');
-            const wanted = under(e.path, opts.path);
-            const h = createHash('sha256');
-            if (wanted) {
+            if (under(e.path, opts.path)) {
               const m = manifest.get(e.path)!;
               const file = files.open(path.join(staging, ...e.path.split('/')), staged.has(e.path));
+              await eachChunk(data, (chunk) => (files.write(file, chunk) ? undefined : files.room()));
+              files.close(file, m.mode, m.mtimeMs);
+              got.set(e.path, file);
+            } else {
+              const h = createHash('sha256');
               await eachChunk(data, (chunk) => {
                 h.update(chunk);
-                return files.write(file, chunk) ? undefined : files.room();
               });
-              files.close(file, m.mode, m.mtimeMs);
-            } else {
-              await eachChunk(data, (chunk) => {
-            h.update(chunk);
-          });
+              got.set(e.path, h.digest('hex'));
             }
-            got.set(e.path, h.digest('hex'));
             opts.onProgress?.({ phase: 'staging', files: ++done, totalFiles, bytes: 0, totalBytes: 0 });
           },
           opts.signal,
@@ -454,9 +455,6 @@ export class BackupManager {
         if (!inner || sha(JSON.stringify(inner.files)) !== sha(JSON.stringify([...manifest.values()]))) {
           throw new BackupError(`Backup ${c.id}'s manifest does not match the catalog. Nothing was changed.`, 'CORRUPT');
         }
-        for (const [p, m] of manifest) {
-          if (got.get(p) !== m.sha256) throw new BackupError(`${p} in backup ${c.id} does not match its sha256. Nothing was changed.`, 'CORRUPT');
-        }
         for (const d of c.deleted ?? []) {
           staged.delete(d);
           files.remove(path.join(staging, ...d.split('/')));
@@ -467,6 +465,12 @@ export class BackupManager {
         throw (err as { code?: string }).code === 'ENOSPC' ? new BackupError('There is not enough free space to stage the restore. Nothing was changed.', 'NO_SPACE') : err;
       });
       throwIfAborted(opts.signal);
+      for (const { c, manifest, got } of hashChecks) {
+        for (const [p, m] of manifest) {
+          const g = got.get(p);
+          if ((typeof g === 'number' ? files.sha256Of(g) : g) !== m.sha256) throw new BackupError(`${p} in backup ${c.id} does not match its sha256. Nothing was changed.`, 'CORRUPT');
+        }
+      }
 
       // 2. Plan the swap: staged files in, live files in scope that the backup lacks out.
       const live = (await walk(target, this.scopeFor(b))).map((f) => f.path).filter((p) => under(p, opts.path));

@@ -1,12 +1,14 @@
 // The worker thread behind StagingWriter: creates and writes a restore's staged files, taking
 // their bytes from the shared ring. Synchronous calls: this thread has nothing else to do.
+import { createHash, type Hash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { StagingOp, StagingReply } from './stagingWriter';
 
 const ring = new Uint8Array((workerData as { ring: SharedArrayBuffer }).ring);
-const files = new Map<number, number>();
+const files = new Map<number, { fd: number; hash: Hash }>();
+let hashes: [number, string][] = [];
 const madeDirs = new Set<string>();
 let consumed = 0;
 let failed = false;
@@ -23,11 +25,12 @@ function run(op: StagingOp): void {
       }
       // An earlier backup of the chain may have staged it, read-only perhaps.
       if (op.replace) fs.rmSync(op.path, { force: true });
-      files.set(op.id, fs.openSync(op.path, 'wx', 0o600));
+      files.set(op.id, { fd: fs.openSync(op.path, 'wx', 0o600), hash: createHash('sha256') });
       return;
     }
     case 'data': {
-      const fd = files.get(op.id)!;
+      const { fd, hash } = files.get(op.id)!;
+      hash.update(ring.subarray(op.at, op.at + op.n));
       for (let at = op.at, left = op.n; left > 0; ) {
         const n = fs.writeSync(fd, ring, at, left);
         at += n;
@@ -37,8 +40,9 @@ function run(op: StagingOp): void {
       return;
     }
     case 'close': {
-      const fd = files.get(op.id)!;
+      const { fd, hash } = files.get(op.id)!;
       files.delete(op.id);
+      hashes.push([op.id, hash.digest('hex')]);
       try {
         // Mode and time through the open file: no second lookup of the path.
         fs.fchmodSync(fd, op.mode);
@@ -60,10 +64,11 @@ parentPort!.on('message', (ops: StagingOp[]) => {
   if (failed) return;
   try {
     for (const op of ops) run(op);
-    reply({ consumed, done: ops[ops.length - 1]?.t === 'end' });
+    reply({ consumed, hashes, done: ops[ops.length - 1]?.t === 'end' });
+    hashes = [];
   } catch (err) {
     failed = true;
-    for (const fd of files.values()) fs.closeSync(fd);
+    for (const f of files.values()) fs.closeSync(f.fd);
     const e = err as NodeJS.ErrnoException;
     reply({ error: { message: e.message, code: e.code } });
   }

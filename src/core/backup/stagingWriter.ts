@@ -9,8 +9,11 @@ export type StagingOp =
   | { t: 'remove'; path: string }
   | { t: 'end' };
 
-/** `consumed`: ring bytes the worker is done with (counting from the start, skips included). */
-export type StagingReply = { consumed: number; done?: boolean } | { error: { message: string; code?: string } };
+/**
+ * `consumed`: ring bytes the worker is done with (counting from the start, skips included);
+ * `hashes`: the sha256 of each file closed since the last reply.
+ */
+export type StagingReply = { consumed: number; hashes: [number, string][]; done?: boolean } | { error: { message: string; code?: string } };
 
 const RING = 4 * 1024 * 1024;
 /** Pieces are at most this big, so one always fits once the worker has caught up. */
@@ -22,6 +25,8 @@ const MAX_PIECE = RING / 4;
  * this thread decrypts, parses and hashes. Bytes travel through one shared ring buffer, copied
  * in once and written out from there: no buffer per file, no structured clone, and memory stays
  * at the ring's 4 MB however far the worker falls behind. Operations run in the order given.
+ * The worker also hashes each file as it writes it (`sha256Of` once finished): that too is
+ * work this thread no longer does.
  */
 export class StagingWriter {
   private readonly worker: Worker;
@@ -38,9 +43,14 @@ export class StagingWriter {
   private stopping = false;
   private waiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
   private done: { resolve: () => void; reject: (err: Error) => void } | undefined;
+  private readonly hashes = new Map<number, string>();
 
   constructor() {
-    this.worker = new Worker(path.join(__dirname, 'stagingWorker.js'), { workerData: { ring: this.ring } });
+    // It allocates next to nothing (the bytes live in the ring): a small heap keeps its memory small.
+    this.worker = new Worker(path.join(__dirname, 'stagingWorker.js'), {
+      workerData: { ring: this.ring },
+      resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 },
+    });
     this.worker.on('message', (m: StagingReply) => this.onReply(m));
     this.worker.on('error', (err) => this.fail(err));
     this.worker.on('exit', (code) => {
@@ -75,6 +85,11 @@ export class StagingWriter {
 
   remove(dest: string): void {
     this.queue({ t: 'remove', path: dest });
+  }
+
+  /** The sha256 of file `id` as written, once `finish()` has resolved. */
+  sha256Of(id: number): string | undefined {
+    return this.hashes.get(id);
   }
 
   /** Resolves once the ring has taken everything queued so far. */
@@ -135,6 +150,7 @@ export class StagingWriter {
   private onReply(m: StagingReply): void {
     if ('error' in m) return this.fail(Object.assign(new Error(m.error.message), { code: m.error.code }));
     this.consumed = m.consumed;
+    for (const [id, hash] of m.hashes) this.hashes.set(id, hash);
     while (this.held.length) {
       const h = this.held[0];
       if (h.chunk && !this.place(h.op, h.chunk)) break;
