@@ -5,7 +5,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { Header } from 'tar';
-import { BackupError, DecryptStream, EncryptStream, isEncrypted, readArchive, sealed, unwrapKey, wrapKey } from '../../src/core/backup';
+import { BackupError, DecryptStream, EncryptStream, isEncrypted, readArchive, sealed, select, unwrapKey, wrapKey } from '../../src/core/backup';
+import picomatch from 'picomatch';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
@@ -195,6 +196,19 @@ describe('backup: full and incremental chains on real folders', () => {
     assert.equal(fs.statSync(path.join(m.backupsDir, b.archive)).mode & 0o777, 0o600);
     assert.equal(fs.statSync(m.catalog.file).mode & 0o777, 0o600);
     assert.equal(fs.statSync(m.backupsDir).mode & 0o777, 0o700);
+  });
+});
+
+describe('backup: selections', () => {
+  it('decides folder globs by comparing strings, exactly as picomatch would', () => {
+    const globs = [['**'], ['logs/**'], ['settings/**'], ['projects/**', 'contexts/**'], ['**/*.tmp'], ['a/b/**'], ['x*/**'], ['{a,b}/**']];
+    const paths = ['logs', 'logs/a', 'logsx/a', 'a/logs/b', 'settings/app.json', 'settings', 'projects/.h/x', 'contexts/c.json', 'a/b', 'a/b/c', 'a/bc', 'b/x', 'f.tmp', 'd/e.tmp', 'xy/z', '.x'];
+    for (const g of globs) {
+      const ours = select(g, []);
+      const theirs = picomatch(g, { dot: true });
+      for (const p of paths) assert.equal(ours.keep(p), theirs(p), `${g.join(',')} on ${p}`);
+      assert.equal(select(['**'], g).keep('logs/a'), !theirs('logs/a'), `excluding ${g.join(',')}`);
+    }
   });
 });
 

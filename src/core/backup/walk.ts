@@ -25,12 +25,29 @@ function picomatch(): typeof import('picomatch') {
   return pm;
 }
 
+/**
+ * A test for the globs the settings hold by default, decided by comparing strings: `**` (all)
+ * and `some/folder/**` (that folder and everything in it, as picomatch has it). Undefined for
+ * any other glob.
+ */
+function plainGlob(g: string): ((p: string) => boolean) | undefined {
+  if (g === '**') return () => true;
+  const dir = /^([^*?[\]{}()!+@\\]+)\/\*\*$/.exec(g)?.[1];
+  if (!dir) return undefined;
+  const prefix = `${dir}/`;
+  return (p) => p === dir || p.startsWith(prefix);
+}
+
 export function select(include: string[], exclude: string[]): Selection {
-  // Plain regular expressions: picomatch's matchers build a result object per test, which cost
-  // more than the stat of each file in a walk.
+  // A walk tests every file: string tests where they decide, else plain regular expressions
+  // (picomatch's own matchers build a result object per test, which cost more than the stat).
   const anyOf = (globs: string[]): ((p: string) => boolean) => {
-    const res = globs.map((g) => picomatch().makeRe(g, { dot: true }));
-    return (p) => res.some((r) => r.test(p));
+    const regexTest = (g: string): ((p: string) => boolean) => {
+      const re = picomatch().makeRe(g, { dot: true });
+      return (p) => re.test(p);
+    };
+    const tests = globs.map((g) => plainGlob(g) ?? regexTest(g));
+    return (p) => tests.some((t) => t(p));
   };
   const inc = anyOf(include);
   const exc = anyOf(exclude);
