@@ -80,10 +80,12 @@ export class BackupsTree extends Disposable implements vscode.TreeDataProvider<B
       const s = node.snapshot;
       const item = new vscode.TreeItem(`Before restoring ${new Date(s.createdAt).toLocaleString()}`);
       item.id = s.id;
-      item.description = `${s.moved.length} files kept · ${relativeTime(s.createdAt)}`;
+      const moved = s.movedCount ?? s.moved?.length ?? 0;
+      const added = s.addedCount ?? s.added?.length ?? 0;
+      item.description = `${moved} files kept · ${relativeTime(s.createdAt)}`;
       item.iconPath = new vscode.ThemeIcon('history');
       item.tooltip = new vscode.MarkdownString(
-        `Pre-restore snapshot of **${s.target}**  \nMade when restoring \`${s.restoredBackupId}\`  \n${s.moved.length} files moved aside, ${s.added.length} added by the restore  \nUndo Restore puts the previous files back.`,
+        `Pre-restore snapshot of **${s.target}**  \nMade when restoring \`${s.restoredBackupId}\`  \n${moved} files moved aside, ${added} added by the restore  \nUndo Restore puts the previous files back.`,
       );
       item.contextValue = 'snapshot';
       return item;

@@ -155,10 +155,41 @@ describe('backup: full and incremental chains on real folders', () => {
     const r = await m.restore(b.id);
     assert.ok(r.deleted.includes('projects/brand-new.txt'));
     assert.ok(r.added.includes('settings/app.json'));
+    assert.ok(r.overwritten.includes('projects/p1/file-1.txt'));
     assert.notDeepEqual(snapshot(data), before);
+    // The catalog keeps counts; the path lists lie beside the moved-aside files.
+    const record = JSON.parse(fs.readFileSync(path.join(m.backupsDir, 'catalog.json'), 'utf8')).snapshots[0];
+    assert.deepEqual([record.movedCount, record.addedCount, record.moved, record.added], [Object.keys(before).length, 1, undefined, undefined]);
+    const lists = path.join(data, '.gardener-restore', 'snapshots', `${r.snapshotId}.json`);
+    assert.deepEqual(JSON.parse(fs.readFileSync(lists, 'utf8')).added, ['settings/app.json']);
     await m.undoRestore(r.snapshotId);
     assert.deepEqual(snapshot(data), before);
     assert.equal(m.catalog.snapshots.length, 0);
+    assert.ok(!fs.existsSync(lists));
+  });
+
+  it('Undo Restore still works for a snapshot recorded by 0.1, with its lists in the catalog', async () => {
+    const data = tempDir();
+    seedData(data, 5);
+    const m = manager(data);
+    await m.init();
+    const b = await m.createBackup('FULL');
+    write(data, 'projects/p1/file-1.txt', 'work in progress');
+    const before = snapshot(data);
+    const r = await m.restore(b.id);
+    const lists = path.join(data, '.gardener-restore', 'snapshots', `${r.snapshotId}.json`);
+    // Rewrite the record as 0.1 kept it.
+    const catalogFile = path.join(m.backupsDir, 'catalog.json');
+    const catalog = JSON.parse(fs.readFileSync(catalogFile, 'utf8'));
+    Object.assign(catalog.snapshots[0], JSON.parse(fs.readFileSync(lists, 'utf8')));
+    delete catalog.snapshots[0].movedCount;
+    delete catalog.snapshots[0].addedCount;
+    fs.writeFileSync(catalogFile, JSON.stringify(catalog));
+    fs.rmSync(lists);
+    const reloaded = manager(data);
+    await reloaded.init();
+    await reloaded.undoRestore(r.snapshotId);
+    assert.deepEqual(snapshot(data), before);
   });
 
   it('retention keeps the newest N per type and never a chain a kept incremental needs; the catalog survives reload', async () => {

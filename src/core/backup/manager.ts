@@ -18,6 +18,7 @@ import {
   type KeyProvider,
   type ManifestEntry,
   type Progress,
+  type SnapshotLists,
   type SnapshotRecord,
 } from './types';
 import { StagingWriter } from './stagingWriter';
@@ -57,7 +58,7 @@ interface Journal {
   staging: string;
   snapshotDir: string;
   target: string;
-  snapshot: SnapshotRecord;
+  snapshot: SnapshotRecord & SnapshotLists;
   /** Paths (relative to target) to take from staging, and live paths to move aside only. */
   ops: { path: string; fromStaging: boolean }[];
 }
@@ -392,7 +393,7 @@ export class BackupManager {
       staging,
       snapshotDir,
       target,
-      snapshot: { id: snapshotId, createdAt: now, restoredBackupId: id, target, moved: [], added: [] },
+      snapshot: { id: snapshotId, createdAt: now, restoredBackupId: id, target, movedCount: 0, addedCount: 0, moved: [], added: [] },
       ops: [],
     };
     await writeJsonAtomically(path.join(work, 'journal.json'), journal);
@@ -478,6 +479,8 @@ export class BackupManager {
       journal.ops = [...[...staged.keys()].map((p) => ({ path: p, fromStaging: true })), ...live.filter((p) => !staged.has(p)).map((p) => ({ path: p, fromStaging: false }))];
       journal.snapshot.moved = live;
       journal.snapshot.added = [...staged.keys()].filter((p) => !liveSet.has(p));
+      journal.snapshot.movedCount = journal.snapshot.moved.length;
+      journal.snapshot.addedCount = journal.snapshot.added.length;
       journal.state = 'swapping';
       await writeJsonAtomically(path.join(work, 'journal.json'), journal);
     } catch (err) {
@@ -490,11 +493,12 @@ export class BackupManager {
     // 3. From here on a crash is rolled forward at the next start: the journal says what to move.
     opts.onProgress?.({ phase: 'swapping', files: 0, totalFiles: journal.ops.length, bytes: 0, totalBytes: 0 });
     await this.finishSwap(journal);
+    const liveBefore = new Set(journal.snapshot.moved);
     return {
       snapshotId,
       target,
       added: journal.snapshot.added,
-      overwritten: journal.ops.filter((o) => o.fromStaging && journal.snapshot.moved.includes(o.path)).map((o) => o.path),
+      overwritten: journal.ops.filter((o) => o.fromStaging && liveBefore.has(o.path)).map((o) => o.path),
       deleted: journal.ops.filter((o) => !o.fromStaging).map((o) => o.path),
     };
   }
@@ -538,7 +542,9 @@ export class BackupManager {
         fs.renameSync(staged, live);
       }
     }
-    if (!this.catalog.snapshots.some((s) => s.id === j.snapshot.id)) this.catalog.snapshots.push(j.snapshot);
+    const { moved, added, ...record } = j.snapshot;
+    await writeJsonAtomically(snapshotListsFile(record), { moved, added } satisfies SnapshotLists);
+    if (!this.catalog.snapshots.some((s) => s.id === record.id)) this.catalog.snapshots.push(record);
     await this.catalog.save();
     fs.rmSync(j.staging, { recursive: true, force: true });
     fs.rmSync(path.join(j.target, RESTORE_DIR, 'journal.json'), { force: true });
@@ -570,8 +576,14 @@ export class BackupManager {
       const s = this.catalog.snapshots.find((x) => x.id === snapshotId);
       if (!s) throw new BackupError(`No pre-restore snapshot has the ID ${snapshotId}.`, 'NOT_FOUND');
       const dir = path.join(s.target, RESTORE_DIR, 'snapshots', s.id);
-      for (const p of s.added) fs.rmSync(path.join(s.target, ...p.split('/')), { force: true });
-      for (const p of s.moved) {
+      let lists: SnapshotLists;
+      try {
+        lists = s.moved && s.added ? { moved: s.moved, added: s.added } : (JSON.parse(fs.readFileSync(snapshotListsFile(s), 'utf8')) as SnapshotLists);
+      } catch (err) {
+        throw new BackupError(`The list of what restore ${s.id} changed is missing or unreadable (${(err as Error).message}); nothing was undone.`, 'NOT_FOUND');
+      }
+      for (const p of lists.added) fs.rmSync(path.join(s.target, ...p.split('/')), { force: true });
+      for (const p of lists.moved) {
         const from = path.join(dir, ...p.split('/'));
         if (!exists(from)) continue;
         const to = path.join(s.target, ...p.split('/'));
@@ -579,6 +591,7 @@ export class BackupManager {
         fs.renameSync(from, to);
       }
       fs.rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(snapshotListsFile(s), { force: true });
       this.catalog.snapshots = this.catalog.snapshots.filter((x) => x.id !== snapshotId);
       await this.catalog.save();
     });
@@ -616,6 +629,7 @@ export class BackupManager {
     const cutoff = this.clock.now() - this.settings.snapshotRetentionDays * 86_400_000;
     for (const s of this.catalog.snapshots.filter((x) => x.createdAt < cutoff)) {
       fs.rmSync(path.join(s.target, RESTORE_DIR, 'snapshots', s.id), { recursive: true, force: true });
+      fs.rmSync(snapshotListsFile(s), { force: true });
     }
     this.catalog.snapshots = this.catalog.snapshots.filter((x) => x.createdAt >= cutoff);
     if (gone.length) await this.catalog.save();
@@ -728,6 +742,11 @@ function holderIsGone(lockPath: string, ownerFile: string): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'ESRCH' || err instanceof SyntaxError;
   }
+}
+
+/** Where a snapshot's path lists lie: beside the folder of the files it moved aside. */
+function snapshotListsFile(s: Pick<SnapshotRecord, 'id' | 'target'>): string {
+  return path.join(s.target, RESTORE_DIR, 'snapshots', `${s.id}.json`);
 }
 
 /** mkdir -p that remembers what it made: one recursive mkdir per folder, not per file. */

@@ -33,12 +33,25 @@ export interface BackupRecord {
   note?: string;
 }
 
-/** A pre-restore snapshot: what a restore moved aside, so it can be undone. */
+/**
+ * A pre-restore snapshot: what a restore moved aside, so it can be undone. The catalog keeps
+ * the counts; the paths (`SnapshotLists`) lie beside the moved-aside files, since a restore of
+ * many files would otherwise make the catalog, read and rewritten by every backup, grow by all
+ * their paths.
+ */
 export interface SnapshotRecord {
   id: string;
   createdAt: number;
   restoredBackupId: string;
   target: string;
+  movedCount: number;
+  addedCount: number;
+  /** Catalogs from 0.1 hold the lists here. */
+  moved?: string[];
+  added?: string[];
+}
+
+export interface SnapshotLists {
   /** Paths (relative to target) that existed before the restore and were moved aside. */
   moved: string[];
   /** Paths the restore added that did not exist before. */
