@@ -268,7 +268,8 @@ const gunzip = promisify(zlib.gunzip) as (buf: Buffer, o: zlib.ZlibOptions) => P
  */
 function inflate(member: Buffer): Promise<Buffer> {
   const size = member.length >= 4 ? member.readUInt32LE(member.length - 4) : 0;
-  return gunzip(member, { chunkSize: Math.max(size, 1024) });
+  // Our members hold about 256 KB; the cap keeps a member that claims gigabytes from asking for them.
+  return gunzip(member, { chunkSize: Math.min(Math.max(size, 1024), 4 * 1024 * 1024) });
 }
 
 /** Members inflating at once on the thread pool while the parser works through earlier ones. */
@@ -276,7 +277,7 @@ const INFLATING = 4;
 
 /**
  * Feeds `parser` the tar bytes of a version 2 encrypted archive, where each chunk is one gzip
- * member: each chunk is read whole, hashed and authenticated, and its member inflated on the
+ * member: each chunk is read whole (and hashed, if asked), authenticated, and its member inflated on the
  * thread pool, several at once, while this thread parses, hashes and writes the ones before.
  * (A gzip stream read as one is inflated serially, and that alone took as long as `tar -xzf`.)
  * Same contract as `unpack`.

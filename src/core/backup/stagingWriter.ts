@@ -46,11 +46,7 @@ export class StagingWriter {
   private readonly hashes = new Map<number, string>();
 
   constructor() {
-    // It allocates next to nothing (the bytes live in the ring): a small heap keeps its memory small.
-    this.worker = new Worker(path.join(__dirname, 'stagingWorker.js'), {
-      workerData: { ring: this.ring },
-      resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 },
-    });
+    this.worker = new Worker(path.join(__dirname, 'stagingWorker.js'), { workerData: { ring: this.ring } });
     this.worker.on('message', (m: StagingReply) => this.onReply(m));
     this.worker.on('error', (err) => this.fail(err));
     this.worker.on('exit', (code) => {
