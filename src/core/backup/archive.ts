@@ -333,16 +333,19 @@ async function unpackMembers(
     const head = await readExactly(HEADER_LEN);
     if (head.length < HEADER_LEN) throw new BackupCryptoError('The archive is too short to hold an encryption header.');
     const opener = new ChunkOpener(key, head);
+    const first = await readExactly(4);
+    if (first.length < 4) throw truncated();
+    let word = first.readUInt32BE(0);
     while (!opener.done) {
       if (stopped) throw stopped;
-      const word = await readExactly(4);
-      if (word.length < 4) throw truncated();
-      const { len, final } = opener.lengthOf(word.readUInt32BE(0));
-      const frame = await readExactly(len + TAG_LEN);
-      if (frame.length < len + TAG_LEN) throw truncated();
+      const { len, final } = opener.lengthOf(word);
+      // The chunk and the next one's length word, in one read.
+      const frame = await readExactly(len + TAG_LEN + (final ? 0 : 4));
+      if (frame.length < len + TAG_LEN + (final ? 0 : 4)) throw truncated();
+      if (!final) word = frame.readUInt32BE(len + TAG_LEN);
       const d = opener.next(final);
       const plain = d.update(frame.subarray(0, len));
-      opener.close(d, frame.subarray(len), final);
+      opener.close(d, frame.subarray(len, len + TAG_LEN), final);
       if (len) {
         const job = inflate(plain);
         job.catch(() => undefined);

@@ -36,6 +36,8 @@ export class StagingWriter {
   private consumed = 0;
   private batch: StagingOp[] = [];
   private posting = false;
+  /** Messages the worker has not answered yet. */
+  private posted = 0;
   /** Operations waiting for room in the ring; everything after the first waits too, to keep order. */
   private held: { op: StagingOp; chunk?: Buffer }[] = [];
   private nextId = 0;
@@ -133,12 +135,21 @@ export class StagingWriter {
 
   private push(op: StagingOp): void {
     this.batch.push(op);
-    if (this.posting) return;
-    // Everything queued in this turn goes over as one message.
+    this.schedulePost();
+  }
+
+  /**
+   * Everything queued in this turn goes over as one message; while the worker already has two
+   * to do, operations gather until it answers, so messages stay few and large.
+   */
+  private schedulePost(): void {
+    if (this.posting || this.posted >= 2 || !this.batch.length) return;
     this.posting = true;
     setImmediate(() => {
       this.posting = false;
-      if (this.batch.length && !this.stopping) this.worker.postMessage(this.batch);
+      if (!this.batch.length || this.stopping) return;
+      this.worker.postMessage(this.batch);
+      this.posted++;
       this.batch = [];
     });
   }
@@ -146,6 +157,7 @@ export class StagingWriter {
   private onReply(m: StagingReply): void {
     if ('error' in m) return this.fail(Object.assign(new Error(m.error.message), { code: m.error.code }));
     this.consumed = m.consumed;
+    this.posted--;
     for (const [id, hash] of m.hashes) this.hashes.set(id, hash);
     while (this.held.length) {
       const h = this.held[0];
@@ -153,6 +165,7 @@ export class StagingWriter {
       this.held.shift();
       this.push(h.op);
     }
+    this.schedulePost();
     if (!this.held.length) for (const w of this.waiters.splice(0)) w.resolve();
     if (m.done) this.done?.resolve();
   }
