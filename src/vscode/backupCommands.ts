@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { BACKUP_TYPES, BackupError, unwrapKey, wrapKey, type BackupRecord, type BackupType, type Progress } from '../core/backup';
+import { progressGate } from '../core/progressGate';
 import type { BackupNode } from './backupsTree';
 import { formatBytes } from './backupsTree';
 import type { Cmd } from './commands';
@@ -37,7 +38,9 @@ function run<T>(title: string, work: (signal: AbortSignal, onProgress: (p: Progr
   return withCancellableProgress(title, (signal, progress) => {
     const started = Date.now();
     let last = 0;
+    const due = progressGate(100, Date.now);
     return work(signal, (p) => {
+      if (!due(p.phase)) return;
       const pct = p.totalFiles ? (p.files / p.totalFiles) * 100 : 0;
       progress.report({ message: describeProgress(p, started), increment: pct - last });
       last = pct;
