@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { gzipSegments, looksIncompressible } from '../../src/core/backup/segments';
+import { decodeOps, encodeOps, type StagingOp } from '../../src/core/backup/stagingOps';
 import { StagingWriter } from '../../src/core/backup/stagingWriter';
 import { tempDir } from './fixtures';
 import { manager, seedData, snapshot, TEST_KEY, write } from './backupFixtures';
@@ -708,6 +709,18 @@ describe('backup: disk full and cancel', () => {
 });
 
 describe('backup: staging writer', () => {
+  it('encodes a batch of operations for the worker and decodes it unchanged', () => {
+    const ops: StagingOp[] = [
+      { t: 'open', id: 0, path: '/s/a b/ü.txt', replace: false },
+      { t: 'data', id: 0, at: 4_194_000, skip: 304, n: 65_536 },
+      { t: 'close', id: 0, mode: 0o640, mtimeMs: 1_700_000_000_123 },
+      { t: 'open', id: 1, path: '/s/x', replace: true },
+      { t: 'remove', path: '/s/gone' },
+      { t: 'end' },
+    ];
+    assert.deepEqual([...decodeOps(encodeOps(ops))], ops);
+  });
+
   it('writes (and hashes) files bigger than its ring in order, waiting for room when full; replaces and removes in order', async () => {
     const dir = tempDir();
     const w = new StagingWriter();

@@ -4,7 +4,7 @@ import { createHash, type Hash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { StagingOp, StagingReply } from './stagingWriter';
+import { decodeOps, type StagingBatch, type StagingOp, type StagingReply } from './stagingOps';
 
 const ring = new Uint8Array((workerData as { ring: SharedArrayBuffer }).ring);
 const files = new Map<number, { fd: number; hash: Hash }>();
@@ -60,11 +60,15 @@ function run(op: StagingOp): void {
   }
 }
 
-parentPort!.on('message', (ops: StagingOp[]) => {
+parentPort!.on('message', (batch: StagingBatch) => {
   if (failed) return;
   try {
-    for (const op of ops) run(op);
-    reply({ consumed, hashes, done: ops[ops.length - 1]?.t === 'end' });
+    let ended = false;
+    for (const op of decodeOps(batch)) {
+      run(op);
+      ended = op.t === 'end';
+    }
+    reply({ consumed, hashes, done: ended });
     hashes = [];
   } catch (err) {
     failed = true;

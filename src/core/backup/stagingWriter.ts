@@ -1,19 +1,6 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-
-/** What the staging worker does, in order. `at` and `skip` place a piece in the shared ring. */
-export type StagingOp =
-  | { t: 'open'; id: number; path: string; replace: boolean }
-  | { t: 'data'; id: number; at: number; skip: number; n: number }
-  | { t: 'close'; id: number; mode: number; mtimeMs: number }
-  | { t: 'remove'; path: string }
-  | { t: 'end' };
-
-/**
- * `consumed`: ring bytes the worker is done with (counting from the start, skips included);
- * `hashes`: the sha256 of each file closed since the last reply.
- */
-export type StagingReply = { consumed: number; hashes: [number, string][]; done?: boolean } | { error: { message: string; code?: string } };
+import { encodeOps, type StagingOp, type StagingReply } from './stagingOps';
 
 const RING = 4 * 1024 * 1024;
 /** Pieces are at most this big, so one always fits once the worker has caught up. */
@@ -148,7 +135,7 @@ export class StagingWriter {
     setImmediate(() => {
       this.posting = false;
       if (!this.batch.length || this.stopping) return;
-      this.worker.postMessage(this.batch);
+      this.worker.postMessage(encodeOps(this.batch));
       this.posted++;
       this.batch = [];
     });

@@ -1,0 +1,85 @@
+/** What the staging worker does, in order. `at` and `skip` place a piece in the shared ring. */
+export type StagingOp =
+  | { t: 'open'; id: number; path: string; replace: boolean }
+  | { t: 'data'; id: number; at: number; skip: number; n: number }
+  | { t: 'close'; id: number; mode: number; mtimeMs: number }
+  | { t: 'remove'; path: string }
+  | { t: 'end' };
+
+/**
+ * `consumed`: ring bytes the worker is done with (counting from the start, skips included);
+ * `hashes`: the sha256 of each file closed since the last reply.
+ */
+export type StagingReply = { consumed: number; hashes: [number, string][]; done?: boolean } | { error: { message: string; code?: string } };
+
+/**
+ * A batch of operations as it crosses to the worker: their numbers in one Float64Array and
+ * their paths in order. Cloning thousands of small objects cost more than the worker's writes.
+ */
+export interface StagingBatch {
+  nums: Float64Array;
+  paths: string[];
+}
+
+const OPEN = 0;
+const DATA = 1;
+const CLOSE = 2;
+const REMOVE = 3;
+const END = 4;
+
+export function encodeOps(ops: StagingOp[]): StagingBatch {
+  const nums: number[] = [];
+  const paths: string[] = [];
+  for (const op of ops) {
+    switch (op.t) {
+      case 'open':
+        nums.push(OPEN, op.id, op.replace ? 1 : 0);
+        paths.push(op.path);
+        break;
+      case 'data':
+        nums.push(DATA, op.id, op.at, op.skip, op.n);
+        break;
+      case 'close':
+        nums.push(CLOSE, op.id, op.mode, op.mtimeMs);
+        break;
+      case 'remove':
+        nums.push(REMOVE);
+        paths.push(op.path);
+        break;
+      case 'end':
+        nums.push(END);
+        break;
+    }
+  }
+  return { nums: Float64Array.from(nums), paths };
+}
+
+export function* decodeOps({ nums, paths }: StagingBatch): Generator<StagingOp> {
+  let p = 0;
+  for (let i = 0; i < nums.length; ) {
+    switch (nums[i]) {
+      case OPEN:
+        yield { t: 'open', id: nums[i + 1], replace: nums[i + 2] === 1, path: paths[p++] };
+        i += 3;
+        break;
+      case DATA:
+        yield { t: 'data', id: nums[i + 1], at: nums[i + 2], skip: nums[i + 3], n: nums[i + 4] };
+        i += 5;
+        break;
+      case CLOSE:
+        yield { t: 'close', id: nums[i + 1], mode: nums[i + 2], mtimeMs: nums[i + 3] };
+        i += 4;
+        break;
+      case REMOVE:
+        yield { t: 'remove', path: paths[p++] };
+        i += 1;
+        break;
+      case END:
+        yield { t: 'end' };
+        i += 1;
+        break;
+      default:
+        throw new Error(`Unknown staging operation ${nums[i]}.`);
+    }
+  }
+}
