@@ -26,11 +26,10 @@ function idOf(arg: unknown): string | undefined {
 function describeProgress(p: Progress, started: number): string {
   if (p.phase === 'scanning') return 'looking for files…';
   if (p.phase === 'swapping') return 'putting the restored files in place…';
-  if (p.phase === 'staging') return `checked ${p.files} of ${p.totalFiles} files`;
   const elapsed = (Date.now() - started) / 1000;
   const rate = elapsed > 0 ? p.bytes / elapsed : 0;
   const eta = rate > 0 ? Math.max(0, Math.round((p.totalBytes - p.bytes) / rate)) : undefined;
-  return `${p.files} of ${p.totalFiles} files, ${formatBytes(p.bytes)} of ${formatBytes(p.totalBytes)}${eta !== undefined ? `, about ${eta} s left` : ''}`;
+  return `${p.phase === 'staging' ? 'checked ' : ''}${p.files} of ${p.totalFiles} files, ${formatBytes(p.bytes)} of ${formatBytes(p.totalBytes)}${eta !== undefined ? `, about ${eta} s left` : ''}`;
 }
 
 /** A long backup operation with a cancellable notification showing files, bytes and ETA. */

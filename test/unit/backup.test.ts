@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { Header } from 'tar';
-import { BackupError, DecryptStream, EncryptStream, isEncrypted, readArchive, sealed, select, unwrapKey, wrapKey } from '../../src/core/backup';
+import { BackupError, DecryptStream, EncryptStream, isEncrypted, readArchive, sealed, select, unwrapKey, wrapKey, type Progress } from '../../src/core/backup';
 import picomatch from 'picomatch';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -167,6 +167,23 @@ describe('backup: full and incremental chains on real folders', () => {
     assert.deepEqual(snapshot(data), before);
     assert.equal(m.catalog.snapshots.length, 0);
     assert.ok(!fs.existsSync(lists));
+  });
+
+  it('a restore reports its progress in files and bytes, ending at the totals', async () => {
+    const data = tempDir();
+    seedData(data, 12);
+    const m = manager(data);
+    await m.init();
+    const b = await m.createBackup('FULL');
+    const seen: Progress[] = [];
+    await m.restore(b.id, { onProgress: (p) => seen.push(p) });
+    const staging = seen.filter((p) => p.phase === 'staging');
+    const last = staging.at(-1)!;
+    assert.equal(last.files, last.totalFiles);
+    assert.equal(last.totalBytes, (await m.catalog.manifest(b.id)).reduce((t, e) => t + e.size, 0));
+    assert.equal(last.bytes, last.totalBytes);
+    assert.ok(staging.every((p, i) => i === 0 || p.bytes >= staging[i - 1].bytes), 'bytes only grow');
+    assert.equal(seen.at(-1)?.phase, 'swapping');
   });
 
   it('Undo Restore still works for a snapshot recorded by 0.1, with its lists in the catalog', async () => {

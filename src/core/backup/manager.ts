@@ -404,12 +404,15 @@ export class BackupManager {
       // Checked once every file is written: the writer hashes what it writes.
       const hashChecks: { c: BackupRecord; manifest: Map<string, ManifestEntry>; got: Map<string, string | number> }[] = [];
       const staged = new Map<string, ManifestEntry>();
+      const manifests = await Promise.all(chain.map((c) => this.catalog.manifest(c.id)));
       let done = 0;
-      const totalFiles = chain.reduce((t, c) => t + c.fileCount, 0);
-      for (const c of chain) {
+      let bytes = 0;
+      const totalFiles = manifests.reduce((t, m) => t + m.length, 0);
+      const totalBytes = manifests.reduce((t, m) => m.reduce((u, e) => u + e.size, t), 0);
+      for (const [i, c] of chain.entries()) {
         const key = c.encrypted ? await this.keys.getKey(false) : undefined;
         if (c.encrypted && !key) throw new BackupError('This backup is encrypted and no key is available here: import its recovery key. Nothing was changed.', 'NO_KEY');
-        const manifest = new Map((await this.catalog.manifest(c.id)).map((m) => [m.path, m]));
+        const manifest = new Map(manifests[i].map((m) => [m.path, m]));
         // Each entry's sha256, or the writer's id for a file it wrote (and hashed) itself.
         const got = new Map<string, string | number>();
         hashChecks.push({ c, manifest, got });
@@ -438,7 +441,8 @@ export class BackupManager {
               });
               got.set(e.path, h.digest('hex'));
             }
-            opts.onProgress?.({ phase: 'staging', files: ++done, totalFiles, bytes: 0, totalBytes: 0 });
+            bytes += e.size;
+            opts.onProgress?.({ phase: 'staging', files: ++done, totalFiles, bytes, totalBytes });
           },
           opts.signal,
           { hashArchive: !c.encrypted },
