@@ -14,7 +14,7 @@ import { gzipSegments, looksIncompressible } from '../../src/core/backup/segment
 import { decodeOps, encodeOps, type StagingOp } from '../../src/core/backup/stagingOps';
 import { StagingWriter } from '../../src/core/backup/stagingWriter';
 import { tempDir } from './fixtures';
-import { manager, seedData, snapshot, TEST_KEY, write } from './backupFixtures';
+import { fullyBackedUp, manager, seedData, snapshot, TEST_KEY, write } from './backupFixtures';
 
 const rejectsWith = (p: Promise<unknown>, code: BackupError['code']) => assert.rejects(p, (e: unknown) => e instanceof BackupError && e.code === code);
 
@@ -122,11 +122,7 @@ describe('backup: full and incremental chains on real folders', () => {
   });
 
   it('partial restore of one path, and restore into another folder', async () => {
-    const data = tempDir();
-    seedData(data, 10);
-    const m = manager(data);
-    await m.init();
-    const b = await m.createBackup('FULL');
+    const { data, m, b } = await fullyBackedUp(10);
     const before = snapshot(data);
     write(data, 'projects/p1/file-1.txt', 'edited');
     write(data, 'settings/app.json', 'edited too');
@@ -144,11 +140,7 @@ describe('backup: full and incremental chains on real folders', () => {
   });
 
   it('Undo Restore brings back the exact previous tree', async () => {
-    const data = tempDir();
-    seedData(data, 10);
-    const m = manager(data);
-    await m.init();
-    const b = await m.createBackup('FULL');
+    const { data, m, b } = await fullyBackedUp(10);
     write(data, 'projects/p1/file-1.txt', 'work in progress');
     write(data, 'projects/brand-new.txt', 'not in the backup');
     fs.rmSync(path.join(data, 'settings/app.json'));
@@ -170,11 +162,7 @@ describe('backup: full and incremental chains on real folders', () => {
   });
 
   it('a restore reports its progress in files and bytes, ending at the totals', async () => {
-    const data = tempDir();
-    seedData(data, 12);
-    const m = manager(data);
-    await m.init();
-    const b = await m.createBackup('FULL');
+    const { m, b } = await fullyBackedUp(12);
     const seen: Progress[] = [];
     await m.restore(b.id, { onProgress: (p) => seen.push(p) });
     const staging = seen.filter((p) => p.phase === 'staging');
@@ -187,11 +175,7 @@ describe('backup: full and incremental chains on real folders', () => {
   });
 
   it('Undo Restore still works for a snapshot recorded by 0.1, with its lists in the catalog', async () => {
-    const data = tempDir();
-    seedData(data, 5);
-    const m = manager(data);
-    await m.init();
-    const b = await m.createBackup('FULL');
+    const { data, m, b } = await fullyBackedUp(5);
     write(data, 'projects/p1/file-1.txt', 'work in progress');
     const before = snapshot(data);
     const r = await m.restore(b.id);
@@ -237,11 +221,7 @@ describe('backup: full and incremental chains on real folders', () => {
   });
 
   it('archives and the catalog are owner-only; the backups folder is 0700', async () => {
-    const data = tempDir();
-    seedData(data, 2);
-    const m = manager(data);
-    await m.init();
-    const b = await m.createBackup('FULL');
+    const { m, b } = await fullyBackedUp(2);
     assert.equal(fs.statSync(path.join(m.backupsDir, b.archive)).mode & 0o777, 0o600);
     assert.equal(fs.statSync(m.catalog.file).mode & 0o777, 0o600);
     assert.equal(fs.statSync(m.backupsDir).mode & 0o777, 0o700);
@@ -419,11 +399,7 @@ describe('backup: archives from earlier versions', () => {
 
 describe('backup: validation, corruption, keys and hostile archives', () => {
   it('validate checks existence, size, sha256, every chunk and every entry', async () => {
-    const data = tempDir();
-    seedData(data, 5);
-    const m = manager(data);
-    await m.init();
-    const b = await m.createBackup('FULL');
+    const { m, b } = await fullyBackedUp(5);
     const r = await m.validate(b.id);
     assert.equal(r.valid, true, r.firstProblem);
     assert.deepEqual(r.checks.filter((c) => !c.ok || c.detail), [], 'every check passed, and none carries a failure detail');
@@ -478,11 +454,7 @@ describe('backup: validation, corruption, keys and hostile archives', () => {
   }
 
   it('a wrong key gives a clear error and writes nothing; so does a missing one', async () => {
-    const data = tempDir();
-    seedData(data, 3);
-    const m = manager(data);
-    await m.init();
-    const b = await m.createBackup('FULL');
+    const { data, b } = await fullyBackedUp(3);
     write(data, 'projects/p1/file-1.txt', 'edited');
     const live = snapshot(data);
     const wrong = manager(data, undefined, Buffer.alloc(32, 9));
@@ -701,11 +673,7 @@ describe('backup: disk full and cancel', () => {
   });
 
   it('a cancelled backup leaves no partial archive and no catalog entry; a cancelled restore changes nothing', async () => {
-    const data = tempDir();
-    seedData(data, 30);
-    const m = manager(data);
-    await m.init();
-    const b = await m.createBackup('FULL');
+    const { data, m, b } = await fullyBackedUp(30);
     const ac = new AbortController();
     await assert.rejects(
       m.createBackup('FULL', { signal: ac.signal, onProgress: (p) => p.phase === 'writing' && ac.abort() }),

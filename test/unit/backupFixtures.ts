@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { systemClock } from '../../src/core/clock';
-import { BackupManager, type BackupSettings, type KeyProvider } from '../../src/core/backup';
+import { BackupManager, type BackupRecord, type BackupSettings, type KeyProvider } from '../../src/core/backup';
+import { tempDir } from './fixtures';
 
 export const TEST_KEY = Buffer.alloc(32, 7);
 
@@ -47,4 +48,13 @@ export function seedData(dir: string, files = 40): void {
   write(dir, 'cache/skip.bin', randomBytes(100));
   write(dir, 'temp/skip.txt', 'temp');
   for (let i = 0; i < files; i++) write(dir, `projects/p${i % 5}/file-${i}.${i % 3 ? 'txt' : 'bin'}`, i % 3 ? `line ${i}\n`.repeat(20 + i) : randomBytes(500 + i * 10), i % 7 ? 0o644 : 0o755);
+}
+
+/** A seeded data directory, its manager (started) and one full backup of it. */
+export async function fullyBackedUp(files?: number): Promise<{ data: string; m: BackupManager; b: BackupRecord }> {
+  const data = tempDir();
+  seedData(data, files);
+  const m = manager(data);
+  await m.init();
+  return { data, m, b: await m.createBackup('FULL') };
 }
