@@ -52,7 +52,7 @@ function iv(prefix: Buffer, index: number): Buffer {
   return b;
 }
 
-/** Seals a byte stream into the format above; `EncryptStream` and `sealed()` both use it. */
+/** Seals the format above: a byte stream in fixed chunks (`EncryptStream`), or whole members (`sealedMembers`). */
 export class Sealer {
   readonly header: Buffer;
   private readonly prefix = randomBytes(8);
@@ -144,19 +144,6 @@ export class EncryptStream extends Transform {
   }
 }
 
-/** Seals what `source` yields, as a generator: no stream stage of its own in a pipeline. */
-export async function* sealed(source: AsyncIterable<Buffer>, key: Buffer, chunkSize = DEFAULT_CHUNK): AsyncGenerator<Buffer> {
-  const sealer = new Sealer(key, chunkSize);
-  yield sealer.header;
-  for await (const data of source) yield* sealer.update(data);
-  yield* sealer.final();
-}
-
-/**
- * Opens the format above as bytes arrive, in whatever pieces they come: a chunk's body goes
- * through the cipher piece by piece (no copying reads together), and its plaintext is passed
- * on only once the chunk's tag has authenticated it.
- */
 /**
  * Seals each buffer `source` yields (a whole gzip member) as one chunk: format version 2. The
  * last one is held back until the source ends, so it can carry the final flag.
@@ -181,7 +168,6 @@ export async function* sealedMembers(source: AsyncIterable<Buffer>, key: Buffer)
 
 /** Checks an archive's header against the key, then opens its chunks one by one, in order. */
 export class ChunkOpener {
-  readonly version: number;
   readonly chunkSize: number;
   private readonly header: Buffer;
   private index = 0;
@@ -198,7 +184,6 @@ export class ChunkOpener {
       throw new BackupCryptoError('This archive was encrypted with a different key. Import the recovery key it was made with.');
     }
     this.header = Buffer.from(header.subarray(0, HEADER_LEN));
-    this.version = header[4];
     this.chunkSize = header.readUInt32BE(5);
   }
 
@@ -230,6 +215,11 @@ export class ChunkOpener {
   }
 }
 
+/**
+ * Opens the format above as bytes arrive, in whatever pieces they come: a chunk's body goes
+ * through the cipher piece by piece (no copying reads together), and its plaintext is passed
+ * on only once the chunk's tag has authenticated it.
+ */
 export class DecryptStream extends Transform {
   private phase: 'header' | 'length' | 'body' | 'tag' = 'header';
   /** A small field (header, length word, tag) that arrived split across pieces. */
