@@ -448,7 +448,7 @@ export class BackupManager {
           { hashArchive: !c.encrypted },
         ).catch((err: unknown) => {
           if (err instanceof BackupError) throw err;
-          if ((err as { code?: string }).code === 'ENOSPC') throw new BackupError('There is not enough free space to stage the restore. Nothing was changed.', 'NO_SPACE');
+          if ((err as { code?: string }).code === 'ENOSPC') throw noSpaceToStage();
           if ((err as { code?: string }).code === 'NO_KEY') throw new BackupError((err as Error).message, 'NO_KEY');
           if ((err as Error).name === 'BackupCryptoError' && /different key/.test((err as Error).message)) throw new BackupError(`${(err as Error).message} Nothing was changed.`, 'WRONG_KEY');
           if (opts.signal?.aborted || (err as Error).name === 'AbortError' || (err as Error).name === 'CancelledError') throw new BackupError('The restore was cancelled; nothing was changed.', 'CANCELLED');
@@ -467,7 +467,7 @@ export class BackupManager {
         for (const m of manifest.values()) if (under(m.path, opts.path)) staged.set(m.path, m);
       }
       await files.finish().catch((err: unknown) => {
-        throw (err as { code?: string }).code === 'ENOSPC' ? new BackupError('There is not enough free space to stage the restore. Nothing was changed.', 'NO_SPACE') : err;
+        throw (err as { code?: string }).code === 'ENOSPC' ? noSpaceToStage() : err;
       });
       throwIfAborted(opts.signal);
       for (const { c, manifest, got } of hashChecks) {
@@ -747,6 +747,8 @@ function holderIsGone(lockPath: string, ownerFile: string): boolean {
     return (err as NodeJS.ErrnoException).code === 'ESRCH' || err instanceof SyntaxError;
   }
 }
+
+const noSpaceToStage = (): BackupError => new BackupError('There is not enough free space to stage the restore. Nothing was changed.', 'NO_SPACE');
 
 /** Where a snapshot's path lists lie: beside the folder of the files it moved aside. */
 function snapshotListsFile(s: Pick<SnapshotRecord, 'id' | 'target'>): string {
