@@ -659,6 +659,25 @@ describe('backup: disk full and cancel', () => {
     assert.match(m.catalog.backups.at(-1)?.error ?? '', /ran out of space/);
   });
 
+  it('an incremental that does not fit (its archive is written as its walk runs): a clear error, no partial archive, no manifest', async () => {
+    const data = tempDir();
+    seedData(data, 2);
+    const m = manager(data, smallDisk());
+    await m.init();
+    const first = await m.createBackup('FULL');
+    write(data, 'projects/a-big.bin', randomBytes(3 * 1024 * 1024));
+    write(data, 'projects/z-new.txt', 'found after the big file');
+    await assert.rejects(m.createBackup('INCREMENTAL'), (e: unknown) => e instanceof BackupError && e.code === 'NO_SPACE' && /space/.test(e.message));
+    assert.deepEqual(fs.readdirSync(m.backupsDir).filter((f) => f.endsWith('.partial') || f.endsWith('.cgb')), [`${first.id}.cgb`]);
+    assert.deepEqual(fs.readdirSync(path.join(m.backupsDir, 'manifests')), [`${first.id}.json`]);
+    assert.equal((await m.validate(first.id)).valid, true);
+    // With room again, the next incremental builds on the full and holds both new files.
+    fs.rmSync(path.join(data, 'projects/a-big.bin'));
+    const next = await m.createBackup('INCREMENTAL');
+    assert.equal(next.parentId, first.id);
+    assert.deepEqual((await m.catalog.manifest(next.id)).map((e) => e.path), ['projects/z-new.txt']);
+  });
+
   it('a restore into a folder on a full disk: a clear error, and nothing left behind in that folder', async () => {
     const data = tempDir();
     seedData(data, 5);
@@ -683,6 +702,15 @@ describe('backup: disk full and cancel', () => {
     assert.deepEqual(fs.readdirSync(m.backupsDir).filter((f) => f.endsWith('.partial')), []);
     assert.deepEqual(m.catalog.backups.map((x) => x.id), [b.id]);
     write(data, 'projects/p1/file-1.txt', 'edited');
+    // An incremental writes while it walks: cancelled then, it too leaves nothing.
+    const ac1 = new AbortController();
+    await assert.rejects(
+      m.createBackup('INCREMENTAL', { signal: ac1.signal, onProgress: (p) => p.phase === 'writing' && ac1.abort() }),
+      (e: unknown) => e instanceof BackupError && e.code === 'CANCELLED',
+    );
+    assert.deepEqual(fs.readdirSync(m.backupsDir).filter((f) => f.endsWith('.partial') || f.endsWith('.cgb')), [`${b.id}.cgb`]);
+    assert.deepEqual(fs.readdirSync(path.join(m.backupsDir, 'manifests')), [`${b.id}.json`]);
+    assert.deepEqual(m.catalog.backups.map((x) => x.id), [b.id]);
     const live = snapshot(data);
     const ac2 = new AbortController();
     await assert.rejects(

@@ -58,22 +58,24 @@ export interface WriteOptions {
   backupId: string;
   key?: Buffer;
   level: number;
-  deleted: string[];
+  /** Paths gone since the parent backup; asked for once every file is in, so the walk that feeds `files` can find them. */
+  deleted: string[] | (() => string[]);
   signal?: AbortSignal;
   onFile?: (file: FileInfo, bytesDone: number) => void;
 }
 
 /**
  * Streams files into `out` as tar → gzip members → (encrypt): each file is read once, and its bytes
- * feed both its sha256 and the archive. The manifest is the last entry, since only then are
- * all hashes known. Returns the manifest and the archive's own sha256 and size.
+ * feed both its sha256 and the archive. `files` may still be arriving from a walk. The manifest is the last entry, since only then are
+ * all hashes known. Returns the manifest and the archive's own sha256 and size; the caller
+ * flushes the file (`flushToDisk`), which it may overlap with other writes.
  */
-export async function writeArchive(files: FileInfo[], out: string, o: WriteOptions): Promise<{ manifest: ArchiveManifest; sha256: string; size: number }> {
+export async function writeArchive(files: Iterable<FileInfo> | AsyncIterable<FileInfo>, out: string, o: WriteOptions): Promise<{ manifest: ArchiveManifest; sha256: string; size: number }> {
   const tar = loadTarWriter();
-  const manifest: ArchiveManifest = { version: 1, backupId: o.backupId, files: [], deleted: o.deleted };
+  const manifest: ArchiveManifest = { version: 1, backupId: o.backupId, files: [], deleted: [] };
   async function* tarStream(): AsyncGenerator<Buffer> {
     let done = 0;
-    for (const f of files) {
+    for await (const f of files) {
       throwIfAborted(o.signal);
       // Synchronous reads: from the page cache they take microseconds, while four thread-pool
       // round trips per file (open, stat, read, close) dominated the time for small files.
@@ -109,6 +111,9 @@ export async function writeArchive(files: FileInfo[], out: string, o: WriteOptio
         fs.closeSync(fd);
       }
     }
+    // Files may come in the order a walk found them; the manifest lists them by path.
+    manifest.files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    manifest.deleted = typeof o.deleted === 'function' ? o.deleted() : o.deleted;
     const body = Buffer.from(JSON.stringify(manifest));
     yield headerBlocks(tar, { path: MANIFEST_PATH, size: body.length, mode: 0o600, mtime: new Date(), type: 'File' });
     yield body;
@@ -130,11 +135,17 @@ export async function writeArchive(files: FileInfo[], out: string, o: WriteOptio
     fs.rmSync(out, { force: true });
     throw err;
   }
-  // Flush to disk before the caller renames the archive into place.
-  const fd = await fs.promises.open(out, 'r');
-  await fd.sync();
-  await fd.close();
   return { manifest, sha256: tap.hash.digest('hex'), size: tap.bytes };
+}
+
+/** Flushes a written file to disk: an archive must be whole on disk before it is renamed into place. */
+export async function flushToDisk(file: string): Promise<void> {
+  const fd = await fs.promises.open(file, 'r');
+  try {
+    await fd.sync();
+  } finally {
+    await fd.close();
+  }
 }
 
 export interface EntryInfo {

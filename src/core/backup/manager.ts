@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { writeJsonAtomically } from '../atomicFile';
 import type { Clock } from '../clock';
 import { throwIfAborted, timeSlicer } from '../cancel';
-import { eachChunk, MANIFEST_PATH, readArchive, writeArchive, type ArchiveManifest } from './archive';
+import { eachChunk, flushToDisk, MANIFEST_PATH, readArchive, writeArchive, type ArchiveManifest } from './archive';
 import { Catalog } from './catalog';
 import {
   ALWAYS_EXCLUDED,
@@ -22,7 +22,7 @@ import {
   type SnapshotRecord,
 } from './types';
 import { StagingWriter } from './stagingWriter';
-import { select, walk, type FileInfo, type Selection } from './walk';
+import { select, walk, walkBatches, type FileInfo, type Selection } from './walk';
 
 export interface BackupHooks {
   record?<T>(operation: string, fn: () => Promise<T>, fields?: Record<string, unknown>): Promise<T>;
@@ -168,28 +168,26 @@ export class BackupManager {
       }
     }
     o.onProgress?.({ phase: 'scanning', files: 0, totalFiles: 0, bytes: 0, totalBytes: 0 });
-    const all = await walk(this.dataDir, this.selection(type === 'INCREMENTAL' ? 'FULL' : type), o.signal);
-    let files = all;
+    // What goes in: for an incremental, the changed files as the walk finds them, so writing
+    // overlaps the walk; otherwise the whole walk first.
+    let files: FileInfo[] | AsyncGenerator<FileInfo>;
+    const found = { files: 0, bytes: 0 };
     let deleted: string[] = [];
     let parentTree: Map<string, ManifestEntry> | undefined;
     if (type === 'INCREMENTAL' && parent) {
-      const tree = (parentTree = await this.treeOf(parent.id));
-      const changed: FileInfo[] = [];
-      for (const f of all) {
-        throwIfAborted(o.signal);
-        const before = tree.get(f.path);
-        if (!before || before.size !== f.size || before.mode !== f.mode) changed.push(f);
-        else if (before.mtimeMs !== f.mtimeMs) {
-          // Same size, new time: it may have changed (or only been touched); the hash decides.
-          if ((await hashFile(f.abs)) !== before.sha256) changed.push(f);
-        }
-      }
-      const present = new Set(all.map((f) => f.path));
-      deleted = [...tree.keys()].filter((p) => !present.has(p));
-      files = changed;
+      // The cached tree itself, not a copy: it changes only once this backup is complete, when
+      // it becomes this backup's tree.
+      const tree = (parentTree = this.lastTree?.id === parent.id ? this.lastTree.tree : await this.treeOf(parent.id));
+      // A full disk is found before anything is written; how much is needed is known only
+      // once the walk ends, which the archive's source checks before the archive is finished.
+      this.checkSpace(0);
+      files = this.changedSince(tree, o.signal, found, (gone) => (deleted = gone));
+    } else {
+      files = await walk(this.dataDir, this.selection(type === 'INCREMENTAL' ? 'FULL' : type), o.signal);
+      for (const f of files) found.bytes += f.size;
+      found.files = files.length;
+      this.checkSpace(found.bytes);
     }
-    const totalBytes = files.reduce((t, f) => t + f.size, 0);
-    this.checkSpace(totalBytes);
     const key = this.settings.encrypt ? await this.keys.getKey(true) : undefined;
     if (this.settings.encrypt && !key) throw new BackupError('No encryption key is available, so nothing was written.', 'NO_KEY');
 
@@ -204,13 +202,19 @@ export class BackupManager {
         backupId: id,
         key,
         level: this.settings.compressionLevel,
-        deleted,
+        deleted: () => deleted,
         signal: o.signal,
-        onFile: (_f, bytes) => o.onProgress?.({ phase: 'writing', files: ++count, totalFiles: files.length, bytes, totalBytes }),
+        onFile: (_f, bytes) => o.onProgress?.({ phase: 'writing', files: ++count, totalFiles: found.files, bytes, totalBytes: found.bytes }),
       });
+      // The archive's flush and the manifest's write wait on the disk together; neither counts
+      // until the catalog names the backup.
+      const done = await Promise.allSettled([flushToDisk(partial), this.catalog.saveManifest(id, result.manifest.files)]);
+      for (const d of done) if (d.status === 'rejected') throw d.reason;
       fs.renameSync(partial, path.join(this.backupsDir, archive));
     } catch (err) {
       fs.rmSync(partial, { force: true });
+      fs.rmSync(this.catalog.manifestFile(id), { force: true });
+      if (err instanceof BackupError) throw err;
       if (o.signal?.aborted || (err as Error).name === 'AbortError' || (err as Error).name === 'CancelledError') {
         throw new BackupError('The backup was cancelled; nothing was kept.', 'CANCELLED');
       }
@@ -220,6 +224,8 @@ export class BackupManager {
       throw code === 'ENOSPC' ? new BackupError(message, 'NO_SPACE') : err;
     }
     const tree = parentTree ?? new Map<string, ManifestEntry>();
+    // The parent's cached tree turns into this backup's: until the catalog has this backup, no cache.
+    this.lastTree = undefined;
     for (const d of deleted) tree.delete(d);
     for (const e of result.manifest.files) tree.set(e.path, e);
     const record: BackupRecord = {
@@ -238,12 +244,40 @@ export class BackupManager {
       ...(deleted.length ? { deleted } : {}),
       ...(note ? { note } : {}),
     };
-    await this.catalog.saveManifest(id, result.manifest.files);
     this.catalog.backups.push(record);
     await this.catalog.save();
     this.lastTree = { id, tree };
     await this.applyRetentionUnlocked();
     return record;
+  }
+
+  /**
+   * The files of the selection that differ from `tree` (new, or changed by size, mode or, for a
+   * new time, by hash), as one walk finds them. When the walk ends it reports the paths of
+   * `tree` it did not see, and checks there is room for what it found.
+   */
+  private async *changedSince(
+    tree: Map<string, ManifestEntry>,
+    signal: AbortSignal | undefined,
+    found: { files: number; bytes: number },
+    onDeleted: (paths: string[]) => void,
+  ): AsyncGenerator<FileInfo> {
+    const present = new Set<string>();
+    for await (const batch of walkBatches(this.dataDir, this.selection('FULL'), signal)) {
+      for (const f of batch) {
+        present.add(f.path);
+        const before = tree.get(f.path);
+        let changed = !before || before.size !== f.size || before.mode !== f.mode;
+        // Same size, new time: it may have changed (or only been touched); the hash decides.
+        if (!changed && before!.mtimeMs !== f.mtimeMs) changed = (await hashFile(f.abs)) !== before!.sha256;
+        if (!changed) continue;
+        found.files++;
+        found.bytes += f.size;
+        yield f;
+      }
+    }
+    onDeleted([...tree.keys()].filter((p) => !present.has(p)));
+    this.checkSpace(found.bytes);
   }
 
   private async recordFailure(id: string, type: BackupType, at: number, parentId: string | undefined, error: string, started: number): Promise<void> {

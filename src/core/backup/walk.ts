@@ -59,11 +59,21 @@ export function select(include: string[], exclude: string[]): Selection {
 
 /**
  * Regular files under `root` that `sel` keeps, sorted by path. Links and special files are
- * skipped: a backup holds only what a restore may write back. Synchronous calls in time slices:
- * an async stat per file spent most of its time waiting on the thread pool.
+ * skipped: a backup holds only what a restore may write back.
  */
 export async function walk(root: string, sel: Selection, signal?: AbortSignal): Promise<FileInfo[]> {
   const out: FileInfo[] = [];
+  for await (const batch of walkBatches(root, sel, signal)) for (const f of batch) out.push(f);
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/**
+ * The same files as `walk`, unsorted, in batches as they are found: a caller can work on the
+ * first ones while later folders are still being read. Synchronous calls in time slices, a
+ * batch each: an async stat per file spent most of its time waiting on the thread pool.
+ */
+export async function* walkBatches(root: string, sel: Selection, signal?: AbortSignal): AsyncGenerator<FileInfo[]> {
+  let batch: FileInfo[] = [];
   const slice = timeSlicer();
   // Folders to visit, as [absolute, relative with '/'], built by concatenation: path.join and
   // path.relative per entry cost more than the stat.
@@ -71,7 +81,11 @@ export async function walk(root: string, sel: Selection, signal?: AbortSignal): 
   for (let d = dirs.pop(); d !== undefined; d = dirs.pop()) {
     const [dir, relDir] = d;
     throwIfAborted(signal);
-    if (slice.due()) await slice.yield();
+    if (slice.due()) {
+      if (batch.length) yield batch;
+      batch = [];
+      await slice.yield();
+    }
     let entries: fs.Dirent[];
     try {
       entries = fs.readdirSync(dir, { withFileTypes: true });
@@ -88,9 +102,9 @@ export async function walk(root: string, sel: Selection, signal?: AbortSignal): 
         // Deleted between listing and looking: it is simply not part of this backup.
         const st = fs.statSync(abs, { throwIfNoEntry: false });
         if (!st) continue;
-        out.push({ path: rel, abs, size: st.size, mtimeMs: Math.floor(st.mtimeMs), mode: st.mode & 0o777 });
+        batch.push({ path: rel, abs, size: st.size, mtimeMs: Math.floor(st.mtimeMs), mode: st.mode & 0o777 });
       }
     }
   }
-  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  if (batch.length) yield batch;
 }
