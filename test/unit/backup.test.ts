@@ -555,11 +555,34 @@ describe('backup: faults', () => {
       if ((await runChild(['backup', data, backups, 'FULL'], Math.floor(Math.random() * window))) === 'killed') killed++;
       const after = manager(data, backups);
       await after.init();
-      assert.deepEqual(fs.readdirSync(backups).filter((f) => f.endsWith('.partial')), []);
+      assert.deepEqual(fs.readdirSync(backups).filter((f) => f.endsWith('.partial') || /\.json\.[0-9a-f]+$/.test(f)), []);
+      const ids = new Set(after.catalog.backups.map((b) => b.id));
+      assert.deepEqual(fs.readdirSync(path.join(backups, 'manifests')).filter((f) => !ids.has(f.replace(/\.json$/, ''))), [], 'no manifest without its backup');
       assert.equal((await after.validate(first.id)).valid, true);
       for (const b of after.catalog.backups.filter((x) => x.status === 'completed')) assert.equal((await after.validate(b.id)).valid, true, b.id);
     }
     assert.ok(killed >= 10, `${killed} of 20 runs were killed midway`);
+  });
+
+  it('a window starting while another writes a backup leaves that backup\'s files alone; the next start clears real leftovers', async () => {
+    const { data, m } = await fullyBackedUp();
+    write(data, 'projects/big.bin', randomBytes(2 * 1024 * 1024));
+    let other: Promise<unknown> | undefined;
+    const b = await m.createBackup('FULL', {
+      // A second window opens on the same backups folder while this one writes.
+      onProgress: (p) => {
+        if (p.phase === 'writing' && !other) other = manager(data, m.backupsDir).init();
+      },
+    });
+    assert.deepEqual(await other, { removed: [], recovered: false });
+    assert.equal((await m.validate(b.id)).valid, true);
+    // Leftovers of a backup killed midway: removed by the next start that takes the lock.
+    fs.writeFileSync(path.join(m.backupsDir, 'full-x.partial'), 'half');
+    fs.writeFileSync(path.join(m.backupsDir, 'manifests', 'full-x.json'), '[]');
+    fs.writeFileSync(path.join(m.backupsDir, 'catalog.json.1a2b3c'), '{');
+    const next = await manager(data, m.backupsDir).init();
+    assert.deepEqual(next.removed.sort(), ['catalog.json.1a2b3c', 'full-x.partial', 'manifests/full-x.json']);
+    assert.equal((await m.validate(b.id)).valid, true);
   });
 
   it('a restore killed with SIGKILL at 20 random moments leaves the data wholly old or wholly new after the next start', async function () {

@@ -108,18 +108,37 @@ export class BackupManager {
   async init(): Promise<{ removed: string[]; recovered: boolean }> {
     fs.mkdirSync(this.backupsDir, { recursive: true, mode: 0o700 });
     await this.catalog.load();
-    const removed: string[] = [];
-    const known = new Set(this.catalog.backups.map((b) => b.archive));
-    for (const f of fs.readdirSync(this.backupsDir)) {
-      const full = path.join(this.backupsDir, f);
-      if (f.endsWith('.partial') || ((f.endsWith('.cgb') || f.endsWith('.tar.gz')) && !known.has(f))) {
-        fs.rmSync(full, { force: true });
-        removed.push(f);
-      }
-    }
+    // Another window may be writing a backup right now: what looks left over is then its work
+    // in progress, so leftovers are removed only by whoever can take the lock at once.
+    const removed = (await this.locked(async () => this.removeLeftovers(), { wait: false })) ?? [];
     if (removed.length) this.hooks.info?.(`Removed ${removed.length} unfinished backup file(s) at start`, { files: removed });
     const recovered = await this.recoverRestore(this.dataDir);
     return { removed, recovered };
+  }
+
+  /**
+   * What a backup cut short leaves behind: archives and manifests that no catalog record names,
+   * and the temporary files of atomic writes (`<name>.json.<hex>`).
+   */
+  private removeLeftovers(): string[] {
+    const removed: string[] = [];
+    const tempWrite = /\.json\.[0-9a-f]+$/;
+    const archives = new Set(this.catalog.backups.map((b) => b.archive));
+    for (const f of fs.readdirSync(this.backupsDir)) {
+      if (f.endsWith('.partial') || tempWrite.test(f) || ((f.endsWith('.cgb') || f.endsWith('.tar.gz')) && !archives.has(f))) {
+        fs.rmSync(path.join(this.backupsDir, f), { force: true });
+        removed.push(f);
+      }
+    }
+    const ids = new Set(this.catalog.backups.map((b) => b.id));
+    const manifests = path.dirname(this.catalog.manifestFile('x'));
+    for (const f of fs.existsSync(manifests) ? fs.readdirSync(manifests) : []) {
+      if (tempWrite.test(f) || (f.endsWith('.json') && !ids.has(f.slice(0, -'.json'.length)))) {
+        fs.rmSync(path.join(manifests, f), { force: true });
+        removed.push(`manifests/${f}`);
+      }
+    }
+    return removed;
   }
 
   // ---- creating ----
@@ -728,7 +747,10 @@ export class BackupManager {
     return this.hooks.record ? this.hooks.record(op, fn, fields) : fn();
   }
 
-  private async locked<T>(fn: () => Promise<T>): Promise<T> {
+  private async locked<T>(fn: () => Promise<T>): Promise<T>;
+  /** With `wait: false`: undefined, without running `fn`, if another window holds the lock. */
+  private async locked<T>(fn: () => Promise<T>, o: { wait: false }): Promise<T | undefined>;
+  private async locked<T>(fn: () => Promise<T>, o: { wait: boolean } = { wait: true }): Promise<T | undefined> {
     fs.mkdirSync(this.backupsDir, { recursive: true, mode: 0o700 });
     const lockPath = path.join(this.backupsDir, '.lock');
     const ownerFile = path.join(this.backupsDir, '.lock-owner');
@@ -743,6 +765,7 @@ export class BackupManager {
         // A holder that died (a crash, a kill) leaves its lock until it goes stale; on this
         // machine we can tell at once whether the holder still lives.
         if (holderIsGone(lockPath, ownerFile)) fs.rmSync(lockPath, { recursive: true, force: true });
+        else if (!o.wait) return undefined;
         else if (attempt >= 60) throw new BackupError('Another VS Code window is writing backups right now; try again when it has finished.', 'LOCKED');
         else await new Promise((r) => setTimeout(r, 250));
       }
