@@ -60,6 +60,9 @@ const core = {
  */
 const stagingWorker = { ...core, entryPoints: ['src/core/backup/stagingWorker.ts'], outfile: 'dist/stagingWorker.js' };
 
+/** The worker thread that writes backup archives, likewise started from beside the core. */
+const archiveWorker = { ...core, entryPoints: ['src/core/backup/archiveWorker.ts'], outfile: 'dist/archiveWorker.js' };
+
 /** @type {import('esbuild').BuildOptions} */
 const webview = {
   entryPoints: ['webview/main.ts'],
@@ -93,7 +96,7 @@ const testBuild = {
   logLevel: 'warning',
 };
 
-const configs = tests ? [shell, core, stagingWorker, webview, testBuild] : [shell, core, stagingWorker, webview];
+const configs = tests ? [shell, core, stagingWorker, archiveWorker, webview, testBuild] : [shell, core, stagingWorker, archiveWorker, webview];
 if (watch) {
   for (const c of configs) {
     const ctx = await esbuild.context(c);

@@ -4,7 +4,7 @@ import { AlertService, type AlertEvent } from '../core/alerts';
 import { systemClock } from '../core/clock';
 import { HealthMonitor, type HealthReport } from '../core/health';
 import { LogManager, type LogEntry } from '../core/logs';
-import { BackupManager } from '../core/backup';
+import { archiveWriter, BackupManager } from '../core/backup';
 import { SecretKeyProvider } from './backupKeys';
 import { BackupsTree } from './backupsTree';
 import type { HistoryPoint } from '../shared/protocol';
@@ -71,6 +71,8 @@ export class Ctx extends Disposable {
     this.register({ dispose: () => alertSub.dispose() });
     this.backupKeys = new SecretKeyProvider(extension.secrets, () => this.config.dataDir);
     this.backups = this.makeBackupManager();
+    // The worker that writes archives outlives each backup (see ArchiveWriter), not the extension.
+    this.register({ dispose: () => void archiveWriter.stop() });
     this.backupsTree = this.register(new BackupsTree(() => this.backups));
     this.statusBar = this.register(new HealthStatusBar());
     this.reports = this.register(new ReportDocuments());

@@ -13,6 +13,7 @@ import { buffer } from 'node:stream/consumers';
 import { gzipSegments, looksIncompressible } from '../../src/core/backup/segments';
 import { decodeOps, encodeOps, type StagingOp } from '../../src/core/backup/stagingOps';
 import { StagingWriter } from '../../src/core/backup/stagingWriter';
+import { ArchiveWriter, archiveWriter } from '../../src/core/backup/archiveWriter';
 import { tempDir } from './fixtures';
 import { fullyBackedUp, manager, seedData, snapshot, TEST_KEY, write } from './backupFixtures';
 
@@ -742,6 +743,73 @@ describe('backup: disk full and cancel', () => {
     );
     assert.deepEqual(snapshot(data), live);
     assert.ok(!fs.existsSync(path.join(data, '.gardener-restore', 'journal.json')));
+  });
+});
+
+describe('backup: archive worker', () => {
+  const filesIn = (dir: string, n: number) => {
+    const out = [];
+    for (let i = 0; i < n; i++) {
+      const abs = path.join(dir, `f${i}.bin`);
+      fs.writeFileSync(abs, randomBytes(64 * 1024));
+      out.push({ path: `f${i}.bin`, abs, size: 64 * 1024, mtimeMs: 0, mode: 0o644 });
+    }
+    return out;
+  };
+  const job = { backupId: 'test', key: TEST_KEY, level: 6, deleted: () => ['gone.txt'] };
+
+  it('writes an archive from batches as they come, reporting progress, with the deletions asked for at the end', async () => {
+    const dir = tempDir();
+    const files = filesIn(dir, 6);
+    const out = path.join(dir, 'out.cgb');
+    async function* batches() {
+      yield files.slice(0, 2);
+      await new Promise((r) => setTimeout(r, 60));
+      yield [];
+      yield files.slice(2);
+    }
+    const seen: number[] = [];
+    const r = await archiveWriter.write(batches(), out, { ...job, onProgress: (n) => seen.push(n) });
+    assert.deepEqual(r.manifest.files.map((f) => f.path), files.map((f) => f.path).sort());
+    assert.deepEqual(r.manifest.deleted, ['gone.txt']);
+    assert.equal(r.size, fs.statSync(out).size);
+    assert.ok(seen.length >= 1 && seen.every((n) => n >= 1 && n <= 6), `progress ${seen}`);
+    const read = await readArchive(out, TEST_KEY, (_e, entry) => void entry.resume(), undefined, { hashArchive: true });
+    assert.equal(read.sha256, r.sha256);
+  });
+
+  it('a source that fails midway: the job is dropped, its partial archive removed, the failure passed on', async () => {
+    const dir = tempDir();
+    const files = filesIn(dir, 4);
+    const out = path.join(dir, 'out.cgb');
+    async function* batches() {
+      yield files.slice(0, 2);
+      await new Promise((r) => setTimeout(r, 30));
+      throw new Error('the walk failed');
+    }
+    await assert.rejects(archiveWriter.write(batches(), out, job), /the walk failed/);
+    assert.ok(!fs.existsSync(out));
+    // The shared worker goes on serving.
+    assert.equal((await archiveWriter.write(files, out, job)).manifest.files.length, 4);
+  });
+
+  it('a worker that stops mid-job fails the job with a clear error and leaves no partial archive; the next job starts a new worker', async () => {
+    const dir = tempDir();
+    const files = filesIn(dir, 4);
+    const writer = new ArchiveWriter();
+    const out = path.join(dir, 'out.cgb');
+    let stopped: Promise<void> | undefined;
+    async function* batches() {
+      yield files.slice(0, 2);
+      await new Promise((r) => setTimeout(r, 100));
+      stopped = writer.stop();
+      await stopped;
+      yield files.slice(2);
+    }
+    await assert.rejects(writer.write(batches(), out, job), /backup worker stopped/);
+    assert.ok(!fs.existsSync(out));
+    assert.equal((await writer.write(files, out, job)).manifest.files.length, 4);
+    await writer.stop();
   });
 });
 

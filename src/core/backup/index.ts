@@ -3,4 +3,5 @@ export * from './crypto';
 export * from './walk';
 export * from './catalog';
 export * from './archive';
+export { archiveWriter } from './archiveWriter';
 export * from './manager';

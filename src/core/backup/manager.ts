@@ -6,7 +6,8 @@ import { performance } from 'node:perf_hooks';
 import { writeJsonAtomically } from '../atomicFile';
 import type { Clock } from '../clock';
 import { throwIfAborted, timeSlicer } from '../cancel';
-import { eachChunk, flushToDisk, MANIFEST_PATH, readArchive, writeArchive, type ArchiveManifest } from './archive';
+import { eachChunk, flushToDisk, MANIFEST_PATH, readArchive, type ArchiveManifest } from './archive';
+import { archiveWriter, type ArchiveResult } from './archiveWriter';
 import { Catalog } from './catalog';
 import {
   ALWAYS_EXCLUDED,
@@ -189,7 +190,7 @@ export class BackupManager {
     o.onProgress?.({ phase: 'scanning', files: 0, totalFiles: 0, bytes: 0, totalBytes: 0 });
     // What goes in: for an incremental, the changed files as the walk finds them, so writing
     // overlaps the walk; otherwise the whole walk first.
-    let files: FileInfo[] | AsyncGenerator<FileInfo>;
+    let files: FileInfo[] | AsyncGenerator<FileInfo[]>;
     const found = { files: 0, bytes: 0 };
     let deleted: string[] = [];
     let parentTree: Map<string, ManifestEntry> | undefined;
@@ -214,21 +215,22 @@ export class BackupManager {
     const id = `${type.toLowerCase().replace('_', '-')}-${stamp(now)}-${randomBytes(3).toString('hex')}`;
     const archive = `${id}${key ? '.cgb' : '.tar.gz'}`;
     const partial = path.join(this.backupsDir, `${id}.partial`);
-    let result: Awaited<ReturnType<typeof writeArchive>>;
+    let result: ArchiveResult;
     try {
-      let count = 0;
-      result = await writeArchive(files, partial, {
+      result = await archiveWriter.write(files, partial, {
         backupId: id,
         key,
         level: this.settings.compressionLevel,
         deleted: () => deleted,
         signal: o.signal,
-        onFile: (_f, bytes) => o.onProgress?.({ phase: 'writing', files: ++count, totalFiles: found.files, bytes, totalBytes: found.bytes }),
+        onProgress: (count, bytes) => o.onProgress?.({ phase: 'writing', files: count, totalFiles: found.files, bytes, totalBytes: found.bytes }),
       });
       // The archive's flush and the manifest's write wait on the disk together; neither counts
       // until the catalog names the backup.
       const done = await Promise.allSettled([flushToDisk(partial), this.catalog.saveManifest(id, result.manifest.files)]);
       for (const d of done) if (d.status === 'rejected') throw d.reason;
+      // Cancelled while the worker finished: nothing is kept all the same.
+      throwIfAborted(o.signal);
       fs.renameSync(partial, path.join(this.backupsDir, archive));
     } catch (err) {
       fs.rmSync(partial, { force: true });
@@ -272,7 +274,7 @@ export class BackupManager {
 
   /**
    * The files of the selection that differ from `tree` (new, or changed by size, mode or, for a
-   * new time, by hash), as one walk finds them. When the walk ends it reports the paths of
+   * new time, by hash), a batch per stretch of the walk that finds them. When the walk ends it reports the paths of
    * `tree` it did not see, and checks there is room for what it found.
    */
   private async *changedSince(
@@ -280,20 +282,22 @@ export class BackupManager {
     signal: AbortSignal | undefined,
     found: { files: number; bytes: number },
     onDeleted: (paths: string[]) => void,
-  ): AsyncGenerator<FileInfo> {
+  ): AsyncGenerator<FileInfo[]> {
     const present = new Set<string>();
     for await (const batch of walkBatches(this.dataDir, this.selection('FULL'), signal)) {
+      const changed: FileInfo[] = [];
       for (const f of batch) {
         present.add(f.path);
         const before = tree.get(f.path);
-        let changed = !before || before.size !== f.size || before.mode !== f.mode;
+        let differs = !before || before.size !== f.size || before.mode !== f.mode;
         // Same size, new time: it may have changed (or only been touched); the hash decides.
-        if (!changed && before!.mtimeMs !== f.mtimeMs) changed = (await hashFile(f.abs)) !== before!.sha256;
-        if (!changed) continue;
+        if (!differs && before!.mtimeMs !== f.mtimeMs) differs = (await hashFile(f.abs)) !== before!.sha256;
+        if (!differs) continue;
         found.files++;
         found.bytes += f.size;
-        yield f;
+        changed.push(f);
       }
+      yield changed;
     }
     onDeleted([...tree.keys()].filter((p) => !present.has(p)));
     this.checkSpace(found.bytes);

@@ -1,0 +1,15 @@
+import type { ArchiveManifest } from './archive';
+import type { FileInfo } from './walk';
+
+/** What the host asks of the archive worker; each backup is one job, its files sent in batches as they are found. */
+export type ArchiveRequest =
+  | { t: 'start'; job: number; out: string; backupId: string; key?: Uint8Array; level: number }
+  | { t: 'files'; job: number; files: FileInfo[] }
+  | { t: 'end'; job: number; deleted: string[] }
+  | { t: 'cancel'; job: number };
+
+/** What the archive worker answers: progress now and then, then one `done` or `failed` per job. */
+export type ArchiveReply =
+  | { t: 'progress'; job: number; files: number; bytes: number }
+  | { t: 'done'; job: number; manifest: ArchiveManifest; sha256: string; size: number }
+  | { t: 'failed'; job: number; name: string; message: string; code?: string };

@@ -1,0 +1,79 @@
+// The worker thread behind ArchiveWriter: runs writeArchive for each job, taking the job's files
+// as the host sends them. An archive's reading, hashing, tar and encryption then run beside the
+// host's walk, on the other core, and the host's event loop stays free.
+import { parentPort } from 'node:worker_threads';
+import { writeArchive } from './archive';
+import type { ArchiveReply, ArchiveRequest } from './archiveProtocol';
+import type { FileInfo } from './walk';
+
+/** Progress goes out at most this often: a full backup's thousands of files are not a message each. */
+const PROGRESS_MS = 50;
+
+/** Files of one job as they arrive, read by writeArchive as an async iterable. */
+class FileQueue {
+  private batches: FileInfo[][] = [];
+  private ended = false;
+  private wake: (() => void) | undefined;
+
+  push(files: FileInfo[]): void {
+    this.batches.push(files);
+    this.wake?.();
+  }
+
+  end(): void {
+    this.ended = true;
+    this.wake?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<FileInfo> {
+    for (;;) {
+      const batch = this.batches.shift();
+      if (batch) yield* batch;
+      else if (this.ended) return;
+      else await new Promise<void>((r) => (this.wake = r));
+    }
+  }
+}
+
+const jobs = new Map<number, { queue: FileQueue; abort: AbortController; deleted: string[] }>();
+const reply = (m: ArchiveReply) => parentPort!.postMessage(m);
+
+function start(m: Extract<ArchiveRequest, { t: 'start' }>): void {
+  const job = { queue: new FileQueue(), abort: new AbortController(), deleted: [] as string[] };
+  jobs.set(m.job, job);
+  let files = 0;
+  let last = 0;
+  writeArchive(job.queue, m.out, {
+    backupId: m.backupId,
+    key: m.key ? Buffer.from(m.key) : undefined,
+    level: m.level,
+    deleted: () => job.deleted,
+    signal: job.abort.signal,
+    onFile: (_f, bytes) => {
+      files++;
+      const now = performance.now();
+      if (now - last < PROGRESS_MS) return;
+      last = now;
+      reply({ t: 'progress', job: m.job, files, bytes });
+    },
+  }).then(
+    (r) => reply({ t: 'done', job: m.job, manifest: r.manifest, sha256: r.sha256, size: r.size }),
+    (err: NodeJS.ErrnoException) => reply({ t: 'failed', job: m.job, name: err.name, message: err.message, code: err.code }),
+  ).finally(() => jobs.delete(m.job));
+}
+
+parentPort!.on('message', (m: ArchiveRequest) => {
+  switch (m.t) {
+    case 'start':
+      return start(m);
+    case 'files':
+      return jobs.get(m.job)?.queue.push(m.files);
+    case 'end': {
+      const job = jobs.get(m.job);
+      if (job) job.deleted = m.deleted;
+      return job?.queue.end();
+    }
+    case 'cancel':
+      return jobs.get(m.job)?.abort.abort();
+  }
+});

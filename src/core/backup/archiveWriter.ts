@@ -1,0 +1,123 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { ArchiveManifest } from './archive';
+import type { ArchiveReply, ArchiveRequest } from './archiveProtocol';
+import type { FileInfo } from './walk';
+
+export interface ArchiveJob {
+  backupId: string;
+  key?: Buffer;
+  level: number;
+  /** Asked for once every file is in, so the walk that feeds the job can find them. */
+  deleted: () => string[];
+  signal?: AbortSignal;
+  onProgress?: (files: number, bytes: number) => void;
+}
+
+export interface ArchiveResult {
+  manifest: ArchiveManifest;
+  sha256: string;
+  size: number;
+}
+
+interface Pending {
+  worker: Worker;
+  resolve: (r: ArchiveResult) => void;
+  reject: (err: Error) => void;
+  onProgress?: (files: number, bytes: number) => void;
+}
+
+/** Files per message when the whole list is known at once (a full backup's 5,000 are ten messages). */
+const BATCH = 500;
+
+/**
+ * Writes archives (`writeArchive`) on a worker thread of its own, so a backup's reading, hashing,
+ * tar and encryption run on the other core while this thread walks the data directory, and the
+ * extension host's event loop stays free however big the backup. One worker serves every backup
+ * of the process: it starts with the first backup (~60–90 ms here) and then waits, idle and
+ * unreferenced, for the next one, since starting it again for each backup would cost more than
+ * most incrementals take. `stop()` ends it.
+ */
+export class ArchiveWriter {
+  private worker: Worker | undefined;
+  private nextJob = 1;
+  private readonly jobs = new Map<number, Pending>();
+
+  private spawn(): Worker {
+    const worker = new Worker(path.join(__dirname, 'archiveWorker.js'));
+    worker.on('message', (m: ArchiveReply) => this.onReply(m));
+    // Its jobs fail with it; a later job starts a new worker.
+    const lost = (err: Error): void => {
+      if (this.worker === worker) this.worker = undefined;
+      for (const [job, p] of this.jobs) {
+        if (p.worker !== worker) continue;
+        this.jobs.delete(job);
+        p.reject(err);
+      }
+    };
+    worker.on('error', lost);
+    worker.on('exit', (code) => lost(new Error(`The backup worker stopped (exit code ${code}).`)));
+    return worker;
+  }
+
+  private onReply(m: ArchiveReply): void {
+    const p = this.jobs.get(m.job);
+    if (!p) return;
+    if (m.t === 'progress') return p.onProgress?.(m.files, m.bytes);
+    this.jobs.delete(m.job);
+    if (m.t === 'done') return p.resolve({ manifest: m.manifest, sha256: m.sha256, size: m.size });
+    const err = new Error(m.message) as NodeJS.ErrnoException;
+    err.name = m.name;
+    if (m.code) err.code = m.code;
+    p.reject(err);
+  }
+
+  /**
+   * Writes `files` into the archive `out`, as `writeArchive` does, taking batches from an async
+   * source as they come. If the source fails or `signal` fires, the job is cancelled and the
+   * partial file removed before this rejects.
+   */
+  async write(files: FileInfo[] | AsyncIterable<FileInfo[]>, out: string, o: ArchiveJob): Promise<ArchiveResult> {
+    const worker = (this.worker ??= this.spawn());
+    const job = this.nextJob++;
+    const post = (m: ArchiveRequest): void => worker.postMessage(m);
+    const result = new Promise<ArchiveResult>((resolve, reject) => this.jobs.set(job, { worker, resolve, reject, onProgress: o.onProgress }));
+    // Referenced while it has work, so the process waits for it; idle, it must not keep a
+    // process (a test run, a script) alive.
+    worker.ref();
+    void result.catch(() => undefined).finally(() => [...this.jobs.values()].some((p) => p.worker === worker) || worker.unref());
+    const cancel = (): void => post({ t: 'cancel', job });
+    o.signal?.addEventListener('abort', cancel);
+    void result.catch(() => undefined).finally(() => o.signal?.removeEventListener('abort', cancel));
+    post({ t: 'start', job, out, backupId: o.backupId, key: o.key, level: o.level });
+    try {
+      if (Array.isArray(files)) {
+        for (let i = 0; i < files.length; i += BATCH) post({ t: 'files', job, files: files.slice(i, i + BATCH) });
+      } else {
+        for await (const batch of files) if (batch.length) post({ t: 'files', job, files: batch });
+      }
+      post({ t: 'end', job, deleted: o.deleted() });
+    } catch (err) {
+      // The walk failed (or found no room): the worker drops the job and its partial file first.
+      cancel();
+      await result.catch(() => undefined);
+      throw err;
+    }
+    return result.catch((err: Error) => {
+      // A worker that died mid-job could not remove what it had written.
+      fs.rmSync(out, { force: true });
+      throw err;
+    });
+  }
+
+  /** Ends the worker; a later `write` starts a new one. */
+  async stop(): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    await worker?.terminate();
+  }
+}
+
+/** The process's one archive writer: every backup manager shares its worker. */
+export const archiveWriter = new ArchiveWriter();
