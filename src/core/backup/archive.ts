@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import { Readable, Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
@@ -120,22 +120,35 @@ export async function writeArchive(files: Iterable<FileInfo> | AsyncIterable<Fil
     yield pad(body.length);
     yield Buffer.alloc(BLOCK * 2);
   }
-  const tap = new Tap();
   const members = gzipSegments(tarStream(), { level: o.level });
-  const stages: (NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream)[] = [
-    Readable.from(o.key ? sealedMembers(members, o.key) : members, { highWaterMark: 2 }),
-  ];
-  const file = fs.createWriteStream(out, { mode: 0o600, flags: 'wx', highWaterMark: 256 * 1024 });
-  stages.push(tap, file);
+  const chunks: AsyncIterable<Buffer[]> = o.key ? sealedMembers(members, o.key) : (async function* () {
+    for await (const m of members) yield [m];
+  })();
+  const hash = createHash('sha256');
+  let size = 0;
+  const fh = await fs.promises.open(out, 'wx', 0o600);
+  // One gathered write per chunk, and one in flight while the next is made.
+  let writing: Promise<unknown> = Promise.resolve();
   try {
-    await pipeline(stages as unknown as Parameters<typeof pipeline>, { signal: o.signal } as never);
+    for await (const pieces of chunks) {
+      throwIfAborted(o.signal);
+      for (const p of pieces) {
+        hash.update(p);
+        size += p.length;
+      }
+      await writing;
+      writing = fh.writev(pieces);
+    }
+    await writing;
+    throwIfAborted(o.signal);
   } catch (err) {
-    // The file may still be opening when the pipeline fails: remove it only once it is closed.
-    if (!file.closed) await new Promise<void>((r) => file.once('close', () => r()));
+    await writing.catch(() => undefined);
+    await fh.close().catch(() => undefined);
     fs.rmSync(out, { force: true });
     throw err;
   }
-  return { manifest, sha256: tap.hash.digest('hex'), size: tap.bytes };
+  await fh.close();
+  return { manifest, sha256: hash.digest('hex'), size };
 }
 
 /** Flushes a written file to disk: an archive must be whole on disk before it is renamed into place. */

@@ -2,6 +2,7 @@
 // as the host sends them. An archive's reading, hashing, tar and encryption then run beside the
 // host's walk, on the other core, and the host's event loop stays free.
 import { parentPort } from 'node:worker_threads';
+import { CancelledError } from '../cancel';
 import { writeArchive } from './archive';
 import type { ArchiveReply, ArchiveRequest } from './archiveProtocol';
 import type { FileInfo } from './walk';
@@ -13,6 +14,7 @@ const PROGRESS_MS = 50;
 class FileQueue {
   private batches: FileInfo[][] = [];
   private ended = false;
+  private failure: Error | undefined;
   private wake: (() => void) | undefined;
 
   push(files: FileInfo[]): void {
@@ -25,8 +27,15 @@ class FileQueue {
     this.wake?.();
   }
 
+  /** Ends the files with an error: a cancel must not wait for files that will never come. */
+  fail(err: Error): void {
+    this.failure ??= err;
+    this.wake?.();
+  }
+
   async *[Symbol.asyncIterator](): AsyncGenerator<FileInfo> {
     for (;;) {
+      if (this.failure) throw this.failure;
       const batch = this.batches.shift();
       if (batch) yield* batch;
       else if (this.ended) return;
@@ -73,7 +82,10 @@ parentPort!.on('message', (m: ArchiveRequest) => {
       if (job) job.deleted = m.deleted;
       return job?.queue.end();
     }
-    case 'cancel':
-      return jobs.get(m.job)?.abort.abort();
+    case 'cancel': {
+      const job = jobs.get(m.job);
+      job?.abort.abort();
+      return job?.queue.fail(new CancelledError());
+    }
   }
 });
