@@ -14,6 +14,7 @@ import { gzipSegments, looksIncompressible } from '../../src/core/backup/segment
 import { decodeOps, encodeOps, type StagingOp } from '../../src/core/backup/stagingOps';
 import { StagingWriter } from '../../src/core/backup/stagingWriter';
 import { ArchiveWriter, archiveWriter } from '../../src/core/backup/archiveWriter';
+import { CancelledError } from '../../src/core/cancel';
 import { tempDir } from './fixtures';
 import { fullyBackedUp, manager, seedData, snapshot, TEST_KEY, write } from './backupFixtures';
 
@@ -793,6 +794,24 @@ describe('backup: archive worker', () => {
     assert.ok(!fs.existsSync(out));
     // The shared worker goes on serving.
     assert.equal((await archiveWriter.write(files, out, job)).manifest.files.length, 4);
+  });
+
+  it('a cancel while the worker waits for more files ends the job at once, its partial archive removed', async () => {
+    const dir = tempDir();
+    const files = filesIn(dir, 2);
+    const out = path.join(dir, 'out.cgb');
+    const ac = new AbortController();
+    // Like the walk: it stops when the signal fires.
+    async function* batches() {
+      yield files;
+      await new Promise((r) => ac.signal.addEventListener('abort', r));
+      throw new CancelledError();
+    }
+    setTimeout(() => ac.abort(), 100);
+    const t = Date.now();
+    await assert.rejects(archiveWriter.write(batches(), out, { ...job, signal: ac.signal }), (e: Error) => e.name === 'CancelledError');
+    assert.ok(Date.now() - t < 5000);
+    assert.ok(!fs.existsSync(out));
   });
 
   it('a worker that stops mid-job fails the job with a clear error and leaves no partial archive; the next job starts a new worker', async () => {
