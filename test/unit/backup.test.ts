@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { Header } from 'tar';
-import { BackupError, DecryptStream, EncryptStream, isEncrypted, readArchive, sealedMembers, select, unwrapKey, wrapKey, type Progress } from '../../src/core/backup';
+import { BackupError, DecryptStream, EncryptStream, isEncrypted, readArchive, sealedMembers, select, unwrapKey, wrapKey, writeArchive, type Progress } from '../../src/core/backup';
 import picomatch from 'picomatch';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -684,6 +684,21 @@ describe('backup: disk full and cancel', () => {
     // The failure is recorded; on a full disk the record may only reach the file later.
     assert.equal(m.catalog.backups.at(-1)?.status, 'failed');
     assert.match(m.catalog.backups.at(-1)?.error ?? '', /ran out of space/);
+  });
+
+  it('an archive whose last write only partly fits fails with ENOSPC instead of ending short', async () => {
+    const dir = tempDir();
+    const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir]);
+    assert.equal(r.status, 0, `mounting a tmpfs needs root: ${r.stderr}`);
+    mnt = dir;
+    // One page left: the archive's header fits, its one sealed chunk (~10 KB) only in part.
+    fs.writeFileSync(path.join(dir, 'filler'), Buffer.alloc(15 * 4096));
+    const src = path.join(tempDir(), 'f.bin');
+    fs.writeFileSync(src, randomBytes(10 * 1024));
+    const out = path.join(dir, 'out.cgb');
+    const files = [{ path: 'f.bin', abs: src, size: 10 * 1024, mtimeMs: 0, mode: 0o644 }];
+    await assert.rejects(writeArchive(files, out, { backupId: 'x', key: TEST_KEY, level: 6, deleted: [] }), (e: NodeJS.ErrnoException) => e.code === 'ENOSPC');
+    assert.ok(!fs.existsSync(out));
   });
 
   it('an incremental that does not fit (its archive is written as its walk runs): a clear error, no partial archive, no manifest', async () => {

@@ -66,9 +66,10 @@ export interface WriteOptions {
 
 /**
  * Streams files into `out` as tar → gzip members → (encrypt): each file is read once, and its bytes
- * feed both its sha256 and the archive. `files` may still be arriving from a walk. The manifest is the last entry, since only then are
- * all hashes known. Returns the manifest and the archive's own sha256 and size; the caller
- * flushes the file (`flushToDisk`), which it may overlap with other writes.
+ * feed both its sha256 and the archive. `files` may still be arriving from a walk. The manifest
+ * is the last entry, since only then are all hashes known. Returns the manifest and the
+ * archive's own sha256 and size; the caller flushes the file (`flushToDisk`), which it may
+ * overlap with other writes.
  */
 export async function writeArchive(files: Iterable<FileInfo> | AsyncIterable<FileInfo>, out: string, o: WriteOptions): Promise<{ manifest: ArchiveManifest; sha256: string; size: number }> {
   const tar = loadTarWriter();
@@ -137,7 +138,7 @@ export async function writeArchive(files: Iterable<FileInfo> | AsyncIterable<Fil
         size += p.length;
       }
       await writing;
-      writing = fh.writev(pieces);
+      writing = writeAll(fh, pieces);
     }
     await writing;
     throwIfAborted(o.signal);
@@ -149,6 +150,20 @@ export async function writeArchive(files: Iterable<FileInfo> | AsyncIterable<Fil
   }
   await fh.close();
   return { manifest, sha256: hash.digest('hex'), size };
+}
+
+/** Writes `pieces` in one gathered write, and what a short write left (a filling disk) after it. */
+async function writeAll(fh: fs.promises.FileHandle, pieces: Buffer[]): Promise<void> {
+  const { bytesWritten } = await fh.writev(pieces);
+  let total = 0;
+  for (const p of pieces) total += p.length;
+  if (bytesWritten === total) return;
+  let rest = Buffer.concat(pieces).subarray(bytesWritten);
+  while (rest.length) {
+    // On a full disk this throws ENOSPC.
+    const { bytesWritten: n } = await fh.write(rest, 0, rest.length);
+    rest = rest.subarray(n);
+  }
 }
 
 /** Flushes a written file to disk: an archive must be whole on disk before it is renamed into place. */
