@@ -58,8 +58,8 @@ export interface WriteOptions {
   backupId: string;
   key?: Buffer;
   level: number;
-  /** Paths gone since the parent backup; asked for once every file is in, so the walk that feeds `files` can find them. */
-  deleted: string[] | (() => string[]);
+  /** Paths gone since the parent backup: asked for once every file is in, so the walk that feeds `files` can find them. */
+  deleted: () => string[];
   signal?: AbortSignal;
   onFile?: (file: FileInfo, bytesDone: number) => void;
 }
@@ -114,7 +114,7 @@ export async function writeArchive(files: Iterable<FileInfo> | AsyncIterable<Fil
     }
     // Files may come in the order a walk found them; the manifest lists them by path.
     manifest.files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    manifest.deleted = typeof o.deleted === 'function' ? o.deleted() : o.deleted;
+    manifest.deleted = o.deleted();
     const body = Buffer.from(JSON.stringify(manifest));
     yield headerBlocks(tar, { path: MANIFEST_PATH, size: body.length, mode: 0o600, mtime: new Date(), type: 'File' });
     yield body;
@@ -191,7 +191,7 @@ export interface EntryInfo {
  * thousands of small files that overhead was most of a restore's CPU time. When `onChunk`
  * returns a promise, the entry (and so the parser) pauses until it settles.
  */
-export function eachChunk(data: ReadEntry, onChunk: (chunk: Buffer) => void | Promise<void>): Promise<void> {
+export function eachChunk(data: ReadEntry, onChunk: (chunk: Buffer) => unknown): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const failed = (err: unknown): void => {
       reject(err as Error);
@@ -200,7 +200,8 @@ export function eachChunk(data: ReadEntry, onChunk: (chunk: Buffer) => void | Pr
     data.on('data', (chunk: Buffer) => {
       try {
         const wait = onChunk(chunk);
-        if (wait) {
+        // Only a promise pauses: a one-line callback returns whatever its call gave back.
+        if (wait instanceof Promise) {
           data.pause();
           wait.then(() => data.resume(), failed);
         }

@@ -274,8 +274,8 @@ export class BackupManager {
 
   /**
    * The files of the selection that differ from `tree` (new, or changed by size, mode or, for a
-   * new time, by hash), a batch per stretch of the walk that finds them. When the walk ends it reports the paths of
-   * `tree` it did not see, and checks there is room for what it found.
+   * new time, by hash), a batch per stretch of the walk that finds them. When the walk ends it
+   * reports the paths of `tree` it did not see, and checks there is room for what it found.
    */
   private async *changedSince(
     tree: Map<string, ManifestEntry>,
@@ -378,9 +378,7 @@ export class BackupManager {
           }
           if (e.type !== 'File' || !safeEntryPath(e.path)) throw new BackupError(`unsafe entry ${e.type} ${e.path}`, 'UNSAFE_ENTRY');
           const h = createHash('sha256');
-          await eachChunk(data, (chunk) => {
-            h.update(chunk);
-          });
+          await eachChunk(data, (chunk) => h.update(chunk));
           seen.set(e.path, h.digest('hex'));
         },
         o.signal,
@@ -493,9 +491,7 @@ export class BackupManager {
               got.set(e.path, file);
             } else {
               const h = createHash('sha256');
-              await eachChunk(data, (chunk) => {
-                h.update(chunk);
-              });
+              await eachChunk(data, (chunk) => h.update(chunk));
               got.set(e.path, h.digest('hex'));
             }
             bytes += e.size;
