@@ -697,7 +697,7 @@ describe('backup: disk full and cancel', () => {
     fs.writeFileSync(src, randomBytes(10 * 1024));
     const out = path.join(dir, 'out.cgb');
     const files = [{ path: 'f.bin', abs: src, size: 10 * 1024, mtimeMs: 0, mode: 0o644 }];
-    await assert.rejects(writeArchive(files, out, { backupId: 'x', key: TEST_KEY, level: 6, deleted: [] }), (e: NodeJS.ErrnoException) => e.code === 'ENOSPC');
+    await assert.rejects(writeArchive(files, out, { backupId: 'x', key: TEST_KEY, level: 6, deleted: () => [] }), (e: NodeJS.ErrnoException) => e.code === 'ENOSPC');
     assert.ok(!fs.existsSync(out));
   });
 
@@ -765,21 +765,21 @@ describe('backup: disk full and cancel', () => {
 });
 
 describe('backup: archive worker', () => {
-  const filesIn = (dir: string, n: number) => {
-    const out = [];
+  /** `n` files of 64 KB in a new folder, and where an archive of them goes. */
+  const filesIn = (n: number) => {
+    const dir = tempDir();
+    const files = [];
     for (let i = 0; i < n; i++) {
       const abs = path.join(dir, `f${i}.bin`);
       fs.writeFileSync(abs, randomBytes(64 * 1024));
-      out.push({ path: `f${i}.bin`, abs, size: 64 * 1024, mtimeMs: 0, mode: 0o644 });
+      files.push({ path: `f${i}.bin`, abs, size: 64 * 1024, mtimeMs: 0, mode: 0o644 });
     }
-    return out;
+    return { files, out: path.join(dir, 'out.cgb') };
   };
   const job = { backupId: 'test', key: TEST_KEY, level: 6, deleted: () => ['gone.txt'] };
 
   it('writes an archive from batches as they come, reporting progress, with the deletions asked for at the end', async () => {
-    const dir = tempDir();
-    const files = filesIn(dir, 6);
-    const out = path.join(dir, 'out.cgb');
+    const { files, out } = filesIn(6);
     async function* batches() {
       yield files.slice(0, 2);
       await new Promise((r) => setTimeout(r, 60));
@@ -797,9 +797,7 @@ describe('backup: archive worker', () => {
   });
 
   it('a source that fails midway: the job is dropped, its partial archive removed, the failure passed on', async () => {
-    const dir = tempDir();
-    const files = filesIn(dir, 4);
-    const out = path.join(dir, 'out.cgb');
+    const { files, out } = filesIn(4);
     async function* batches() {
       yield files.slice(0, 2);
       await new Promise((r) => setTimeout(r, 30));
@@ -812,9 +810,7 @@ describe('backup: archive worker', () => {
   });
 
   it('a cancel while the worker waits for more files ends the job at once, its partial archive removed', async () => {
-    const dir = tempDir();
-    const files = filesIn(dir, 2);
-    const out = path.join(dir, 'out.cgb');
+    const { files, out } = filesIn(2);
     const ac = new AbortController();
     // Like the walk: it stops when the signal fires.
     async function* batches() {
@@ -830,10 +826,8 @@ describe('backup: archive worker', () => {
   });
 
   it('a worker that stops mid-job fails the job with a clear error and leaves no partial archive; the next job starts a new worker', async () => {
-    const dir = tempDir();
-    const files = filesIn(dir, 4);
+    const { files, out } = filesIn(4);
     const writer = new ArchiveWriter();
-    const out = path.join(dir, 'out.cgb');
     let stopped: Promise<void> | undefined;
     async function* batches() {
       yield files.slice(0, 2);
