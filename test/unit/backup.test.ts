@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { Header } from 'tar';
-import { BackupError, DecryptStream, EncryptStream, isEncrypted, readArchive, sealedMembers, select, unwrapKey, wrapKey, writeArchive, type Progress } from '../../src/core/backup';
+import { BackupError, DecryptStream, EncryptStream, hashed, isEncrypted, readArchive, sealedMembers, select, unwrapKey, wrapKey, writeArchive, type Progress } from '../../src/core/backup';
 import picomatch from 'picomatch';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -13,6 +13,7 @@ import { buffer } from 'node:stream/consumers';
 import { gzipSegments, looksIncompressible } from '../../src/core/backup/segments';
 import { decodeOps, encodeOps, type StagingOp } from '../../src/core/backup/stagingOps';
 import { StagingWriter } from '../../src/core/backup/stagingWriter';
+import { ByteRing } from '../../src/core/backup/byteRing';
 import { ArchiveWriter, archiveWriter } from '../../src/core/backup/archiveWriter';
 import { CancelledError } from '../../src/core/cancel';
 import { tempDir } from './fixtures';
@@ -289,7 +290,7 @@ describe('backup: compression', () => {
 });
 
 describe('backup: reading archives', () => {
-  it('a slow reader gets every byte: reading waits for the parser and resumes, again and again', async function () {
+  it('bytes the reader still holds are never overwritten: reading waits for them, again and again, and every byte arrives', async function () {
     this.timeout(60_000);
     const data = tempDir();
     write(data, 'projects/big.bin', randomBytes(6 * 1024 * 1024));
@@ -297,16 +298,37 @@ describe('backup: reading archives', () => {
     const m = manager(data);
     await m.init();
     const b = await m.createBackup('FULL');
+    // A small ring whose data is hashed only later, from where it lies, as a worker would write it.
+    const ring = new ByteRing(256 * 1024);
+    let held: { pos: number; n: number; h: ReturnType<typeof createHash> }[] = [];
+    ring.holdFrom = () => (held.length ? held[0].pos : Infinity);
+    let releases = 0;
+    const release = setInterval(() => {
+      for (const { pos, n, h } of held) h.update(ring.bytes.subarray(pos % ring.size, (pos % ring.size) + n));
+      if (held.length) releases++;
+      held = [];
+      ring.wake();
+    }, 2);
     const seen = new Map<string, string>();
-    await readArchive(path.join(m.backupsDir, b.archive), TEST_KEY, async (e, entry) => {
-      const h = createHash('sha256');
-      // A pause per chunk keeps the parser full, so reading waits on it each time.
-      for await (const chunk of entry) {
-        h.update(chunk as Buffer);
-        await new Promise((r) => setTimeout(r, 2));
-      }
-      seen.set(e.path, h.digest('hex'));
-    });
+    try {
+      await readArchive(
+        path.join(m.backupsDir, b.archive),
+        TEST_KEY,
+        (e) => {
+          const h = createHash('sha256');
+          return {
+            data: (bytes, pos) => void held.push({ pos, n: bytes.length, h }),
+            end: () => void setTimeout(() => seen.set(e.path, h.digest('hex')), 20),
+          };
+        },
+        undefined,
+        { ring },
+      );
+      await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      clearInterval(release);
+    }
+    assert.ok(releases > 20, `reading waited for the reader ${releases} times`);
     for (const f of ['projects/big.bin', 'projects/text.txt']) {
       assert.equal(seen.get(f), createHash('sha256').update(fs.readFileSync(path.join(data, f))).digest('hex'), f);
     }
@@ -320,9 +342,9 @@ describe('backup: reading archives', () => {
     const b = await m.createBackup('FULL');
     const ac = new AbortController();
     await assert.rejects(
-      readArchive(path.join(m.backupsDir, b.archive), TEST_KEY, async (_e, entry) => {
+      readArchive(path.join(m.backupsDir, b.archive), TEST_KEY, () => {
         ac.abort();
-        entry.resume();
+        return hashed(() => undefined);
       }, ac.signal),
       (e: Error) => e.name === 'CancelledError',
     );
@@ -792,7 +814,7 @@ describe('backup: archive worker', () => {
     assert.deepEqual(r.manifest.deleted, ['gone.txt']);
     assert.equal(r.size, fs.statSync(out).size);
     assert.ok(seen.length >= 1 && seen.every((n) => n >= 1 && n <= 6), `progress ${seen}`);
-    const read = await readArchive(out, TEST_KEY, (_e, entry) => void entry.resume(), undefined, { hashArchive: true });
+    const read = await readArchive(out, TEST_KEY, () => hashed(() => undefined), undefined, { hashArchive: true });
     assert.equal(read.sha256, r.sha256);
   });
 
@@ -846,63 +868,76 @@ describe('backup: archive worker', () => {
 describe('backup: staging writer', () => {
   it('encodes a batch of operations for the worker and decodes it unchanged', () => {
     const ops: StagingOp[] = [
-      { t: 'open', id: 0, path: '/s/a b/ü.txt', replace: false },
-      { t: 'data', id: 0, at: 4_194_000, skip: 304, n: 65_536 },
-      { t: 'close', id: 0, mode: 0o640, mtimeMs: 1_700_000_000_123 },
-      { t: 'open', id: 1, path: '/s/x', replace: true },
+      { t: 'open', id: 0, path: '/s/a b/ü.txt', replace: false, mode: 0o640 },
+      { t: 'data', id: 0, at: 4_194_000, n: 65_536, end: 12_582_912 + 4_194_000 + 65_536 },
+      { t: 'close', id: 0, mtimeMs: 1_700_000_000_123 },
+      { t: 'open', id: 1, path: '/s/x', replace: true, mode: 0o664 },
       { t: 'remove', path: '/s/gone' },
       { t: 'end' },
     ];
     assert.deepEqual([...decodeOps(encodeOps(ops))], ops);
   });
 
-  it('writes (and hashes) files bigger than its ring in order, waiting for room when full; replaces and removes in order', async () => {
+  /** Puts `bytes` into the writer's ring and has them written to file `id`; true if it had to wait for room. */
+  async function put(w: StagingWriter, id: number, bytes: Buffer): Promise<boolean> {
+    let waited = false;
+    for (let off = 0; off < bytes.length; ) {
+      const room = w.ring.space(1);
+      waited ||= (await Promise.race([room.then(() => false), new Promise<boolean>((r) => setImmediate(() => r(true)))])) as boolean;
+      const { at, len } = await room;
+      const n = Math.min(len, bytes.length - off, 100_000);
+      bytes.copy(w.ring.bytes, at, off, off + n);
+      const { pos } = w.ring.commit(n);
+      w.write(id, pos, n);
+      w.ring.parsedAll();
+      off += n;
+    }
+    return waited;
+  }
+
+  it('writes files bigger than its ring in order, waiting for room when full, with their modes past the umask; replaces and removes in order', async () => {
     const dir = tempDir();
     const w = new StagingWriter();
     const big = randomBytes(10 * 1024 * 1024 + 123);
     const mtime = 1_600_000_000_000;
-    const a = w.open(path.join(dir, 'a', 'b', 'big.bin'), false);
-    let waited = 0;
-    for (let off = 0; off < big.length; off += 100_000) {
-      if (!w.write(a, big.subarray(off, off + 100_000))) {
-        waited++;
-        await w.room();
-      }
-    }
-    w.close(a, 0o640, mtime);
+    const a = w.open(path.join(dir, 'a', 'b', 'big.bin'), false, 0o640);
+    const waited = await put(w, a, big);
+    w.close(a, mtime);
     for (const [text, replace] of [
       ['one', false],
       ['two', true],
     ] as const) {
-      const f = w.open(path.join(dir, 'small.txt'), replace);
-      w.write(f, Buffer.from(text));
-      w.close(f, 0o600, mtime);
+      // Read-only the first time: replacing it still works. Group-writable the second: past the umask.
+      const f = w.open(path.join(dir, 'small.txt'), replace, replace ? 0o664 : 0o444);
+      await put(w, f, Buffer.from(text));
+      w.close(f, mtime);
     }
-    const g = w.open(path.join(dir, 'gone.txt'), false);
-    w.close(g, 0o644, mtime);
+    const g = w.open(path.join(dir, 'gone.txt'), false, 0o644);
+    w.close(g, mtime);
     w.remove(path.join(dir, 'gone.txt'));
     await w.finish();
-    assert.ok(waited > 0, 'the ring filled up at least once');
-    assert.equal(w.sha256Of(a), createHash('sha256').update(big).digest('hex'), 'hashed as written');
+    assert.ok(waited, 'the ring filled up at least once');
     const st = fs.statSync(path.join(dir, 'a', 'b', 'big.bin'));
     assert.ok(fs.readFileSync(path.join(dir, 'a', 'b', 'big.bin')).equals(big));
     assert.equal(st.mode & 0o777, 0o640);
     assert.equal(st.mtimeMs, mtime);
     assert.equal(fs.readFileSync(path.join(dir, 'small.txt'), 'utf8'), 'two');
+    assert.equal(fs.statSync(path.join(dir, 'small.txt')).mode & 0o777, 0o664);
     assert.ok(!fs.existsSync(path.join(dir, 'gone.txt')));
   });
 
-  it('a failure on the worker is reported with its code, and nothing more is written', async () => {
+  it('a failure on the worker is reported with its code, ends any wait for room, and nothing more is written', async () => {
     const dir = tempDir();
     fs.writeFileSync(path.join(dir, 'taken.txt'), 'already here');
     const w = new StagingWriter();
-    const f = w.open(path.join(dir, 'taken.txt'), false);
-    w.write(f, Buffer.from('not written'));
-    w.close(f, 0o644, Date.now());
-    const after = w.open(path.join(dir, 'after.txt'), false);
-    w.close(after, 0o644, Date.now());
+    const f = w.open(path.join(dir, 'taken.txt'), false, 0o644);
+    await put(w, f, Buffer.from('not written'));
+    w.close(f, Date.now());
+    const after = w.open(path.join(dir, 'after.txt'), false, 0o644);
+    w.close(after, Date.now());
     await assert.rejects(w.finish(), (e: NodeJS.ErrnoException) => e.code === 'EEXIST');
-    assert.throws(() => w.write(after, Buffer.from('x')), (e: NodeJS.ErrnoException) => e.code === 'EEXIST');
+    assert.throws(() => w.write(after, 0, 1), (e: NodeJS.ErrnoException) => e.code === 'EEXIST');
+    await assert.rejects(w.ring.space(1), (e: NodeJS.ErrnoException) => e.code === 'EEXIST');
     assert.equal(fs.readFileSync(path.join(dir, 'taken.txt'), 'utf8'), 'already here');
     assert.ok(!fs.existsSync(path.join(dir, 'after.txt')));
   });

@@ -1,15 +1,15 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { Writable } from 'node:stream';
-import { promisify } from 'node:util';
 import { pipeline } from 'node:stream/promises';
-import * as zlib from 'node:zlib';
-import type { ReadEntry } from 'tar';
 import { CancelledError, throwIfAborted } from '../cancel';
+import { ByteRing } from './byteRing';
 import { BackupCryptoError, ChunkOpener, DecryptStream, HEADER_LEN, isEncrypted, MEMBER_VERSION, sealedMembers, TAG_LEN } from './crypto';
+import { RingInflater } from './ringInflater';
 import type { ManifestEntry } from './types';
 import { gzipSegments } from './segments';
 import { Tap } from './tap';
+import { TarParser, type EntryInfo, type EntryReader } from './tarParser';
 import type { FileInfo } from './walk';
 
 export const MANIFEST_PATH = '.gardener/manifest.json';
@@ -25,21 +25,15 @@ export interface ArchiveManifest {
 
 type TarWriter = { Header: typeof import('tar').Header; Pax: typeof import('tar').Pax };
 let tarWriter: TarWriter | undefined;
-let tarParser: typeof import('tar').Parser | undefined;
 /**
- * tar's header and parser modules, each loaded on first use: activation must not pay for them,
- * and writing needs only the header encoder (about a third of the whole package's load time).
+ * tar's header encoder, loaded on first use: activation must not pay for it, and writing needs
+ * only this part of the package (about a third of its load time).
  */
 function loadTarWriter(): TarWriter {
   /* eslint-disable @typescript-eslint/no-require-imports */
   tarWriter ??= { Header: (require('tar/header') as typeof import('tar')).Header, Pax: (require('tar/pax') as typeof import('tar')).Pax };
   /* eslint-enable @typescript-eslint/no-require-imports */
   return tarWriter;
-}
-function loadTarParser(): typeof import('tar').Parser {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  tarParser ??= (require('tar/parse') as typeof import('tar')).Parser;
-  return tarParser;
 }
 
 function headerBlocks({ Header, Pax }: TarWriter, h: { path: string; size: number; mode: number; mtime: Date; type: 'File' }): Buffer {
@@ -176,55 +170,25 @@ export async function flushToDisk(file: string): Promise<void> {
   }
 }
 
-export interface EntryInfo {
-  path: string;
-  type: string;
-  size: number;
-  mode: number;
-  mtimeMs: number;
-  linkpath?: string;
-}
+export type { EntryInfo, EntryReader } from './tarParser';
+
+/** The ring a read uses when the caller brings none: the parser frees each region at once. */
+const OWN_RING = 1024 * 1024;
 
 /**
- * Feeds each chunk of an entry to `onChunk` as it arrives and resolves at its end. Listening
- * for 'data' costs far less than an async iterator, which takes a promise per chunk: with
- * thousands of small files that overhead was most of a restore's CPU time. When `onChunk`
- * returns a promise, the entry (and so the parser) pauses until it settles.
- */
-export function eachChunk(data: ReadEntry, onChunk: (chunk: Buffer) => unknown): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const failed = (err: unknown): void => {
-      reject(err as Error);
-      data.resume();
-    };
-    data.on('data', (chunk: Buffer) => {
-      try {
-        const wait = onChunk(chunk);
-        // Only a promise pauses: a one-line callback returns whatever its call gave back.
-        if (wait instanceof Promise) {
-          data.pause();
-          wait.then(() => data.resume(), failed);
-        }
-      } catch (err) {
-        failed(err);
-      }
-    });
-    data.once('end', () => resolve());
-    data.once('error', (err: Error) => reject(err));
-  });
-}
-
-/**
- * Reads an archive; `onEntry` gets each entry (with its data) and must consume it. The archive's
- * own sha256 is left out (`sha256` undefined) when `hashArchive` is false and the archive's
- * chunks authenticate themselves (format version 2); any other archive is always hashed.
+ * Reads an archive: `onEntry` gets each entry's header and returns the reader of its data,
+ * which is handed over in views of `ring` (the caller's, when a worker writes files straight
+ * from it). Bytes go read → (decrypt) → inflate into the ring → parse where they lie. The
+ * archive's own sha256 is left out (`sha256` undefined) when `hashArchive` is false and the
+ * archive's chunks authenticate themselves (format version 2); any other archive is always
+ * hashed. Anything an entry reader throws ends the read with that error.
  */
 export async function readArchive(
   file: string,
   key: Buffer | undefined,
-  onEntry: (e: EntryInfo, data: ReadEntry) => Promise<void> | void,
+  onEntry: (e: EntryInfo) => EntryReader,
   signal?: AbortSignal,
-  o: { hashArchive?: boolean } = {},
+  o: { hashArchive?: boolean; ring?: ByteRing } = {},
 ): Promise<{ sha256?: string; size: number }> {
   const head = Buffer.alloc(5);
   const fd = await fs.promises.open(file, 'r');
@@ -232,126 +196,36 @@ export async function readArchive(
   await fd.close();
   const encrypted = isEncrypted(head);
   if (encrypted && !key) throw Object.assign(new Error('This backup is encrypted and no key is available.'), { code: 'NO_KEY' });
-  const Parser = loadTarParser();
-  const parser = new Parser({ strict: true });
-  const pending: Promise<void>[] = [];
-  const open = new Set<ReadEntry>();
-  let failure: unknown;
-  const unpacking: { stop?: (err: Error) => void } = {};
-  /** The first failure wins, and stops the unpacking at once: a parser that failed may never drain. */
-  const fail = (err: unknown): void => {
-    failure ??= err;
-    unpacking.stop?.(failure as Error);
-  };
-  /** Entries still open when the data is over were cut short: fail them, so nobody waits forever. */
-  const failOpen = (streamFailed: boolean): void => {
-    for (const entry of open) {
-      // After a clean end, an entry fully received but not yet read (its reader starts a
-      // tick later) is fine. After a failed stream the parser never ends entries: fail them all.
-      if (!streamFailed && entry.remain === 0) continue;
-      const err = new Error(`The archive is corrupt: it ends inside ${entry.path}.`);
-      failure ??= err;
-      // A reader still waiting on the entry gets the error; with none left it must not be thrown.
-      entry.on('error', () => undefined);
-      entry.destroy(err);
-    }
-    open.clear();
-  };
-  parser.on('entry', (entry: ReadEntry) => {
-    open.add(entry);
-    entry.on('end', () => open.delete(entry));
-    const info: EntryInfo = {
-      path: entry.path,
-      type: entry.type,
-      size: entry.size,
-      mode: entry.mode ?? 0o644,
-      mtimeMs: entry.mtime ? entry.mtime.getTime() : 0,
-      linkpath: entry.linkpath,
-    };
-    const p = Promise.resolve()
-      .then(() => onEntry(info, entry))
-      .catch((err) => {
-        fail(err);
-        entry.resume();
-      });
-    pending.push(p);
-  });
-  parser.on('warn', (code: string, message: string) => fail(new Error(`The archive is corrupt: ${message} (${code})`)));
-  parser.on('error', (err: Error) => fail(err));
   throwIfAborted(signal);
-  let read: { sha256?: string; size: number };
+  const ring = o.ring ?? new ByteRing(OWN_RING);
+  const parser = new TarParser(onEntry);
+  const inflater = new RingInflater(ring, (view, pos) => {
+    parser.write(view, pos);
+    ring.parsedAll();
+  });
+  const onAbort = () => ring.fail(new CancelledError());
+  signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    read = encrypted && head[4] === MEMBER_VERSION ? await unpackMembers(file, key!, parser, unpacking, signal, o.hashArchive ?? true) : await unpack(file, encrypted ? key : undefined, parser, unpacking, signal);
-  } catch (err) {
-    // The unpacking's own failure (a cancel, a bad chunk) explains the cut-short entries.
-    failure ??= err;
-    failOpen(true);
-    // Entry handlers may still be writing: let them settle before the caller cleans up.
-    await Promise.allSettled(pending);
-    throw failure;
+    const read = encrypted && head[4] === MEMBER_VERSION ? await unpackMembers(file, key!, inflater, signal, o.hashArchive ?? true) : await unpack(file, encrypted ? key : undefined, inflater, signal);
+    await inflater.end();
+    parser.end();
+    return read;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    inflater.close();
   }
-  failOpen(false);
-  await Promise.allSettled(pending);
-  if (failure) throw failure;
-  return read;
 }
 
-type TarSink = { write(b: Buffer): boolean; once(e: 'drain', f: () => void): unknown; end(f: () => void): unknown };
-
-const gunzip = promisify(zlib.gunzip) as (buf: Buffer, o: zlib.ZlibOptions) => Promise<Buffer>;
-
 /**
- * Inflates one whole gzip member on the thread pool into one buffer of the size its trailer
- * gives (ISIZE, the last four bytes): no pieces to collect, copy or pass on one by one, which
- * took this thread more time than the inflating took the pool. A wrong size only means more
- * pieces, copied together.
+ * Inflates a version 2 encrypted archive, where each chunk is one gzip member: each chunk is
+ * read whole (and hashed, if asked) and authenticated before its plaintext goes on. The next
+ * chunk is read while this one is opened and inflated.
  */
-function inflate(member: Buffer): Promise<Buffer> {
-  const size = member.length >= 4 ? member.readUInt32LE(member.length - 4) : 0;
-  // Our members hold about 256 KB; the cap keeps a member that claims gigabytes from asking for them.
-  return gunzip(member, { chunkSize: Math.min(Math.max(size, 1024), 4 * 1024 * 1024) });
-}
-
-/** Members inflating at once on the thread pool while the parser works through earlier ones. */
-const INFLATING = 4;
-
-/**
- * Feeds `parser` the tar bytes of a version 2 encrypted archive, where each chunk is one gzip
- * member: each chunk is read whole (and hashed, if asked), authenticated, and its member inflated on the
- * thread pool, several at once, while this thread parses, hashes and writes the ones before.
- * (A gzip stream read as one is inflated serially, and that alone took as long as `tar -xzf`.)
- * Same contract as `unpack`.
- */
-async function unpackMembers(
-  file: string,
-  key: Buffer,
-  parser: TarSink,
-  control: { stop?: (err: Error) => void },
-  signal: AbortSignal | undefined,
-  hashArchive: boolean,
-): Promise<{ sha256?: string; size: number }> {
+async function unpackMembers(file: string, key: Buffer, inflater: RingInflater, signal: AbortSignal | undefined, hashArchive: boolean): Promise<{ sha256?: string; size: number }> {
   const hash = hashArchive ? createHash('sha256') : undefined;
   let size = 0;
-  let stopped: Error | undefined;
-  let wake: ((err: Error) => void) | undefined;
-  control.stop = (err) => {
-    stopped ??= err;
-    wake?.(stopped);
-  };
-  /** Waits for the parser, or for a stop: a parser that failed may never drain or end. */
-  const parserDone = (register: (done: () => void) => void): Promise<void> =>
-    new Promise<void>((resolve, reject) => {
-      if (stopped) return reject(stopped);
-      wake = reject;
-      register(() => {
-        wake = undefined;
-        resolve();
-      });
-    });
-  const onAbort = () => control.stop?.(new CancelledError());
-  signal?.addEventListener('abort', onAbort, { once: true });
   const fh = await fs.promises.open(file, 'r');
-  // One read buffer for every chunk: the cipher copies out of it, so it can be reused at once.
+  // One read buffer for every chunk: the cipher copies out of it before the next read starts.
   let buf = Buffer.allocUnsafe(1024 * 1024 + TAG_LEN + 4);
   const readExactly = async (n: number): Promise<Buffer> => {
     if (buf.length < n) buf = Buffer.allocUnsafe(n);
@@ -363,13 +237,9 @@ async function unpackMembers(
     return out;
   };
   const truncated = () => new BackupCryptoError('The archive is truncated or has trailing data: its last chunk is missing.');
-  const inflating: Promise<Buffer>[] = [];
-  const feed = async (data: Buffer): Promise<void> => {
-    if (stopped) throw stopped;
-    if (!parser.write(data)) await parserDone((done) => parser.once('drain', done));
-  };
+  /** The next chunk, read while this one inflates. */
+  let ahead: Promise<Buffer> | undefined;
   try {
-    throwIfAborted(signal);
     const head = await readExactly(HEADER_LEN);
     if (head.length < HEADER_LEN) throw new BackupCryptoError('The archive is too short to hold an encryption header.');
     const opener = new ChunkOpener(key, head);
@@ -377,79 +247,59 @@ async function unpackMembers(
     if (first.length < 4) throw truncated();
     let word = first.readUInt32BE(0);
     while (!opener.done) {
-      if (stopped) throw stopped;
+      throwIfAborted(signal);
       const { len, final } = opener.lengthOf(word);
       // The chunk and the next one's length word, in one read.
-      const frame = await readExactly(len + TAG_LEN + (final ? 0 : 4));
-      if (frame.length < len + TAG_LEN + (final ? 0 : 4)) throw truncated();
+      const want = len + TAG_LEN + (final ? 0 : 4);
+      const frame = await (ahead ?? readExactly(want));
+      ahead = undefined;
+      if (frame.length < want) throw truncated();
       if (!final) word = frame.readUInt32BE(len + TAG_LEN);
       const d = opener.next(final);
       const plain = d.update(frame.subarray(0, len));
       opener.close(d, frame.subarray(len, len + TAG_LEN), final);
-      if (len) {
-        const job = inflate(plain);
-        job.catch(() => undefined);
-        inflating.push(job);
+      if (!final) {
+        const n = opener.lengthOf(word);
+        ahead = readExactly(n.len + TAG_LEN + (n.final ? 0 : 4));
+        ahead.catch(() => undefined);
       }
-      while (inflating.length > INFLATING) await feed(await inflating.shift()!);
+      if (len) await inflater.write(plain);
     }
     if ((await readExactly(1)).length) throw new BackupCryptoError('The archive has data after its final chunk.');
-    while (inflating.length) await feed(await inflating.shift()!);
-    await parserDone((done) => parser.end(done));
-  } catch (err) {
-    throw stopped ?? err;
   } finally {
-    signal?.removeEventListener('abort', onAbort);
+    await ahead?.catch(() => undefined);
     await fh.close();
   }
-  if (stopped) throw stopped;
   return { sha256: hash?.digest('hex'), size };
 }
 
 /**
- * Feeds `parser` the tar bytes of `file`: read, hashed, decrypted (when `key` is given) and
- * inflated as one streaming pipeline. Resolves with the archive's own sha256 and size once the
- * parser has taken everything; `control.stop(err)` or a cancel ends it at once with that error.
- * (Running this part on a worker thread made restores ~25 % faster but pushed peak memory past
- * 150 MB, with a second heap and malloc arena for 200 MB of buffers passing through.)
+ * Inflates any other archive (version 1 encrypted, or plain gzip) as one stream: read, hashed,
+ * decrypted when `key` is given. Resolves with the archive's own sha256 and size.
  */
-async function unpack(
-  file: string,
-  key: Buffer | undefined,
-  parser: TarSink,
-  control: { stop?: (err: Error) => void },
-  signal?: AbortSignal,
-): Promise<{ sha256: string; size: number }> {
+async function unpack(file: string, key: Buffer | undefined, inflater: RingInflater, signal?: AbortSignal): Promise<{ sha256: string; size: number }> {
   const tap = new Tap();
-  const source = fs.createReadStream(file, { highWaterMark: 256 * 1024 });
-  const stages: (NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream)[] = [source, tap];
+  const stages: (NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream)[] = [fs.createReadStream(file, { highWaterMark: 256 * 1024 }), tap];
   if (key) stages.push(new DecryptStream(key));
   stages.push(
-    zlib.createGunzip({ chunkSize: 256 * 1024 }),
     new Writable({
       write(chunk: Buffer, _e, cb) {
-        if (parser.write(chunk)) cb();
-        else parser.once('drain', () => cb());
-      },
-      final(cb) {
-        parser.end(() => cb());
+        inflater.write(chunk).then(() => cb(), cb);
       },
     }),
   );
-  let stopped: Error | undefined;
-  control.stop = (err) => {
-    stopped ??= err;
-    source.destroy(err);
-  };
-  const onAbort = () => control.stop?.(new CancelledError());
-  signal?.addEventListener('abort', onAbort, { once: true });
-  try {
-    await pipeline(stages);
-  } catch (err) {
-    throw stopped ?? err;
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-  }
-  if (stopped) throw stopped;
+  await pipeline(stages, { signal });
   return { sha256: tap.hash.digest('hex'), size: tap.bytes };
+}
+
+/** An entry reader that gathers the bytes (copied out of the ring) and gives them whole to `done`. */
+export function gathered(done: (bytes: Buffer) => void): EntryReader {
+  const parts: Buffer[] = [];
+  return { data: (b) => void parts.push(Buffer.from(b)), end: () => done(Buffer.concat(parts)) };
+}
+
+/** An entry reader that hashes the bytes and gives their sha256 (hex) to `done`. */
+export function hashed(done: (sha256: string) => void): EntryReader {
+  const h = createHash('sha256');
+  return { data: (b) => void h.update(b), end: () => done(h.digest('hex')) };
 }

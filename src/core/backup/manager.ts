@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { writeJsonAtomically } from '../atomicFile';
 import type { Clock } from '../clock';
 import { throwIfAborted, timeSlicer } from '../cancel';
-import { eachChunk, flushToDisk, MANIFEST_PATH, readArchive, type ArchiveManifest } from './archive';
+import { flushToDisk, gathered, hashed, MANIFEST_PATH, readArchive, type ArchiveManifest } from './archive';
 import { archiveWriter, type ArchiveResult } from './archiveWriter';
 import { Catalog } from './catalog';
 import {
@@ -371,15 +371,10 @@ export class BackupManager {
       const r = await readArchive(
         file,
         key,
-        async (e, data) => {
-          if (e.path === MANIFEST_PATH) {
-            inner = JSON.parse((await collect(data)).toString('utf8')) as ArchiveManifest;
-            return;
-          }
+        (e) => {
+          if (e.path === MANIFEST_PATH) return gathered((b) => (inner = JSON.parse(b.toString('utf8')) as ArchiveManifest));
           if (e.type !== 'File' || !safeEntryPath(e.path)) throw new BackupError(`unsafe entry ${e.type} ${e.path}`, 'UNSAFE_ENTRY');
-          const h = createHash('sha256');
-          await eachChunk(data, (chunk) => h.update(chunk));
-          seen.set(e.path, h.digest('hex'));
+          return hashed((sha256) => seen.set(e.path, sha256));
         },
         o.signal,
       );
@@ -456,8 +451,6 @@ export class BackupManager {
     try {
       // 1. Unpack every archive of the chain into staging, checking every entry.
       const files = (writer = new StagingWriter());
-      // Checked once every file is written: the writer hashes what it writes.
-      const hashChecks: { c: BackupRecord; manifest: Map<string, ManifestEntry>; got: Map<string, string | number> }[] = [];
       const staged = new Map<string, ManifestEntry>();
       const manifests = await Promise.all(chain.map((c) => this.catalog.manifest(c.id)));
       let done = 0;
@@ -468,37 +461,38 @@ export class BackupManager {
         const key = c.encrypted ? await this.keys.getKey(false) : undefined;
         if (c.encrypted && !key) throw new BackupError('This backup is encrypted and no key is available here: import its recovery key. Nothing was changed.', 'NO_KEY');
         const manifest = new Map(manifests[i].map((m) => [m.path, m]));
-        // Each entry's sha256, or the writer's id for a file it wrote (and hashed) itself.
-        const got = new Map<string, string | number>();
-        hashChecks.push({ c, manifest, got });
+        const seen = new Set<string>();
         let inner: ArchiveManifest | undefined;
         const read = await readArchive(
           path.join(this.backupsDir, c.archive),
           key,
-          async (e, data) => {
-            if (e.path === MANIFEST_PATH && e.type === 'File') {
-              inner = JSON.parse((await collect(data)).toString('utf8')) as ArchiveManifest;
-              return;
-            }
+          (e) => {
+            if (e.path === MANIFEST_PATH && e.type === 'File') return gathered((b) => (inner = JSON.parse(b.toString('utf8')) as ArchiveManifest));
             if (e.type !== 'File') throw new BackupError(`The archive holds a ${e.type} entry (${e.path}); only files are restored. Nothing was changed.`, 'UNSAFE_ENTRY');
             if (!safeEntryPath(e.path)) throw new BackupError(`The archive holds an unsafe path (${e.path}). Nothing was changed.`, 'UNSAFE_ENTRY');
-            if (!manifest.has(e.path)) throw new BackupError(`${e.path} is in the archive but not in its manifest. Nothing was changed.`, 'CORRUPT');
-            if (under(e.path, opts.path)) {
-              const m = manifest.get(e.path)!;
-              const file = files.open(path.join(staging, ...e.path.split('/')), staged.has(e.path));
-              await eachChunk(data, (chunk) => (files.write(file, chunk) ? undefined : files.room()));
-              files.close(file, m.mode, m.mtimeMs);
-              got.set(e.path, file);
-            } else {
-              const h = createHash('sha256');
-              await eachChunk(data, (chunk) => h.update(chunk));
-              got.set(e.path, h.digest('hex'));
-            }
-            bytes += e.size;
-            opts.onProgress?.({ phase: 'staging', files: ++done, totalFiles, bytes, totalBytes });
+            const m = manifest.get(e.path);
+            if (!m) throw new BackupError(`${e.path} is in the archive but not in its manifest. Nothing was changed.`, 'CORRUPT');
+            if (seen.has(e.path)) throw new BackupError(`${e.path} is in the archive twice. Nothing was changed.`, 'CORRUPT');
+            seen.add(e.path);
+            // Hashed here, as it is parsed, while the worker writes it from the same bytes: a
+            // file that does not match ends the restore before the next one is read.
+            const h = createHash('sha256');
+            const file = under(e.path, opts.path) ? files.open(path.join(staging, ...e.path.split('/')), staged.has(e.path), m.mode) : undefined;
+            return {
+              data: (b, pos) => {
+                h.update(b);
+                if (file !== undefined) files.write(file, pos, b.length);
+              },
+              end: () => {
+                if (h.digest('hex') !== m.sha256) throw new BackupError(`${e.path} in backup ${c.id} does not match its sha256. Nothing was changed.`, 'CORRUPT');
+                if (file !== undefined) files.close(file, m.mtimeMs);
+                bytes += e.size;
+                opts.onProgress?.({ phase: 'staging', files: ++done, totalFiles, bytes, totalBytes });
+              },
+            };
           },
           opts.signal,
-          { hashArchive: !c.encrypted },
+          { hashArchive: !c.encrypted, ring: files.ring },
         ).catch((err: unknown) => {
           if (err instanceof BackupError) throw err;
           if ((err as { code?: string }).code === 'ENOSPC') throw noSpaceToStage();
@@ -513,6 +507,8 @@ export class BackupManager {
         if (!inner || sha(JSON.stringify(inner.files)) !== sha(JSON.stringify([...manifest.values()]))) {
           throw new BackupError(`Backup ${c.id}'s manifest does not match the catalog. Nothing was changed.`, 'CORRUPT');
         }
+        const missing = [...manifest.keys()].find((p) => !seen.has(p));
+        if (missing) throw new BackupError(`${missing} is in backup ${c.id}'s manifest but not in its archive. Nothing was changed.`, 'CORRUPT');
         for (const d of c.deleted ?? []) {
           staged.delete(d);
           files.remove(path.join(staging, ...d.split('/')));
@@ -523,12 +519,6 @@ export class BackupManager {
         throw (err as { code?: string }).code === 'ENOSPC' ? noSpaceToStage() : err;
       });
       throwIfAborted(opts.signal);
-      for (const { c, manifest, got } of hashChecks) {
-        for (const [p, m] of manifest) {
-          const g = got.get(p);
-          if ((typeof g === 'number' ? files.sha256Of(g) : g) !== m.sha256) throw new BackupError(`${p} in backup ${c.id} does not match its sha256. Nothing was changed.`, 'CORRUPT');
-        }
-      }
 
       // 2. Plan the swap: staged files in, live files in scope that the backup lacks out.
       const live = (await walk(target, this.scopeFor(b))).map((f) => f.path).filter((p) => under(p, opts.path));
@@ -826,12 +816,6 @@ function under(p: string, prefix: string | undefined): boolean {
   if (!prefix) return true;
   const clean = prefix.replace(/\/+$/, '');
   return p === clean || p.startsWith(`${clean}/`);
-}
-
-async function collect(s: AsyncIterable<unknown>): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const c of s) parts.push(c as Buffer);
-  return Buffer.concat(parts);
 }
 
 /**

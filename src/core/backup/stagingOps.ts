@@ -1,16 +1,19 @@
-/** What the staging worker does, in order. `at` and `skip` place a piece in the shared ring. */
+/**
+ * What the staging worker does, in order. A piece of data lies at `at` in the shared ring;
+ * `end` is the ring position just past it, which the worker reports back once it is written.
+ */
 export type StagingOp =
-  | { t: 'open'; id: number; path: string; replace: boolean }
-  | { t: 'data'; id: number; at: number; skip: number; n: number }
-  | { t: 'close'; id: number; mode: number; mtimeMs: number }
+  | { t: 'open'; id: number; path: string; replace: boolean; mode: number }
+  | { t: 'data'; id: number; at: number; n: number; end: number }
+  | { t: 'close'; id: number; mtimeMs: number }
   | { t: 'remove'; path: string }
   | { t: 'end' };
 
 /**
- * `consumed`: ring bytes the worker is done with (counting from the start, skips included);
- * `hashes`: the sha256 of each file closed since the last reply.
+ * `consumed`: the `end` of the last piece of data the worker wrote; `done` once it has
+ * run the batch's `end`.
  */
-export type StagingReply = { consumed: number; hashes: [number, string][]; done?: boolean } | { error: { message: string; code?: string } };
+export type StagingReply = { consumed: number; done?: boolean } | { error: { message: string; code?: string } };
 
 /**
  * A batch of operations as it crosses to the worker: their numbers in one Float64Array and
@@ -33,14 +36,14 @@ export function encodeOps(ops: StagingOp[]): StagingBatch {
   for (const op of ops) {
     switch (op.t) {
       case 'open':
-        nums.push(OPEN, op.id, op.replace ? 1 : 0);
+        nums.push(OPEN, op.id, op.replace ? 1 : 0, op.mode);
         paths.push(op.path);
         break;
       case 'data':
-        nums.push(DATA, op.id, op.at, op.skip, op.n);
+        nums.push(DATA, op.id, op.at, op.n, op.end);
         break;
       case 'close':
-        nums.push(CLOSE, op.id, op.mode, op.mtimeMs);
+        nums.push(CLOSE, op.id, op.mtimeMs);
         break;
       case 'remove':
         nums.push(REMOVE);
@@ -59,16 +62,16 @@ export function* decodeOps({ nums, paths }: StagingBatch): Generator<StagingOp> 
   for (let i = 0; i < nums.length; ) {
     switch (nums[i]) {
       case OPEN:
-        yield { t: 'open', id: nums[i + 1], replace: nums[i + 2] === 1, path: paths[p++] };
-        i += 3;
+        yield { t: 'open', id: nums[i + 1], replace: nums[i + 2] === 1, mode: nums[i + 3], path: paths[p++] };
+        i += 4;
         break;
       case DATA:
-        yield { t: 'data', id: nums[i + 1], at: nums[i + 2], skip: nums[i + 3], n: nums[i + 4] };
+        yield { t: 'data', id: nums[i + 1], at: nums[i + 2], n: nums[i + 3], end: nums[i + 4] };
         i += 5;
         break;
       case CLOSE:
-        yield { t: 'close', id: nums[i + 1], mode: nums[i + 2], mtimeMs: nums[i + 3] };
-        i += 4;
+        yield { t: 'close', id: nums[i + 1], mtimeMs: nums[i + 2] };
+        i += 3;
         break;
       case REMOVE:
         yield { t: 'remove', path: paths[p++] };

@@ -1,15 +1,16 @@
 // The worker thread behind StagingWriter: creates and writes a restore's staged files, taking
 // their bytes from the shared ring. Synchronous calls: this thread has nothing else to do.
-import { createHash, type Hash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { decodeOps, type StagingBatch, type StagingOp, type StagingReply } from './stagingOps';
 
 const ring = new Uint8Array((workerData as { ring: SharedArrayBuffer }).ring);
-const files = new Map<number, { fd: number; hash: Hash }>();
-let hashes: [number, string][] = [];
+/** Open files by id, with the mode they were created with (before the umask). */
+const files = new Map<number, { fd: number; mode: number }>();
 const madeDirs = new Set<string>();
+// A file created with its final mode needs no chmod, unless the umask takes bits from it.
+const umask = process.umask();
 let consumed = 0;
 let failed = false;
 
@@ -25,27 +26,26 @@ function run(op: StagingOp): void {
       }
       // An earlier backup of the chain may have staged it, read-only perhaps.
       if (op.replace) fs.rmSync(op.path, { force: true });
-      files.set(op.id, { fd: fs.openSync(op.path, 'wx', 0o600), hash: createHash('sha256') });
+      const mode = op.mode & 0o777;
+      files.set(op.id, { fd: fs.openSync(op.path, 'wx', mode), mode });
       return;
     }
     case 'data': {
-      const { fd, hash } = files.get(op.id)!;
-      hash.update(ring.subarray(op.at, op.at + op.n));
+      const { fd } = files.get(op.id)!;
       for (let at = op.at, left = op.n; left > 0; ) {
         const n = fs.writeSync(fd, ring, at, left);
         at += n;
         left -= n;
       }
-      consumed += op.skip + op.n;
+      consumed = op.end;
       return;
     }
     case 'close': {
-      const { fd, hash } = files.get(op.id)!;
+      const { fd, mode } = files.get(op.id)!;
       files.delete(op.id);
-      hashes.push([op.id, hash.digest('hex')]);
       try {
         // Mode and time through the open file: no second lookup of the path.
-        fs.fchmodSync(fd, op.mode);
+        if (mode & umask) fs.fchmodSync(fd, mode);
         fs.futimesSync(fd, op.mtimeMs / 1000, op.mtimeMs / 1000);
       } finally {
         fs.closeSync(fd);
@@ -68,8 +68,7 @@ parentPort!.on('message', (batch: StagingBatch) => {
       run(op);
       ended = op.t === 'end';
     }
-    reply({ consumed, hashes, done: ended });
-    hashes = [];
+    reply({ consumed, done: ended });
   } catch (err) {
     failed = true;
     for (const f of files.values()) fs.closeSync(f.fd);

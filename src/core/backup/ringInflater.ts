@@ -1,0 +1,81 @@
+import * as zlib from 'node:zlib';
+import type { ByteRing } from './byteRing';
+
+/** The least room worth inflating into: smaller would mean many tiny regions. */
+const MIN_REGION = 64 * 1024;
+/** A region is handed on at most this big, so its space comes free again soon. */
+const MAX_REGION = 512 * 1024;
+
+/** What Node's zlib binding offers under its streams: inflating into a buffer of our choosing. */
+interface ZlibHandle {
+  writeSync(flush: number, input: Buffer, inOff: number, inLen: number, out: Buffer, outOff: number, outLen: number): void;
+  onerror: (message: string, errno: number) => void;
+  close(): void;
+}
+
+/**
+ * Inflates a gzip stream (of one or many members) straight into a `ByteRing`, calling
+ * `onRegion` with each piece of output where it lies. Node's public zlib API only returns
+ * fresh buffers, which for a whole restore meant ~200 MB of page faults and garbage; its
+ * binding, which those streams are built on, writes wherever it is told.
+ */
+export class RingInflater {
+  private readonly stream = zlib.createGunzip();
+  private readonly handle: ZlibHandle;
+  /** After each call: output space left, input left. */
+  private readonly state: Uint32Array;
+  private error: Error | undefined;
+
+  constructor(
+    private readonly ring: ByteRing,
+    private readonly onRegion: (view: Buffer, pos: number) => void,
+  ) {
+    const s = this.stream as unknown as { _handle?: ZlibHandle; _writeState?: Uint32Array };
+    if (typeof s._handle?.writeSync !== 'function' || !(s._writeState instanceof Uint32Array)) {
+      throw new Error("This version of Node.js does not expose zlib's binding; restoring needs it.");
+    }
+    this.handle = s._handle;
+    this.state = s._writeState;
+    this.handle.onerror = (message) => (this.error ??= new Error(`The archive is corrupt: ${message}.`));
+  }
+
+  /** Inflates all of `input`, waiting for room in the ring whenever it is full. */
+  async write(input: Buffer): Promise<void> {
+    let off = 0;
+    for (;;) {
+      const { at, len } = await this.ring.space(MIN_REGION);
+      const room = Math.min(len, MAX_REGION);
+      this.handle.writeSync(zlib.constants.Z_NO_FLUSH, input, off, input.length - off, this.ring.bytes, at, room);
+      if (this.error) throw this.error;
+      const produced = room - this.state[0];
+      const taken = input.length - off - this.state[1];
+      off += taken;
+      if (produced) {
+        const { view, pos } = this.ring.commit(produced);
+        this.onRegion(view, pos);
+      }
+      // Output space left over means zlib wanted no more: the input is used up, or the stream ended.
+      if (produced < room) {
+        if (off < input.length && !(taken === 0 && produced === 0)) continue;
+        if (off < input.length && input.subarray(off).some((b) => b !== 0)) throw new Error('The archive is corrupt: data follows the end of its compressed stream.');
+        return;
+      }
+    }
+  }
+
+  /** The stream must be complete: a gzip stream cut short is an error. */
+  async end(): Promise<void> {
+    try {
+      const { at, len } = await this.ring.space(MIN_REGION);
+      this.handle.writeSync(zlib.constants.Z_FINISH, Buffer.alloc(0), 0, 0, this.ring.bytes, at, Math.min(len, MAX_REGION));
+      if (this.error) throw this.error;
+      if (Math.min(len, MAX_REGION) - this.state[0] > 0) throw new Error('The archive is corrupt: its compressed stream ends early.');
+    } finally {
+      this.close();
+    }
+  }
+
+  close(): void {
+    this.stream.close();
+  }
+}
