@@ -2,9 +2,10 @@
 // and random bytes), times in one run: our full backup against `tar -czf`; an incremental after
 // 1% of the files changed against the full (in a long-lived process like the extension host,
 // and in a fresh one); a restore against `tar -xzf`; and the cost of encryption (the same full
-// backup without it). A restore validates as it unpacks (every chunk's tag, the manifest, every
-// file's sha256) before it touches the target, so it is the "validate + restore" figure; a
-// separate Validate is timed too and printed beside it. Each figure is the median of several
+// backup without it). A restore makes every check Validate makes as it unpacks (the archive's
+// size and sha256 against the catalog, every chunk's tag, the manifest, every file's sha256)
+// before it touches the target, so it is the "validate + restore" figure; a separate Validate
+// is timed too and printed beside it. Each figure is the median of several
 // runs (3, or 5 for the full backups with and without encryption, run alternately, and for the
 // incrementals in a long-lived process), ours and tar's alike: timings on a shared VM are noisy. Peak RSS is the child processes' own.
 // Last line: JSON with the figures.

@@ -178,18 +178,17 @@ const OWN_RING = 1024 * 1024;
 /**
  * Reads an archive: `onEntry` gets each entry's header and returns the reader of its data,
  * which is handed over in views of `ring` (the caller's, when a worker writes files straight
- * from it). Bytes go read → (decrypt) → inflate into the ring → parse where they lie. The
- * archive's own sha256 is left out (`sha256` undefined) when `hashArchive` is false and the
- * archive's chunks authenticate themselves (format version 2); any other archive is always
- * hashed. Anything an entry reader throws ends the read with that error.
+ * from it). Bytes go read (and hashed) → (decrypt) → inflate into the ring → parse where they
+ * lie. Resolves with the archive's own sha256 and size. Anything an entry reader throws ends
+ * the read with that error.
  */
 export async function readArchive(
   file: string,
   key: Buffer | undefined,
   onEntry: (e: EntryInfo) => EntryReader,
   signal?: AbortSignal,
-  o: { hashArchive?: boolean; ring?: ByteRing } = {},
-): Promise<{ sha256?: string; size: number }> {
+  o: { ring?: ByteRing } = {},
+): Promise<{ sha256: string; size: number }> {
   const head = Buffer.alloc(5);
   const fd = await fs.promises.open(file, 'r');
   await fd.read(head, 0, 5, 0);
@@ -206,7 +205,7 @@ export async function readArchive(
   const onAbort = () => ring.fail(new CancelledError());
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const read = encrypted && head[4] === MEMBER_VERSION ? await unpackMembers(file, key!, inflater, signal, o.hashArchive ?? true) : await unpack(file, encrypted ? key : undefined, inflater, signal);
+    const read = encrypted && head[4] === MEMBER_VERSION ? await unpackMembers(file, key!, inflater, signal) : await unpack(file, encrypted ? key : undefined, inflater, signal);
     await inflater.end();
     parser.end();
     return read;
@@ -221,8 +220,8 @@ export async function readArchive(
  * read whole (and hashed, if asked) and authenticated before its plaintext goes on. The next
  * chunk is read while this one is opened and inflated.
  */
-async function unpackMembers(file: string, key: Buffer, inflater: RingInflater, signal: AbortSignal | undefined, hashArchive: boolean): Promise<{ sha256?: string; size: number }> {
-  const hash = hashArchive ? createHash('sha256') : undefined;
+async function unpackMembers(file: string, key: Buffer, inflater: RingInflater, signal: AbortSignal | undefined): Promise<{ sha256: string; size: number }> {
+  const hash = createHash('sha256');
   let size = 0;
   const fh = await fs.promises.open(file, 'r');
   // One read buffer for every chunk: the cipher copies out of it before the next read starts.
@@ -232,7 +231,7 @@ async function unpackMembers(file: string, key: Buffer, inflater: RingInflater, 
     let got = 0;
     for (let r; got < n && (r = await fh.read(buf, got, n - got, size + got)).bytesRead > 0; ) got += r.bytesRead;
     const out = buf.subarray(0, got);
-    hash?.update(out);
+    hash.update(out);
     size += got;
     return out;
   };
@@ -270,7 +269,7 @@ async function unpackMembers(file: string, key: Buffer, inflater: RingInflater, 
     await ahead?.catch(() => undefined);
     await fh.close();
   }
-  return { sha256: hash?.digest('hex'), size };
+  return { sha256: hash.digest('hex'), size };
 }
 
 /**

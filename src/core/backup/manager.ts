@@ -378,7 +378,7 @@ export class BackupManager {
         },
         o.signal,
       );
-      hash = r.sha256 ?? '';
+      hash = r.sha256;
       check('chunks authenticate, archive decompresses and parses', true);
     } catch (err) {
       check('chunks authenticate, archive decompresses and parses', false, (err as Error).message);
@@ -492,7 +492,7 @@ export class BackupManager {
             };
           },
           opts.signal,
-          { hashArchive: !c.encrypted, ring: files.ring },
+          { ring: files.ring },
         ).catch((err: unknown) => {
           if (err instanceof BackupError) throw err;
           if ((err as { code?: string }).code === 'ENOSPC') throw noSpaceToStage();
@@ -501,9 +501,10 @@ export class BackupManager {
           if (opts.signal?.aborted || (err as Error).name === 'AbortError' || (err as Error).name === 'CancelledError') throw new BackupError('The restore was cancelled; nothing was changed.', 'CANCELLED');
           throw new BackupError(`Backup ${c.id} is damaged (${(err as Error).message}). Nothing was changed.`, 'CORRUPT');
         });
-        // An encrypted archive authenticates every chunk, and its manifest and every file are
-        // checked below: hashing the whole archive again would add nothing but time.
-        if (!c.encrypted && read.sha256 !== c.sha256) throw new BackupError(`Backup ${c.id}'s archive does not match the sha256 in the catalog. Nothing was changed.`, 'CORRUPT');
+        // Everything Validate checks, in the same pass: the archive is the one the catalog names
+        // (its hashing runs on this thread while the worker writes files), every chunk
+        // authenticated, the manifest and every file's sha256.
+        if (read.size !== c.sizeBytes || read.sha256 !== c.sha256) throw new BackupError(`Backup ${c.id}'s archive does not match the size and sha256 in the catalog. Nothing was changed.`, 'CORRUPT');
         if (!inner || sha(JSON.stringify(inner.files)) !== sha(JSON.stringify([...manifest.values()]))) {
           throw new BackupError(`Backup ${c.id}'s manifest does not match the catalog. Nothing was changed.`, 'CORRUPT');
         }
