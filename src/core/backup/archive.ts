@@ -174,6 +174,7 @@ export type { EntryInfo, EntryReader } from './tarParser';
 
 /** The ring a read uses when the caller brings none: the parser frees each region at once. */
 const OWN_RING = 1024 * 1024;
+const DECIPHER_PIECE = 64 * 1024;
 
 /**
  * Reads an archive: `onEntry` gets each entry's header and returns the reader of its data,
@@ -255,14 +256,17 @@ async function unpackMembers(file: string, key: Buffer, inflater: RingInflater, 
       if (frame.length < want) throw truncated();
       if (!final) word = frame.readUInt32BE(len + TAG_LEN);
       const d = opener.next(final);
-      const plain = d.update(frame.subarray(0, len));
+      // Deciphered in pieces: malloc reuses a small output buffer as soon as it is collected,
+      // where a chunk-sized one was fresh memory each time, a page fault per 4 KB (4× slower).
+      const plain: Buffer[] = [];
+      for (let at = 0; at < len; at += DECIPHER_PIECE) plain.push(d.update(frame.subarray(at, Math.min(len, at + DECIPHER_PIECE))));
       opener.close(d, frame.subarray(len, len + TAG_LEN), final);
       if (!final) {
         const n = opener.lengthOf(word);
         ahead = readExactly(n.len + TAG_LEN + (n.final ? 0 : 4));
         ahead.catch(() => undefined);
       }
-      if (len) await inflater.write(plain);
+      for (const p of plain) await inflater.write(p);
     }
     if ((await readExactly(1)).length) throw new BackupCryptoError('The archive has data after its final chunk.');
   } finally {
