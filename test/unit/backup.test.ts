@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { Header } from 'tar';
-import { BackupError, DecryptStream, EncryptStream, hashed, isEncrypted, readArchive, sealedMembers, select, unwrapKey, wrapKey, writeArchive, type Progress } from '../../src/core/backup';
+import { BackupError, DecryptStream, EncryptStream, gathered, hashed, isEncrypted, readArchive, sealedMembers, select, unwrapKey, wrapKey, writeArchive, type Progress } from '../../src/core/backup';
 import picomatch from 'picomatch';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -515,7 +515,7 @@ describe('backup: validation, corruption, keys and hostile archives', () => {
     await assert.rejects(unwrapKey('{"not":"it"}', 'x'), /not a recovery key file/);
   });
 
-  function craft(entries: { path: string; type: string; body?: string; linkpath?: string }[]): Buffer {
+  function craft(entries: { path: string; type: string; body?: string | Buffer; linkpath?: string }[]): Buffer {
     const blocks: Buffer[] = [];
     for (const e of entries) {
       const body = Buffer.from(e.body ?? '');
@@ -528,6 +528,32 @@ describe('backup: validation, corruption, keys and hostile archives', () => {
     blocks.push(Buffer.alloc(1024));
     return zlib.gzipSync(Buffer.concat(blocks));
   }
+
+  it('a file whose bytes do not match the manifest is refused, though the archive and its manifest check out, whichever thread hashed it', async () => {
+    const data = tempDir();
+    seedData(data, 12);
+    write(data, 'projects/big.bin', randomBytes(8 * 1024 * 1024));
+    const m = manager(data, undefined, null, { encrypt: false });
+    await m.init();
+    const b = await m.createBackup('FULL');
+    const file = path.join(m.backupsDir, b.archive);
+    const entries: { path: string; type: string; body: Buffer }[] = [];
+    await readArchive(file, undefined, (e) => gathered((body) => void entries.push({ path: e.path, type: 'File', body })));
+    const live = snapshot(data);
+    const big = entries.find((e) => e.path === 'projects/big.bin')!;
+    const victim = entries.find((e) => e.path === 'projects/p1/file-1.txt')!;
+    const rest = entries.filter((e) => e !== big && e !== victim);
+    const forged = { ...victim, body: Buffer.concat([Buffer.from([victim.body[0] ^ 1]), victim.body.subarray(1)]) };
+    // First in the archive, the worker hashes it (it has nothing else to do yet); after 8 MB,
+    // whichever thread has time. (Without the check of the worker's hashes, the first fails.)
+    for (const order of [[forged, big, ...rest], [big, forged, ...rest]]) {
+      const archive = craft(order);
+      fs.writeFileSync(file, archive);
+      Object.assign(m.catalog.get(b.id)!, { sizeBytes: archive.length, sha256: createHash('sha256').update(archive).digest('hex') });
+      await assert.rejects(m.restore(b.id), (e: unknown) => e instanceof BackupError && e.code === 'CORRUPT' && e.message.includes(`projects/p1/file-1.txt in backup ${b.id} does not match its sha256`), order[0].path);
+      assert.deepEqual(snapshot(data), live);
+    }
+  });
 
   const hostile: [string, { path: string; type: string; body?: string; linkpath?: string }][] = [
     ['../ escape', { path: '../escaped.txt', type: 'File', body: 'x' }],
@@ -880,10 +906,10 @@ describe('backup: archive worker', () => {
 describe('backup: staging writer', () => {
   it('encodes a batch of operations for the worker and decodes it unchanged', () => {
     const ops: StagingOp[] = [
-      { t: 'open', id: 0, path: '/s/a b/ü.txt', replace: false, mode: 0o640 },
+      { t: 'open', id: 0, path: '/s/a b/ü.txt', replace: false, hash: true, mode: 0o640 },
       { t: 'data', id: 0, at: 4_194_000, n: 65_536, end: 12_582_912 + 4_194_000 + 65_536 },
       { t: 'close', id: 0, mtimeMs: 1_700_000_000_123 },
-      { t: 'open', id: 1, path: '/s/x', replace: true, mode: 0o664 },
+      { t: 'open', id: 1, path: '/s/x', replace: true, hash: false, mode: 0o664 },
       { t: 'remove', path: '/s/gone' },
       { t: 'end' },
     ];
@@ -907,12 +933,12 @@ describe('backup: staging writer', () => {
     return waited;
   }
 
-  it('writes files bigger than its ring in order, waiting for room when full, with their modes past the umask; replaces and removes in order', async () => {
+  it('writes (and hashes, when asked) files bigger than its ring in order, waiting for room when full, with their modes past the umask; replaces and removes in order', async () => {
     const dir = tempDir();
     const w = new StagingWriter();
     const big = randomBytes(10 * 1024 * 1024 + 123);
     const mtime = 1_600_000_000_000;
-    const a = w.open(path.join(dir, 'a', 'b', 'big.bin'), false, 0o640);
+    const a = w.open(path.join(dir, 'a', 'b', 'big.bin'), false, 0o640, true);
     const waited = await put(w, a, big);
     w.close(a, mtime);
     for (const [text, replace] of [
@@ -929,6 +955,7 @@ describe('backup: staging writer', () => {
     w.remove(path.join(dir, 'gone.txt'));
     await w.finish();
     assert.ok(waited, 'the ring filled up at least once');
+    assert.equal(w.sha256Of(a), createHash('sha256').update(big).digest('hex'), 'hashed as written');
     const st = fs.statSync(path.join(dir, 'a', 'b', 'big.bin'));
     assert.ok(fs.readFileSync(path.join(dir, 'a', 'b', 'big.bin')).equals(big));
     assert.equal(st.mode & 0o777, 0o640);

@@ -452,6 +452,8 @@ export class BackupManager {
       // 1. Unpack every archive of the chain into staging, checking every entry.
       const files = (writer = new StagingWriter());
       const staged = new Map<string, ManifestEntry>();
+      /** Files the worker hashed: checked once it has finished, still before anything live is touched. */
+      const hashedByWorker: { id: number; path: string; sha256: string; backup: string }[] = [];
       const manifests = await Promise.all(chain.map((c) => this.catalog.manifest(c.id)));
       let done = 0;
       let bytes = 0;
@@ -474,18 +476,21 @@ export class BackupManager {
             if (!m) throw new BackupError(`${e.path} is in the archive but not in its manifest. Nothing was changed.`, 'CORRUPT');
             if (seen.has(e.path)) throw new BackupError(`${e.path} is in the archive twice. Nothing was changed.`, 'CORRUPT');
             seen.add(e.path);
-            // Hashed here, as it is parsed, while the worker writes it from the same bytes: a
-            // file that does not match ends the restore before the next one is read.
-            const h = createHash('sha256');
-            const file = under(e.path, opts.path) ? files.open(path.join(staging, ...e.path.split('/')), staged.has(e.path), m.mode) : undefined;
+            // Hashed here as it is parsed (a file that does not match ends the restore before
+            // the next is read) or, while it keeps up, by the worker as it writes it.
+            const toStage = under(e.path, opts.path);
+            const onWorker = toStage && !files.behind();
+            const h = onWorker ? undefined : createHash('sha256');
+            const file = toStage ? files.open(path.join(staging, ...e.path.split('/')), staged.has(e.path), m.mode, onWorker) : undefined;
             return {
               data: (b, pos) => {
-                h.update(b);
+                h?.update(b);
                 if (file !== undefined) files.write(file, pos, b.length);
               },
               end: () => {
-                if (h.digest('hex') !== m.sha256) throw new BackupError(`${e.path} in backup ${c.id} does not match its sha256. Nothing was changed.`, 'CORRUPT');
+                if (h && h.digest('hex') !== m.sha256) throw new BackupError(`${e.path} in backup ${c.id} does not match its sha256. Nothing was changed.`, 'CORRUPT');
                 if (file !== undefined) files.close(file, m.mtimeMs);
+                if (onWorker) hashedByWorker.push({ id: file!, path: e.path, sha256: m.sha256, backup: c.id });
                 bytes += e.size;
                 opts.onProgress?.({ phase: 'staging', files: ++done, totalFiles, bytes, totalBytes });
               },
@@ -520,6 +525,9 @@ export class BackupManager {
         throw (err as { code?: string }).code === 'ENOSPC' ? noSpaceToStage() : err;
       });
       throwIfAborted(opts.signal);
+      for (const f of hashedByWorker) {
+        if (files.sha256Of(f.id) !== f.sha256) throw new BackupError(`${f.path} in backup ${f.backup} does not match its sha256. Nothing was changed.`, 'CORRUPT');
+      }
 
       // 2. Plan the swap: staged files in, live files in scope that the backup lacks out.
       const live = (await walk(target, this.scopeFor(b))).map((f) => f.path).filter((p) => under(p, opts.path));

@@ -1,19 +1,20 @@
 /**
  * What the staging worker does, in order. A piece of data lies at `at` in the shared ring;
  * `end` is the ring position just past it, which the worker reports back once it is written.
+ * A file opened with `hash` is hashed by the worker as it writes it.
  */
 export type StagingOp =
-  | { t: 'open'; id: number; path: string; replace: boolean; mode: number }
+  | { t: 'open'; id: number; path: string; replace: boolean; hash: boolean; mode: number }
   | { t: 'data'; id: number; at: number; n: number; end: number }
   | { t: 'close'; id: number; mtimeMs: number }
   | { t: 'remove'; path: string }
   | { t: 'end' };
 
 /**
- * `consumed`: the `end` of the last piece of data the worker wrote; `done` once it has
- * run the batch's `end`.
+ * `consumed`: the `end` of the last piece of data the worker wrote; `hashes`: the sha256 of
+ * each file it hashed and closed since the last reply; `done` once it has run the batch's `end`.
  */
-export type StagingReply = { consumed: number; done?: boolean } | { error: { message: string; code?: string } };
+export type StagingReply = { consumed: number; hashes: [number, string][]; done?: boolean } | { error: { message: string; code?: string } };
 
 /**
  * A batch of operations as it crosses to the worker: their numbers in one Float64Array and
@@ -36,7 +37,7 @@ export function encodeOps(ops: StagingOp[]): StagingBatch {
   for (const op of ops) {
     switch (op.t) {
       case 'open':
-        nums.push(OPEN, op.id, op.replace ? 1 : 0, op.mode);
+        nums.push(OPEN, op.id, (op.replace ? 1 : 0) | (op.hash ? 2 : 0), op.mode);
         paths.push(op.path);
         break;
       case 'data':
@@ -62,7 +63,7 @@ export function* decodeOps({ nums, paths }: StagingBatch): Generator<StagingOp> 
   for (let i = 0; i < nums.length; ) {
     switch (nums[i]) {
       case OPEN:
-        yield { t: 'open', id: nums[i + 1], replace: nums[i + 2] === 1, mode: nums[i + 3], path: paths[p++] };
+        yield { t: 'open', id: nums[i + 1], replace: (nums[i + 2] & 1) !== 0, hash: (nums[i + 2] & 2) !== 0, mode: nums[i + 3], path: paths[p++] };
         i += 4;
         break;
       case DATA:

@@ -1,13 +1,15 @@
 // The worker thread behind StagingWriter: creates and writes a restore's staged files, taking
 // their bytes from the shared ring. Synchronous calls: this thread has nothing else to do.
+import { createHash, type Hash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { decodeOps, type StagingBatch, type StagingOp, type StagingReply } from './stagingOps';
 
 const ring = new Uint8Array((workerData as { ring: SharedArrayBuffer }).ring);
-/** Open files by id, with the mode they were created with (before the umask). */
-const files = new Map<number, { fd: number; mode: number }>();
+/** Open files by id, with the mode they were created with (before the umask), and their hash if asked for. */
+const files = new Map<number, { fd: number; mode: number; hash?: Hash }>();
+let hashes: [number, string][] = [];
 const madeDirs = new Set<string>();
 // A file created with its final mode needs no chmod, unless the umask takes bits from it.
 const umask = process.umask();
@@ -27,11 +29,12 @@ function run(op: StagingOp): void {
       // An earlier backup of the chain may have staged it, read-only perhaps.
       if (op.replace) fs.rmSync(op.path, { force: true });
       const mode = op.mode & 0o777;
-      files.set(op.id, { fd: fs.openSync(op.path, 'wx', mode), mode });
+      files.set(op.id, { fd: fs.openSync(op.path, 'wx', mode), mode, hash: op.hash ? createHash('sha256') : undefined });
       return;
     }
     case 'data': {
-      const { fd } = files.get(op.id)!;
+      const { fd, hash } = files.get(op.id)!;
+      hash?.update(ring.subarray(op.at, op.at + op.n));
       for (let at = op.at, left = op.n; left > 0; ) {
         const n = fs.writeSync(fd, ring, at, left);
         at += n;
@@ -41,8 +44,9 @@ function run(op: StagingOp): void {
       return;
     }
     case 'close': {
-      const { fd, mode } = files.get(op.id)!;
+      const { fd, mode, hash } = files.get(op.id)!;
       files.delete(op.id);
+      if (hash) hashes.push([op.id, hash.digest('hex')]);
       try {
         // Mode and time through the open file: no second lookup of the path.
         if (mode & umask) fs.fchmodSync(fd, mode);
@@ -68,7 +72,8 @@ parentPort!.on('message', (batch: StagingBatch) => {
       run(op);
       ended = op.t === 'end';
     }
-    reply({ consumed, done: ended });
+    reply({ consumed, hashes, done: ended });
+    hashes = [];
   } catch (err) {
     failed = true;
     for (const f of files.values()) fs.closeSync(f.fd);

@@ -11,7 +11,9 @@ const RING = 4 * 1024 * 1024;
  * this thread reads, decrypts, inflates and parses. The archive is inflated into `ring`, shared
  * with the worker, which writes file data from where it lies: no copy, no buffer per file, no
  * structured clone, and memory stays at the ring's 4 MB however far the worker falls behind
- * (the ring's `space` waits for it). Operations run in the order given.
+ * (the ring's `space` waits for it). Operations run in the order given. The worker can hash
+ * what it writes, too (`sha256Of` once finished): asked for while it keeps up, so that the two
+ * threads share the work whichever of them the machine makes the slower.
  */
 export class StagingWriter {
   readonly ring = new ByteRing(RING, true);
@@ -27,6 +29,7 @@ export class StagingWriter {
   private failure: Error | undefined;
   private stopping = false;
   private done: { resolve: () => void; reject: (err: Error) => void } | undefined;
+  private readonly hashes = new Map<number, string>();
 
   constructor() {
     this.worker = new Worker(path.join(__dirname, 'stagingWorker.js'), { workerData: { ring: this.ring.bytes.buffer } });
@@ -39,11 +42,24 @@ export class StagingWriter {
     this.ring.holdFrom = () => (this.pendingFrom < this.pending.length ? this.pending[this.pendingFrom] : Infinity);
   }
 
-  /** Starts a file at `dest` with `mode` (removing what an earlier backup of the chain staged there when `replace`). */
-  open(dest: string, replace: boolean, mode: number): number {
+  /**
+   * Starts a file at `dest` with `mode` (removing what an earlier backup of the chain staged
+   * there when `replace`), hashed by the worker when `hash`.
+   */
+  open(dest: string, replace: boolean, mode: number, hash = false): number {
     const id = this.nextId++;
-    this.queue({ t: 'open', id, path: dest, replace, mode });
+    this.queue({ t: 'open', id, path: dest, replace, hash, mode });
     return id;
+  }
+
+  /** Whether the worker has more than half the ring still to write: then it has enough to do. */
+  behind(): boolean {
+    return this.ring.head - this.ring.holdFrom() > this.ring.size / 2;
+  }
+
+  /** The sha256 of file `id` if it was opened with `hash`, once `finish()` has resolved. */
+  sha256Of(id: number): string | undefined {
+    return this.hashes.get(id);
   }
 
   /** Appends to file `id` the `n` ring bytes from position `pos`, which stay put until the worker has written them. */
@@ -106,6 +122,7 @@ export class StagingWriter {
   private onReply(m: StagingReply): void {
     if ('error' in m) return this.fail(Object.assign(new Error(m.error.message), { code: m.error.code }));
     this.posted--;
+    for (const [id, hash] of m.hashes) this.hashes.set(id, hash);
     while (this.pendingFrom < this.pending.length && this.pending[this.pendingFrom + 1] <= m.consumed) this.pendingFrom += 2;
     if (this.pendingFrom > 4096) {
       this.pending = this.pending.slice(this.pendingFrom);
