@@ -5,9 +5,10 @@
 // backup without it). A restore makes every check Validate makes as it unpacks (the archive's
 // size and sha256 against the catalog, every chunk's tag, the manifest, every file's sha256)
 // before it touches the target, so it is the "validate + restore" figure; a separate Validate
-// is timed too and printed beside it. Each figure is the median of several
-// runs (3, or 5 for the full backups with and without encryption, run alternately, and for the
-// incrementals in a long-lived process), ours and tar's alike: timings on a shared VM are noisy. Peak RSS is the child processes' own.
+// is timed too and printed beside it. Each figure is the median of several runs (3, or 5 for
+// the full backups with and without encryption, run alternately, for the incrementals in a
+// long-lived process, and for the restores and tar's extractions, run alternately), ours and
+// tar's alike: timings on a shared VM are noisy. Peak RSS is the child processes' own.
 // Last line: JSON with the figures.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -161,15 +162,21 @@ export function run(totalMB: number, files: number, rounds = 3): Record<string, 
     const fullId = fulls[fulls.length - 1];
     const validate = median(rounds, () => child(['validate', data, backups, fullId, '1']));
     // tar's extractions and our restores alternate too: creating thousands of files gets slower
-    // as the disk catches up with earlier ones, and each should see the same disk.
+    // as the disk catches up with earlier ones, and each should see the same disk. Each starts
+    // with nothing left to write back (untimed `sync`): by now the backups above have left
+    // gigabytes of dirty pages, and once the kernel starts writing them out, a restore's fsyncs
+    // (its journal must be on disk before it moves live files) wait behind them, which tar,
+    // writing no journal, never does.
     const untars: number[] = [];
-    const restore = median(rounds, (i) => {
+    const restore = median(rounds + 2, (i) => {
       const dir = path.join(base, `untar-${i}`);
       fs.mkdirSync(dir);
+      spawnSync('sync');
       untars.push(time(() => spawnSync('tar', ['-xzf', tarFile, '-C', dir], { stdio: 'ignore' })));
+      spawnSync('sync');
       return child(['restore-to', data, backups, fullId, '1', path.join(base, `restored-${i}`)]);
     });
-    const untarMs = [...untars].sort((a, b) => a - b)[Math.floor((rounds - 1) / 2)];
+    const untarMs = [...untars].sort((a, b) => a - b)[Math.floor((untars.length - 1) / 2)];
 
     const r2 = (n: number) => Math.round(n * 100) / 100;
     return {
