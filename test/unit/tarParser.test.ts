@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { Header, Pax } from 'tar';
+import { BackupError } from '../../src/core/backup';
 import { ByteRing } from '../../src/core/backup/byteRing';
 import { RingInflater } from '../../src/core/backup/ringInflater';
 import { TarParser, type EntryInfo } from '../../src/core/backup/tarParser';
@@ -142,6 +143,23 @@ describe('backup: inflating into a ring', () => {
     const gz = Buffer.concat(parts.map((p, i) => zlib.gzipSync(p, { level: i % 2 ? 9 : 0 })));
     assert.ok((await inflateAll(gz, 256 * 1024)).equals(Buffer.concat(parts)));
     assert.ok((await inflateAll(gz, 256 * 1024, gz.length)).equals(Buffer.concat(parts)));
+  });
+
+  it('on a Node.js without the zlib binding it says so, rather than call the archive damaged', () => {
+    // The module object itself, which the inflater reads its functions from.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const z = require('node:zlib') as typeof zlib;
+    const original = Object.getOwnPropertyDescriptor(z, 'createGunzip')!;
+    const createGunzip = original.value as typeof z.createGunzip;
+    Object.defineProperty(z, 'createGunzip', { ...original, value: (o?: zlib.ZlibOptions) => Object.assign(createGunzip(o), { _handle: undefined }) });
+    try {
+      assert.throws(
+        () => new RingInflater(new ByteRing(1024 * 1024), () => undefined),
+        (e: unknown) => e instanceof BackupError && e.code === 'INVALID' && /zlib binding/.test(e.message),
+      );
+    } finally {
+      Object.defineProperty(z, 'createGunzip', original);
+    }
   });
 
   it('refuses a stream cut short, a damaged one, and data after its end; trailing zeros are fine', async () => {

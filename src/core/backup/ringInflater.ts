@@ -1,5 +1,6 @@
 import * as zlib from 'node:zlib';
 import type { ByteRing } from './byteRing';
+import { BackupError } from './types';
 
 /** The least room worth inflating into: smaller would mean many tiny regions. */
 const MIN_REGION = 64 * 1024;
@@ -32,7 +33,8 @@ export class RingInflater {
   ) {
     const s = this.stream as unknown as { _handle?: ZlibHandle; _writeState?: Uint32Array };
     if (typeof s._handle?.writeSync !== 'function' || !(s._writeState instanceof Uint32Array)) {
-      throw new Error("This version of Node.js does not expose zlib's binding; restoring needs it.");
+      // Not a damaged archive: say what it is, so nobody goes looking for a good backup.
+      throw new BackupError("This version of VS Code's Node.js does not expose the zlib binding that reading archives needs. Nothing was changed.", 'INVALID');
     }
     this.handle = s._handle;
     this.state = s._writeState;
