@@ -48,6 +48,12 @@ function headerBlocks({ Header, Pax }: TarWriter, h: { path: string; size: numbe
 
 const pad = (size: number): Buffer => Buffer.alloc((BLOCK - (size % BLOCK)) % BLOCK);
 
+export interface ArchiveResult {
+  manifest: ArchiveManifest;
+  sha256: string;
+  size: number;
+}
+
 export interface WriteOptions {
   backupId: string;
   key?: Buffer;
@@ -65,7 +71,7 @@ export interface WriteOptions {
  * archive's own sha256 and size; the caller flushes the file (`flushToDisk`), which it may
  * overlap with other writes.
  */
-export async function writeArchive(files: Iterable<FileInfo> | AsyncIterable<FileInfo>, out: string, o: WriteOptions): Promise<{ manifest: ArchiveManifest; sha256: string; size: number }> {
+export async function writeArchive(files: Iterable<FileInfo> | AsyncIterable<FileInfo>, out: string, o: WriteOptions): Promise<ArchiveResult> {
   const tar = loadTarWriter();
   const manifest: ArchiveManifest = { version: 1, backupId: o.backupId, files: [], deleted: [] };
   async function* tarStream(): AsyncGenerator<Buffer> {

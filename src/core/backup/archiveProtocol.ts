@@ -1,4 +1,4 @@
-import type { ArchiveManifest } from './archive';
+import type { ArchiveResult } from './archive';
 import type { FileInfo } from './walk';
 
 /** What the host asks of the archive worker; each backup is one job, its files sent in batches as they are found. */
@@ -11,5 +11,5 @@ export type ArchiveRequest =
 /** What the archive worker answers: progress now and then, then one `done` or `failed` per job. */
 export type ArchiveReply =
   | { t: 'progress'; job: number; files: number; bytes: number }
-  | { t: 'done'; job: number; manifest: ArchiveManifest; sha256: string; size: number }
+  | ({ t: 'done'; job: number } & ArchiveResult)
   | { t: 'failed'; job: number; name: string; message: string; code?: string };

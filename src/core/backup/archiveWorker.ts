@@ -66,7 +66,7 @@ function start(m: Extract<ArchiveRequest, { t: 'start' }>): void {
       reply({ t: 'progress', job: m.job, files, bytes });
     },
   }).then(
-    (r) => reply({ t: 'done', job: m.job, manifest: r.manifest, sha256: r.sha256, size: r.size }),
+    (r) => reply({ t: 'done', job: m.job, ...r }),
     (err: NodeJS.ErrnoException) => reply({ t: 'failed', job: m.job, name: err.name, message: err.message, code: err.code }),
   ).finally(() => jobs.delete(m.job));
 }

@@ -1,25 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { ArchiveManifest } from './archive';
+import type { ArchiveResult, WriteOptions } from './archive';
 import type { ArchiveReply, ArchiveRequest } from './archiveProtocol';
 import type { FileInfo } from './walk';
 
-export interface ArchiveJob {
-  backupId: string;
-  key?: Buffer;
-  level: number;
-  /** Asked for once every file is in, so the walk that feeds the job can find them. */
-  deleted: () => string[];
-  signal?: AbortSignal;
-  onProgress?: (files: number, bytes: number) => void;
-}
-
-export interface ArchiveResult {
-  manifest: ArchiveManifest;
-  sha256: string;
-  size: number;
-}
+/** What `writeArchive` takes, with progress as counts of files and bytes so far (what crosses from the worker). */
+export type ArchiveJob = Omit<WriteOptions, 'onFile'> & { onProgress?: (files: number, bytes: number) => void };
 
 interface Pending {
   worker: Worker;

@@ -6,8 +6,8 @@ import { performance } from 'node:perf_hooks';
 import { writeJsonAtomically } from '../atomicFile';
 import type { Clock } from '../clock';
 import { throwIfAborted, timeSlicer } from '../cancel';
-import { flushToDisk, gathered, hashed, MANIFEST_PATH, readArchive, type ArchiveManifest } from './archive';
-import { archiveWriter, type ArchiveResult } from './archiveWriter';
+import { flushToDisk, gathered, hashed, MANIFEST_PATH, readArchive, type ArchiveManifest, type ArchiveResult } from './archive';
+import { archiveWriter } from './archiveWriter';
 import { Catalog } from './catalog';
 import {
   ALWAYS_EXCLUDED,
