@@ -6,6 +6,8 @@
  * type for the caller to refuse; nothing here writes anywhere.
  */
 
+import { isCode, name as typeNames } from 'tar/types';
+
 export interface EntryInfo {
   path: string;
   type: string;
@@ -24,23 +26,6 @@ export interface EntryReader {
 const BLOCK = 512;
 /** A pax header longer than this is not one we wrote: refused rather than buffered. */
 const MAX_PAX = 1024 * 1024;
-
-/** Type flags by their names in the `tar` package, which callers and messages use. */
-const TYPES: Record<string, string> = {
-  '0': 'File',
-  '\0': 'File',
-  '1': 'Link',
-  '2': 'SymbolicLink',
-  '3': 'CharacterDevice',
-  '4': 'BlockDevice',
-  '5': 'Directory',
-  '6': 'FIFO',
-  '7': 'ContiguousFile',
-  g: 'GlobalExtendedHeader',
-  x: 'ExtendedHeader',
-  K: 'NextFileHasLongLinkpath',
-  L: 'NextFileHasLongPath',
-};
 
 const corrupt = (why: string): Error => new Error(`The archive is corrupt: ${why}.`);
 
@@ -172,8 +157,9 @@ export class TarParser {
     }
     if (this.sawZero) throw corrupt('a tar header follows an end-of-archive block');
     if (!checksumOk(b)) throw corrupt('a tar header fails its checksum');
-    const flag = String.fromCharCode(b[156]);
-    const type = TYPES[flag] ?? `unknown type ${JSON.stringify(flag)}`;
+    // Named as the `tar` package names them (callers and messages use those names); NUL is an old plain file.
+    const flag = b[156] === 0 ? '0' : String.fromCharCode(b[156]);
+    const type = (isCode(flag) && typeNames.get(flag)) || `unknown type ${JSON.stringify(flag)}`;
     let size = num(b, 124, 12, 'size');
     this.padLeft = (BLOCK - (size % BLOCK)) % BLOCK;
     if (type === 'ExtendedHeader') {
