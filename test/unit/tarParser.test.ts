@@ -133,8 +133,12 @@ describe('backup: inflating into a ring', () => {
       out.push(Buffer.from(view));
       ring.parsedAll();
     });
-    for (let off = 0; off < gz.length; off += pieces) await inflater.write(gz.subarray(off, off + pieces));
-    await inflater.end();
+    try {
+      for (let off = 0; off < gz.length; off += pieces) await inflater.write(gz.subarray(off, off + pieces));
+      await inflater.end();
+    } finally {
+      inflater.close();
+    }
     return Buffer.concat(out);
   }
 

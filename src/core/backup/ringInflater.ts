@@ -67,16 +67,13 @@ export class RingInflater {
 
   /** The stream must be complete: a gzip stream cut short is an error. */
   async end(): Promise<void> {
-    try {
-      const { at, len } = await this.ring.space(MIN_REGION);
-      this.handle.writeSync(zlib.constants.Z_FINISH, Buffer.alloc(0), 0, 0, this.ring.bytes, at, Math.min(len, MAX_REGION));
-      if (this.error) throw this.error;
-      if (Math.min(len, MAX_REGION) - this.state[0] > 0) throw new Error('The archive is corrupt: its compressed stream ends early.');
-    } finally {
-      this.close();
-    }
+    const { at, len } = await this.ring.space(MIN_REGION);
+    this.handle.writeSync(zlib.constants.Z_FINISH, Buffer.alloc(0), 0, 0, this.ring.bytes, at, Math.min(len, MAX_REGION));
+    if (this.error) throw this.error;
+    if (Math.min(len, MAX_REGION) - this.state[0] > 0) throw new Error('The archive is corrupt: its compressed stream ends early.');
   }
 
+  /** Frees zlib's memory; after `end`, or instead of it when reading failed. */
   close(): void {
     this.stream.close();
   }
