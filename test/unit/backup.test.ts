@@ -274,12 +274,7 @@ describe('backup: compression', () => {
   });
 
   it('an unencrypted backup is a .tar.gz that system tar extracts', async () => {
-    const data = tempDir();
-    seedData(data, 30);
-    write(data, 'projects/model.bin', randomBytes(3 * 1024 * 1024));
-    const m = manager(data, undefined, null, { encrypt: false });
-    await m.init();
-    const b = await m.createBackup('FULL');
+    const { data, m, b } = await fullyBackedUp(30, { plain: true, bigMB: 3 });
     assert.ok(b.archive.endsWith('.tar.gz'));
     const out = tempDir();
     const r = spawnSync('tar', ['-xzf', path.join(m.backupsDir, b.archive), '-C', out]);
@@ -530,12 +525,7 @@ describe('backup: validation, corruption, keys and hostile archives', () => {
   }
 
   it('a file whose bytes do not match the manifest is refused, though the archive and its manifest check out, whichever thread hashed it', async () => {
-    const data = tempDir();
-    seedData(data, 12);
-    write(data, 'projects/big.bin', randomBytes(8 * 1024 * 1024));
-    const m = manager(data, undefined, null, { encrypt: false });
-    await m.init();
-    const b = await m.createBackup('FULL');
+    const { data, m, b } = await fullyBackedUp(12, { plain: true, bigMB: 8 });
     const file = path.join(m.backupsDir, b.archive);
     const entries: { path: string; type: string; body: Buffer }[] = [];
     await readArchive(file, undefined, (e) => gathered((body) => void entries.push({ path: e.path, type: 'File', body })));

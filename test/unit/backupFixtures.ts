@@ -50,11 +50,15 @@ export function seedData(dir: string, files = 40): void {
   for (let i = 0; i < files; i++) write(dir, `projects/p${i % 5}/file-${i}.${i % 3 ? 'txt' : 'bin'}`, i % 3 ? `line ${i}\n`.repeat(20 + i) : randomBytes(500 + i * 10), i % 7 ? 0o644 : 0o755);
 }
 
-/** A seeded data directory, its manager (started) and one full backup of it. */
-export async function fullyBackedUp(files?: number): Promise<{ data: string; m: BackupManager; b: BackupRecord }> {
+/**
+ * A seeded data directory (with one big random file too, when `bigMB` is given), its manager
+ * (started) and one full backup of it, encrypted unless `plain`.
+ */
+export async function fullyBackedUp(files?: number, o: { plain?: boolean; bigMB?: number } = {}): Promise<{ data: string; m: BackupManager; b: BackupRecord }> {
   const data = tempDir();
   seedData(data, files);
-  const m = manager(data);
+  if (o.bigMB) write(data, 'projects/big.bin', randomBytes(o.bigMB * 1024 * 1024));
+  const m = o.plain ? manager(data, undefined, null, { encrypt: false }) : manager(data);
   await m.init();
   return { data, m, b: await m.createBackup('FULL') };
 }
