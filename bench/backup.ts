@@ -115,6 +115,7 @@ async function childMain(op: string, data: string, backups: string, arg: string,
   let result: unknown;
   if (op === 'backup') result = (await m.createBackup(arg as 'FULL')).id;
   else if (op === 'validate') result = (await m.validate(arg)).valid;
+  else if (op === 'size') result = m.catalog.get(arg)?.sizeBytes;
   else if (op === 'restore-to') result = (await m.restore(arg, { target: process.argv[8] })).added.length;
   const ms = performance.now() - t;
   process.stdout.write(JSON.stringify({ ms, peakRssMB: process.resourceUsage().maxRSS / 1024, result }) + '\n');
@@ -156,8 +157,8 @@ export function run(totalMB: number, files: number, rounds = 3): Record<string, 
     const host = child(['host', data, backups, String(rounds + 2), '1']);
     const hostRounds = host.result as { ms: number; id: string }[];
     const inc = median(hostRounds.length, (i) => ({ ms: hostRounds[i].ms, peakRssMB: host.peakRssMB, result: hostRounds[i].id }));
-    const catalog = JSON.parse(fs.readFileSync(path.join(backups, 'catalog.json'), 'utf8')) as { backups: { id: string; sizeBytes: number; type: string }[] };
-    const incRecord = catalog.backups.find((b) => b.id === inc.result);
+    // The catalog is sealed with the backup key: a child reads the record through the engine.
+    const incRecord = { sizeBytes: child(['size', data, backups, inc.result as string, '1']).result as number };
 
     const fullId = fulls[fulls.length - 1];
     const validate = median(rounds, () => child(['validate', data, backups, fullId, '1']));

@@ -111,7 +111,7 @@ export function restoreBackup(ctx: Ctx, mode: 'whole' | 'to' | 'path' = 'whole')
       target = folder[0].fsPath;
     }
     if (mode === 'path' && !subPath) {
-      const tree = [...(await ctx.backups.treeOf(id)).keys()];
+      const tree = [...(await ctx.backups.treeOf(id)).files.keys()];
       const folders = new Set<string>();
       for (const p of tree) {
         const parts = p.split('/');

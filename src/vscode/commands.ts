@@ -4,6 +4,7 @@ import { updateSetting } from './config';
 import { alertCommands } from './alertCommands';
 import { logCommands } from './logCommands';
 import { backupCommands } from './backupCommands';
+import { catalogCommands } from './catalogCommands';
 import type { Ctx } from './context';
 
 export type Cmd = (...args: unknown[]) => unknown;
@@ -67,5 +68,6 @@ export function allCommands(ctx: Ctx): Record<string, Cmd> {
     ...alertCommands(ctx),
     ...logCommands(ctx),
     ...backupCommands(ctx),
+    ...catalogCommands(ctx),
   };
 }

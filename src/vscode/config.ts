@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -17,7 +18,7 @@ export interface GardenerConfig {
   backups: BackupSettings & { folder: string; staleAfterHours: number };
 }
 
-function readBackupSettings(c: vscode.WorkspaceConfiguration, dataDir: string, problems: string[]): GardenerConfig['backups'] {
+function readBackupSettings(c: vscode.WorkspaceConfiguration, dataDir: string, globalStorage: vscode.Uri, problems: string[]): GardenerConfig['backups'] {
   const d = DEFAULT_BACKUP_SETTINGS;
   const folderSetting = c.get<string>('backups.folder', '').trim();
   const list = (key: string, def: string[]): string[] => {
@@ -39,7 +40,7 @@ function readBackupSettings(c: vscode.WorkspaceConfiguration, dataDir: string, p
     return v;
   };
   return {
-    folder: folderSetting ? path.resolve(dataDir, folderSetting.startsWith('~/') ? path.join(os.homedir(), folderSetting.slice(2)) : folderSetting) : path.join(dataDir, 'backups'),
+    folder: folderSetting ? path.resolve(dataDir, folderSetting.startsWith('~/') ? path.join(os.homedir(), folderSetting.slice(2)) : folderSetting) : defaultBackupsFolder(dataDir, globalStorage),
     sources: {
       FULL: list('backups.sources.full', d.sources.FULL),
       CONFIGURATION: list('backups.sources.configuration', d.sources.CONFIGURATION),
@@ -82,6 +83,15 @@ function readLogSettings(c: vscode.WorkspaceConfiguration, problems: string[]): 
 }
 
 /**
+ * Where backups go unless the user says: the extension's global storage, one folder per data
+ * directory, never inside what they protect (a backups folder there would back up its own
+ * archives, and the engine refuses it).
+ */
+export function defaultBackupsFolder(dataDir: string, globalStorage: vscode.Uri): string {
+  return path.join(globalStorage.fsPath, 'backups', createHash('sha256').update(dataDir).digest('hex').slice(0, 16));
+}
+
+/**
  * The data directory: the setting if given (relative to the first workspace folder), else
  * `data` under the first workspace folder on disk, else the extension's global storage.
  */
@@ -109,7 +119,7 @@ export function readConfig(globalStorage: vscode.Uri): GardenerConfig {
   health.configurationProblems.push(...alerts.problems);
   const logs = readLogSettings(c, health.configurationProblems);
   const dataDir = resolveDataDir(c.get<string>('dataDirectory', ''), globalStorage);
-  const backups = readBackupSettings(c, dataDir, health.configurationProblems);
+  const backups = readBackupSettings(c, dataDir, globalStorage, health.configurationProblems);
   return {
     dataDir,
     backups,

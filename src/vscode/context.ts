@@ -164,6 +164,11 @@ export class Ctx extends Disposable {
       record: (op, fn, fields) => this.logs.record(op, fn, fields),
       info: (m, f) => this.logs.info('backup', m, f),
       error: (m, err) => this.logs.error('backup', m, err instanceof Error ? err : { error: String(err) }),
+      // A catalog repaired at start, a journal refused: the user should know, once.
+      warn: (m, f) => {
+        this.logs.warn('backup', m, f);
+        void this.alerts.raise({ component: 'backup', metric: 'catalog', level: 'WARNING', message: m });
+      },
     });
   }
 

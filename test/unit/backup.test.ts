@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { Header } from 'tar';
-import { BackupError, DecryptStream, EncryptStream, gathered, hashed, isEncrypted, readArchive, sealedMembers, select, unwrapKey, wrapKey, writeArchive, type Progress } from '../../src/core/backup';
+import { BackupError, BackupManager, DecryptStream, EncryptStream, gathered, hashed, isEncrypted, readArchive, sealedMembers, select, unwrapKey, wrapKey, writeArchive, type Progress } from '../../src/core/backup';
 import picomatch from 'picomatch';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -16,6 +16,7 @@ import { StagingWriter } from '../../src/core/backup/stagingWriter';
 import { ByteRing } from '../../src/core/backup/byteRing';
 import { ArchiveWriter, archiveWriter } from '../../src/core/backup/archiveWriter';
 import { CancelledError } from '../../src/core/cancel';
+import { systemClock } from '../../src/core/clock';
 import { tempDir } from './fixtures';
 import { fullyBackedUp, manager, seedData, snapshot, TEST_KEY, write } from './backupFixtures';
 
@@ -32,8 +33,8 @@ describe('backup: full and incremental chains on real folders', () => {
     assert.equal(full.status, 'completed');
     assert.equal(full.encrypted, true);
     assert.ok(isEncrypted(fs.readFileSync(path.join(m.backupsDir, full.archive)).subarray(0, 4)));
-    assert.equal((await m.treeOf(full.id)).size, Object.keys(atFull).length);
-    assert.ok(![...(await m.treeOf(full.id)).keys()].some((p) => p.startsWith('cache/') || p.startsWith('temp/')), 'cache and temp are never backed up');
+    assert.equal((await m.treeOf(full.id)).files.size, Object.keys(atFull).length);
+    assert.ok(![...(await m.treeOf(full.id)).files.keys()].some((p) => p.startsWith('cache/') || p.startsWith('temp/')), 'cache and temp are never backed up');
 
     write(data, 'projects/p1/file-1.txt', 'changed\n');
     write(data, 'projects/new/added.txt', 'new file\n', 0o600);
@@ -44,7 +45,7 @@ describe('backup: full and incremental chains on real folders', () => {
     assert.equal(inc1.type, 'INCREMENTAL');
     assert.equal(inc1.parentId, full.id);
     assert.equal(inc1.fileCount, 3, 'only the changed, added and re-moded files');
-    assert.deepEqual(inc1.deleted, ['projects/p2/file-2.txt']);
+    assert.deepEqual((await m.catalog.manifest(inc1.id)).deleted, ['projects/p2/file-2.txt']);
 
     write(data, 'contexts/ctx-2.json', '{"ctx":2}');
     fs.rmSync(path.join(data, 'projects/new'), { recursive: true });
@@ -77,22 +78,24 @@ describe('backup: full and incremental chains on real folders', () => {
     fs.utimesSync(edited, later, later);
     fs.utimesSync(path.join(data, 'projects/p2/file-2.txt'), later, later);
     const inc = await m.createBackup('INCREMENTAL');
-    assert.deepEqual((await m.catalog.manifest(inc.id)).map((e) => e.path), ['projects/p1/file-1.txt']);
+    assert.deepEqual((await m.catalog.manifest(inc.id)).files.map((e) => e.path), ['projects/p1/file-1.txt']);
 
     // A second window knows the chain only from the catalog and manifests on disk.
-    const other = manager(data);
+    const other = manager(data, m.backupsDir);
     await other.init();
     write(data, 'projects/p2/file-2.txt', 'edited in the other window');
     const inc2 = await other.createBackup('INCREMENTAL');
     assert.equal(inc2.parentId, inc.id);
-    assert.deepEqual((await other.catalog.manifest(inc2.id)).map((e) => e.path), ['projects/p2/file-2.txt']);
+    assert.deepEqual((await other.catalog.manifest(inc2.id)).files.map((e) => e.path), ['projects/p2/file-2.txt']);
     const expected = snapshot(data);
     write(data, 'projects/p1/file-1.txt', 'lost after the backup');
     // The first window learns of the other's backup when it next takes the lock, and keeps it.
     await m.restore(inc2.id);
     assert.deepEqual(snapshot(data), expected);
     await m.createBackup('INCREMENTAL');
-    const ids = (JSON.parse(fs.readFileSync(path.join(m.backupsDir, 'catalog.json'), 'utf8')) as { backups: { id: string }[] }).backups.map((b) => b.id);
+    const onDisk = manager(data, m.backupsDir);
+    await onDisk.catalog.load();
+    const ids = onDisk.catalog.backups.map((b) => b.id);
     assert.ok(ids.includes(inc2.id), "the first window's next backup kept the other window's record");
   });
 
@@ -112,9 +115,9 @@ describe('backup: full and incremental chains on real folders', () => {
     const m = manager(data);
     await m.init();
     const conf = await m.createBackup('CONFIGURATION');
-    assert.deepEqual([...(await m.treeOf(conf.id)).keys()], ['settings/app.json', 'settings/secret.env']);
+    assert.deepEqual([...(await m.treeOf(conf.id)).files.keys()], ['settings/app.json', 'settings/secret.env']);
     const user = await m.createBackup('USER_DATA');
-    const paths = [...(await m.treeOf(user.id)).keys()];
+    const paths = [...(await m.treeOf(user.id)).files.keys()];
     assert.ok(paths.every((p) => p.startsWith('projects/') || p.startsWith('contexts/')));
     // A restore of the configuration never touches the projects.
     write(data, 'projects/untouched.txt', 'stay');
@@ -154,7 +157,9 @@ describe('backup: full and incremental chains on real folders', () => {
     assert.ok(r.overwritten.includes('projects/p1/file-1.txt'));
     assert.notDeepEqual(snapshot(data), before);
     // The catalog keeps counts; the path lists lie beside the moved-aside files.
-    const record = JSON.parse(fs.readFileSync(path.join(m.backupsDir, 'catalog.json'), 'utf8')).snapshots[0];
+    const onDisk = manager(data, m.backupsDir);
+    await onDisk.catalog.load();
+    const record = onDisk.catalog.snapshots[0];
     assert.deepEqual([record.movedCount, record.addedCount, record.moved, record.added], [Object.keys(before).length, 1, undefined, undefined]);
     const lists = path.join(data, '.gardener-restore', 'snapshots', `${r.snapshotId}.json`);
     assert.deepEqual(JSON.parse(fs.readFileSync(lists, 'utf8')).added, ['settings/app.json']);
@@ -171,7 +176,7 @@ describe('backup: full and incremental chains on real folders', () => {
     const staging = seen.filter((p) => p.phase === 'staging');
     const last = staging.at(-1)!;
     assert.equal(last.files, last.totalFiles);
-    assert.equal(last.totalBytes, (await m.catalog.manifest(b.id)).reduce((t, e) => t + e.size, 0));
+    assert.equal(last.totalBytes, (await m.catalog.manifest(b.id)).files.reduce((t, e) => t + e.size, 0));
     assert.equal(last.bytes, last.totalBytes);
     assert.ok(staging.every((p, i) => i === 0 || p.bytes >= staging[i - 1].bytes), 'bytes only grow');
     assert.equal(seen.at(-1)?.phase, 'swapping');
@@ -183,15 +188,16 @@ describe('backup: full and incremental chains on real folders', () => {
     const before = snapshot(data);
     const r = await m.restore(b.id);
     const lists = path.join(data, '.gardener-restore', 'snapshots', `${r.snapshotId}.json`);
-    // Rewrite the record as 0.1 kept it.
-    const catalogFile = path.join(m.backupsDir, 'catalog.json');
-    const catalog = JSON.parse(fs.readFileSync(catalogFile, 'utf8'));
-    Object.assign(catalog.snapshots[0], JSON.parse(fs.readFileSync(lists, 'utf8')));
-    delete catalog.snapshots[0].movedCount;
-    delete catalog.snapshots[0].addedCount;
-    fs.writeFileSync(catalogFile, JSON.stringify(catalog));
+    // Rewrite the record as 0.1 kept it: lists inline, no counts, the catalog in the clear.
+    const plain = manager(data, m.backupsDir, TEST_KEY, { encrypt: false });
+    await plain.catalog.load();
+    const old = plain.catalog.snapshots[0] as unknown as Record<string, unknown>;
+    Object.assign(old, JSON.parse(fs.readFileSync(lists, 'utf8')));
+    delete old.movedCount;
+    delete old.addedCount;
+    fs.writeFileSync(plain.catalog.file, JSON.stringify({ version: 1, backups: plain.catalog.backups, snapshots: [old] }));
     fs.rmSync(lists);
-    const reloaded = manager(data);
+    const reloaded = manager(data, m.backupsDir);
     await reloaded.init();
     await reloaded.undoRestore(r.snapshotId);
     assert.deepEqual(snapshot(data), before);
@@ -217,7 +223,7 @@ describe('backup: full and incremental chains on real folders', () => {
     // Now the two newest incrementals build on f2, so f1's chain may go.
     assert.deepEqual(m.catalog.backups.map((b) => b.id).sort(), [f2.id, i3.id, i4.id].sort());
     assert.ok(!fs.existsSync(path.join(m.backupsDir, f1.archive)));
-    const reloaded = manager(data);
+    const reloaded = manager(data, m.backupsDir);
     await reloaded.init();
     assert.deepEqual(reloaded.catalog.backups, m.catalog.backups);
     for (const b of reloaded.catalog.backups) assert.equal((await reloaded.validate(b.id)).valid, true, b.id);
@@ -468,7 +474,7 @@ describe('backup: validation, corruption, keys and hostile archives', () => {
         // A flip in the header's key id cannot be told from a wrong key: refused either way.
         await assert.rejects(m.restore(b.id), (e: unknown) => e instanceof BackupError && ['CORRUPT', 'UNSAFE_ENTRY', 'WRONG_KEY'].includes(e.code), `restore ${i}`);
         assert.deepEqual(snapshot(data), live, `live data after corruption ${i}`);
-        assert.ok(!fs.existsSync(path.join(data, '.gardener-restore', 'journal.json')));
+        assert.deepEqual(fs.readdirSync(path.join(m.backupsDir, 'journals')), [], 'every journal was acted on');
       }
       fs.writeFileSync(file, good);
       assert.equal((await m.validate(b.id)).valid, true);
@@ -488,18 +494,23 @@ describe('backup: validation, corruption, keys and hostile archives', () => {
   });
 
   it('a wrong key gives a clear error and writes nothing; so does a missing one', async () => {
-    const { data, b } = await fullyBackedUp(3);
+    const { data, m, b } = await fullyBackedUp(3);
     write(data, 'projects/p1/file-1.txt', 'edited');
     const live = snapshot(data);
-    const wrong = manager(data, undefined, Buffer.alloc(32, 9));
-    await wrong.init();
-    await assert.rejects(wrong.restore(b.id), (e: unknown) => e instanceof BackupError && e.code === 'WRONG_KEY' && /different key/.test(e.message));
+    const folder = () => fs.readdirSync(m.backupsDir).sort();
+    const before = folder();
+    // The catalog is sealed: without its own key nothing of it can be read, nor taken for empty.
+    await assert.rejects(manager(data, undefined, Buffer.alloc(32, 9)).init(), (e: unknown) => e instanceof BackupError && e.code === 'WRONG_KEY' && /different key/.test(e.message));
+    await rejectsWith(manager(data, undefined, null).init(), 'NO_KEY');
+    assert.deepEqual(folder(), before, 'nothing was written or removed in the backups folder');
+    // A key that changes after the catalog was read: the manifests and archives refuse it.
+    let key = TEST_KEY;
+    const changing = new BackupManager(systemClock, data, m.backupsDir, { getKey: async () => key });
+    await changing.init();
+    key = Buffer.alloc(32, 9);
+    await assert.rejects(changing.restore(b.id), (e: unknown) => e instanceof BackupError && e.code === 'WRONG_KEY' && /different key/.test(e.message));
+    assert.match((await changing.validate(b.id)).firstProblem ?? '', /different key/);
     assert.deepEqual(snapshot(data), live);
-    const none = manager(data, undefined, null);
-    await none.init();
-    await rejectsWith(none.restore(b.id), 'NO_KEY');
-    assert.deepEqual(snapshot(data), live);
-    assert.match((await wrong.validate(b.id)).firstProblem ?? '', /different key/);
   });
 
   it('a recovery key round-trips through a passphrase; a wrong passphrase is refused', async function () {
@@ -628,7 +639,7 @@ describe('backup: faults', () => {
         if (p.phase === 'writing' && !other) other = manager(data, m.backupsDir).init();
       },
     });
-    assert.deepEqual(await other, { removed: [], recovered: false });
+    assert.deepEqual(await other, { removed: [], recovered: [], problems: [], adopted: [] });
     assert.equal((await m.validate(b.id)).valid, true);
     // Leftovers of a backup killed midway: removed by the next start that takes the lock.
     fs.writeFileSync(path.join(m.backupsDir, 'full-x.partial'), 'half');
@@ -661,13 +672,13 @@ describe('backup: faults', () => {
       // A whole folder gone: the restore renames it back in one piece.
       fs.rmSync(path.join(data, 'projects/p2'), { recursive: true, force: true });
       const oldTree = snapshot(data);
-      if ((await runChild(['restore', data, path.join(data, 'backups'), b.id], Math.floor(Math.random() * window))) === 'killed') killed++;
+      if ((await runChild(['restore', data, m.backupsDir, b.id], Math.floor(Math.random() * window))) === 'killed') killed++;
       const after = manager(data);
       await after.init();
       const now = snapshot(data);
       const wholly = JSON.stringify(now) === JSON.stringify(oldTree) ? 'old' : JSON.stringify(now) === JSON.stringify(newTree) ? 'new' : 'mixed';
       assert.notEqual(wholly, 'mixed', `run ${i}: data is half old, half new`);
-      assert.ok(!fs.existsSync(path.join(data, '.gardener-restore', 'journal.json')));
+      assert.deepEqual(fs.readdirSync(path.join(m.backupsDir, 'journals')), [], 'every journal was acted on');
       // Start the next round from the restored state again.
       if (wholly === 'old') await after.restore(b.id);
     }
@@ -747,7 +758,7 @@ describe('backup: disk full and cancel', () => {
     fs.writeFileSync(src, randomBytes(10 * 1024));
     const out = path.join(dir, 'out.cgb');
     const files = [{ path: 'f.bin', abs: src, size: 10 * 1024, mtimeMs: 0, mode: 0o644 }];
-    await assert.rejects(writeArchive(files, out, { backupId: 'x', key: TEST_KEY, level: 6, deleted: () => [] }), (e: NodeJS.ErrnoException) => e.code === 'ENOSPC');
+    await assert.rejects(writeArchive(files, out, { backupId: 'x', key: TEST_KEY, level: 6, record: { type: 'FULL', createdAt: 0 }, tail: () => ({ deleted: [], dirs: [], skipped: [] }) }), (e: NodeJS.ErrnoException) => e.code === 'ENOSPC');
     assert.ok(!fs.existsSync(out));
   });
 
@@ -767,7 +778,7 @@ describe('backup: disk full and cancel', () => {
     fs.rmSync(path.join(data, 'projects/a-big.bin'));
     const next = await m.createBackup('INCREMENTAL');
     assert.equal(next.parentId, first.id);
-    assert.deepEqual((await m.catalog.manifest(next.id)).map((e) => e.path), ['projects/z-new.txt']);
+    assert.deepEqual((await m.catalog.manifest(next.id)).files.map((e) => e.path), ['projects/z-new.txt']);
   });
 
   it('a restore into a folder on a full disk: a clear error, and nothing left behind in that folder', async () => {
@@ -826,7 +837,7 @@ describe('backup: archive worker', () => {
     }
     return { files, out: path.join(dir, 'out.cgb') };
   };
-  const job = { backupId: 'test', key: TEST_KEY, level: 6, deleted: () => ['gone.txt'] };
+  const job = { backupId: 'test', key: TEST_KEY, level: 6, record: { type: 'FULL' as const, createdAt: 0 }, tail: () => ({ deleted: ['gone.txt'], dirs: [], skipped: [] }) };
 
   it('writes an archive from batches as they come, reporting progress, with the deletions asked for at the end', async () => {
     const { files, out } = filesIn(6);

@@ -11,8 +11,8 @@ export function keys(key: Buffer | null = TEST_KEY): KeyProvider {
   return { getKey: async () => key ?? undefined };
 }
 
-/** `key: null` means no key is available. */
-export function manager(dataDir: string, backupsDir = path.join(dataDir, 'backups'), key: Buffer | null = TEST_KEY, settings: Partial<BackupSettings> = {}): BackupManager {
+/** `key: null` means no key is available. The backups folder lies beside the data, never in it. */
+export function manager(dataDir: string, backupsDir = `${dataDir}-backups`, key: Buffer | null = TEST_KEY, settings: Partial<BackupSettings> = {}): BackupManager {
   return new BackupManager(systemClock, dataDir, backupsDir, keys(key), settings);
 }
 

@@ -6,7 +6,7 @@ import { CancelledError, throwIfAborted } from '../cancel';
 import { ByteRing } from './byteRing';
 import { BackupCryptoError, ChunkOpener, DecryptStream, HEADER_LEN, isEncrypted, MEMBER_VERSION, sealedMembers, TAG_LEN } from './crypto';
 import { RingInflater } from './ringInflater';
-import type { ManifestEntry } from './types';
+import type { ArchiveManifest, ArchiveRecordInfo, ManifestTail } from './types';
 import { gzipSegments } from './segments';
 import { Tap } from './tap';
 import { TarParser, type EntryInfo, type EntryReader } from './tarParser';
@@ -16,12 +16,7 @@ export const MANIFEST_PATH = '.gardener/manifest.json';
 const BLOCK = 512;
 const READ_CHUNK = 256 * 1024;
 
-export interface ArchiveManifest {
-  version: 1;
-  backupId: string;
-  files: ManifestEntry[];
-  deleted: string[];
-}
+export type { ArchiveManifest } from './types';
 
 type TarWriter = { Header: typeof import('tar').Header; Pax: typeof import('tar').Pax };
 let tarWriter: TarWriter | undefined;
@@ -58,8 +53,10 @@ export interface WriteOptions {
   backupId: string;
   key?: Buffer;
   level: number;
-  /** Paths gone since the parent backup: asked for once every file is in, so the walk that feeds `files` can find them. */
-  deleted: () => string[];
+  /** What the catalog says of this backup, said in the archive too, so a lost catalog can be rebuilt from it. */
+  record: ArchiveRecordInfo;
+  /** Paths gone since the parent backup, folders and what was left out: asked for once every file is in, so the walk that feeds `files` can find them. */
+  tail: () => ManifestTail;
   signal?: AbortSignal;
   onFile?: (file: FileInfo, bytesDone: number) => void;
 }
@@ -73,7 +70,7 @@ export interface WriteOptions {
  */
 export async function writeArchive(files: Iterable<FileInfo> | AsyncIterable<FileInfo>, out: string, o: WriteOptions): Promise<ArchiveResult> {
   const tar = loadTarWriter();
-  const manifest: ArchiveManifest = { version: 1, backupId: o.backupId, files: [], deleted: [] };
+  const manifest: ArchiveManifest = { version: 2, backupId: o.backupId, record: o.record, files: [], deleted: [], dirs: [], skipped: [] };
   async function* tarStream(): AsyncGenerator<Buffer> {
     let done = 0;
     for await (const f of files) {
@@ -114,7 +111,7 @@ export async function writeArchive(files: Iterable<FileInfo> | AsyncIterable<Fil
     }
     // Files may come in the order a walk found them; the manifest lists them by path.
     manifest.files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    manifest.deleted = o.deleted();
+    Object.assign(manifest, o.tail());
     const body = Buffer.from(JSON.stringify(manifest));
     yield headerBlocks(tar, { path: MANIFEST_PATH, size: body.length, mode: 0o600, mtime: new Date(), type: 'File' });
     yield body;

@@ -5,6 +5,7 @@ import { parentPort } from 'node:worker_threads';
 import { CancelledError } from '../cancel';
 import { writeArchive } from './archive';
 import type { ArchiveReply, ArchiveRequest } from './archiveProtocol';
+import type { ManifestTail } from './types';
 import type { FileInfo } from './walk';
 
 /** Progress goes out at most this often: a full backup's thousands of files are not a message each. */
@@ -44,11 +45,11 @@ class FileQueue {
   }
 }
 
-const jobs = new Map<number, { queue: FileQueue; abort: AbortController; deleted: string[] }>();
+const jobs = new Map<number, { queue: FileQueue; abort: AbortController; tail: ManifestTail }>();
 const reply = (m: ArchiveReply) => parentPort!.postMessage(m);
 
 function start(m: Extract<ArchiveRequest, { t: 'start' }>): void {
-  const job = { queue: new FileQueue(), abort: new AbortController(), deleted: [] as string[] };
+  const job: { queue: FileQueue; abort: AbortController; tail: ManifestTail } = { queue: new FileQueue(), abort: new AbortController(), tail: { deleted: [], dirs: [], skipped: [] } };
   jobs.set(m.job, job);
   let files = 0;
   let last = 0;
@@ -56,7 +57,8 @@ function start(m: Extract<ArchiveRequest, { t: 'start' }>): void {
     backupId: m.backupId,
     key: m.key ? Buffer.from(m.key) : undefined,
     level: m.level,
-    deleted: () => job.deleted,
+    record: m.record,
+    tail: () => job.tail,
     signal: job.abort.signal,
     onFile: (_f, bytes) => {
       files++;
@@ -79,7 +81,7 @@ parentPort!.on('message', (m: ArchiveRequest) => {
       return jobs.get(m.job)?.queue.push(m.files);
     case 'end': {
       const job = jobs.get(m.job);
-      if (job) job.deleted = m.deleted;
+      if (job) job.tail = m.tail;
       return job?.queue.end();
     }
     case 'cancel': {

@@ -77,14 +77,14 @@ export class ArchiveWriter {
     const cancel = (): void => post({ t: 'cancel', job });
     o.signal?.addEventListener('abort', cancel);
     void result.catch(() => undefined).finally(() => o.signal?.removeEventListener('abort', cancel));
-    post({ t: 'start', job, out, backupId: o.backupId, key: o.key, level: o.level });
+    post({ t: 'start', job, out, backupId: o.backupId, record: o.record, key: o.key, level: o.level });
     try {
       if (Array.isArray(files)) {
         for (let i = 0; i < files.length; i += BATCH) post({ t: 'files', job, files: files.slice(i, i + BATCH) });
       } else {
         for await (const batch of files) if (batch.length) post({ t: 'files', job, files: batch });
       }
-      post({ t: 'end', job, deleted: o.deleted() });
+      post({ t: 'end', job, tail: o.tail() });
     } catch (err) {
       // The walk failed (or found no room): the worker drops the job and its partial file first.
       cancel();

@@ -1,7 +1,10 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { writeJsonAtomically } from '../atomicFile';
-import type { BackupRecord, ManifestEntry, SnapshotRecord } from './types';
+import { writeFileAtomically } from '../atomicFile';
+import { isId } from './guard';
+import { backupRecordProblem, parseManifest, snapshotRecordProblem, soundRecords } from './records';
+import { isSealed, openJson, sealJson } from './sealedJson';
+import { BackupError, type ArchiveManifest, type BackupRecord, type KeyProvider, type SnapshotRecord } from './types';
 
 interface CatalogFile {
   version: 1;
@@ -9,23 +12,40 @@ interface CatalogFile {
   snapshots: SnapshotRecord[];
 }
 
+/** What loading the catalog found wrong, for the user: records left out, a damaged file moved aside. */
+export interface CatalogProblems {
+  dropped: string[];
+  movedAside?: string;
+  reason?: string;
+}
+
 /**
- * catalog.json: every backup and snapshot, rewritten atomically. Each backup's manifest (every
- * file with its sha256) lives beside it in manifests/<id>.json, also inside the archive.
+ * catalog.json: every backup and snapshot, rewritten atomically, sealed with the backup key
+ * when backups are encrypted. Each backup's manifest lives beside it in manifests/<id>.json,
+ * sealed likewise, and inside the archive. The catalog is an index, never the only record:
+ * archives describe themselves, so a catalog that is lost or damaged is rebuilt from them.
  */
 export class Catalog {
   backups: BackupRecord[] = [];
   snapshots: SnapshotRecord[] = [];
   /** The file's identity when we last read or wrote it, so `refresh` reads it only if it changed. */
   private seen = '';
+  /** Whether the file on disk is sealed: it stays so, whatever the setting says later. */
+  private sealed = false;
 
-  constructor(readonly dir: string) {}
+  constructor(
+    readonly dir: string,
+    private readonly keys: KeyProvider,
+    /** Whether new writes are sealed (the encryption setting). */
+    private readonly encrypt: () => boolean,
+  ) {}
 
   get file(): string {
     return path.join(this.dir, 'catalog.json');
   }
 
   manifestFile(id: string): string {
+    if (!isId(id)) throw new BackupError(`"${String(id).slice(0, 80)}" is not a backup id.`, 'UNSAFE_PATH');
     return path.join(this.dir, 'manifests', `${id}.json`);
   }
 
@@ -35,27 +55,62 @@ export class Catalog {
   }
 
   /** Reads the file again if another window has written it since we last read or wrote it. */
-  async refresh(): Promise<void> {
-    if ((await this.stamp()) !== this.seen) await this.load();
+  async refresh(): Promise<CatalogProblems | undefined> {
+    if ((await this.stamp()) !== this.seen) return this.load();
+    return undefined;
   }
 
-  async load(): Promise<void> {
+  /**
+   * Reads the catalog, keeping every sound record and leaving out (and naming) the others. A
+   * file that cannot be read at all is moved aside, never deleted, and the catalog starts
+   * empty for the archives to fill again. A sealed file without its key is an error: the
+   * catalog is locked, not damaged, and nothing may be done as if it were empty.
+   */
+  async load(): Promise<CatalogProblems> {
     this.seen = await this.stamp();
     let text: string;
     try {
       text = await fs.readFile(this.file, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      this.backups = [];
+      this.snapshots = [];
+      return { dropped: [] };
     }
-    const data = JSON.parse(text) as CatalogFile;
-    if (data.version !== 1 || !Array.isArray(data.backups)) throw new Error(`${this.file} is not a backup catalog of version 1.`);
-    this.backups = data.backups;
-    this.snapshots = data.snapshots ?? [];
+    let data: unknown;
+    try {
+      const parsed: unknown = JSON.parse(text);
+      this.sealed = isSealed(parsed);
+      data = openJson(parsed, this.sealed ? await this.keys.getKey(false) : undefined, 'catalog', this.file);
+    } catch (err) {
+      if (err instanceof BackupError && err.code !== 'CORRUPT_FILE') throw err;
+      return this.moveAside((err as Error).message);
+    }
+    const d = data as Partial<CatalogFile> | null;
+    if (!d || typeof d !== 'object' || d.version !== 1 || !Array.isArray(d.backups)) return this.moveAside(`${this.file} is not a backup catalog of version 1`);
+    const backups = soundRecords<BackupRecord>(d.backups, backupRecordProblem, 'backup');
+    const snapshots = soundRecords<SnapshotRecord>(d.snapshots ?? [], snapshotRecordProblem, 'snapshot');
+    this.backups = backups.records;
+    this.snapshots = snapshots.records;
+    return { dropped: [...backups.dropped, ...snapshots.dropped] };
+  }
+
+  private async moveAside(reason: string): Promise<CatalogProblems> {
+    const aside = `${this.file}.damaged-${Date.now()}`;
+    await fs.rename(this.file, aside).catch(() => undefined);
+    this.backups = [];
+    this.snapshots = [];
+    this.seen = await this.stamp();
+    return { dropped: [], movedAside: aside, reason };
   }
 
   async save(): Promise<void> {
-    await writeJsonAtomically(this.file, { version: 1, backups: this.backups, snapshots: this.snapshots } satisfies CatalogFile);
+    const value: CatalogFile = { version: 1, backups: this.backups, snapshots: this.snapshots };
+    const seal = this.sealed || this.encrypt();
+    const key = seal ? await this.keys.getKey(this.encrypt()) : undefined;
+    if (seal && !key) throw new BackupError('The backup catalog is encrypted and no backup key is available here: import the recovery key.', 'NO_KEY');
+    await writeFileAtomically(this.file, key ? sealJson(key, 'catalog', value) : JSON.stringify(value, null, 1) + '\n');
+    this.sealed = !!key;
     this.seen = await this.stamp();
   }
 
@@ -63,22 +118,58 @@ export class Catalog {
     return this.backups.find((b) => b.id === id);
   }
 
-  async manifest(id: string): Promise<ManifestEntry[]> {
-    return JSON.parse(await fs.readFile(this.manifestFile(id), 'utf8')) as ManifestEntry[];
+  /** The manifest kept beside the catalog, checked; sealed ones open only with the key. */
+  async manifest(id: string): Promise<ArchiveManifest> {
+    const file = this.manifestFile(id);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(await fs.readFile(file, 'utf8'));
+    } catch (err) {
+      const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'is missing' : 'is not valid JSON';
+      throw new BackupError(`${file} ${why}: run Rebuild Catalog to read it again from the archive.`, 'CORRUPT_FILE');
+    }
+    const m = parseManifest(openJson(parsed, isSealed(parsed) ? await this.keys.getKey(false) : undefined, `manifest:${id}`, file), id);
+    if (typeof m === 'string') throw new BackupError(`${file} is damaged (${m}): run Rebuild Catalog to read it again from the archive.`, 'CORRUPT_FILE');
+    // A catalog from 0.1 kept an incremental's deletions in its record.
+    const legacy = this.get(id)?.deleted;
+    return legacy && !m.deleted.length ? { ...m, deleted: legacy } : m;
   }
 
-  saveManifest(id: string, m: ManifestEntry[]): Promise<void> {
-    return writeJsonAtomically(this.manifestFile(id), m);
+  /** Writes a backup's manifest beside the catalog: sealed with `key` when the backup is encrypted. */
+  saveManifest(id: string, m: ArchiveManifest, key: Buffer | undefined): Promise<void> {
+    return writeFileAtomically(this.manifestFile(id), key ? sealJson(key, `manifest:${id}`, m) : JSON.stringify(m) + '\n');
   }
 
-  /** The chain that rebuilds `id`: its full backup first, then each incremental in order. */
+  /**
+   * The chain that rebuilds `id`: its full backup first, then each incremental in order. A
+   * missing parent or a cycle is an error naming the link, found in one pass over at most as
+   * many links as there are backups.
+   */
   chain(id: string): BackupRecord[] {
     const out: BackupRecord[] = [];
+    const seen = new Set<string>();
     let cur = this.get(id);
-    while (cur) {
+    if (!cur) throw new BackupError(`No backup has the ID ${id}.`, 'NOT_FOUND');
+    for (;;) {
+      if (seen.has(cur.id)) throw new BackupError(`The chain of ${id} loops back to ${cur.id}: the catalog is damaged; run Rebuild Catalog.`, 'CYCLE');
+      seen.add(cur.id);
       out.unshift(cur);
-      cur = cur.parentId ? this.get(cur.parentId) : undefined;
+      if (!cur.parentId) break;
+      const parent = this.get(cur.parentId);
+      if (!parent) throw new BackupError(`${cur.id} builds on ${cur.parentId}, which is missing.`, 'NOT_FOUND');
+      cur = parent;
     }
+    if (out[0].type === 'INCREMENTAL') throw new BackupError(`The chain of ${id} starts with ${out[0].id}, an incremental with no parent.`, 'NOT_FOUND');
     return out;
+  }
+
+  /** The chain, or the problem with it: for views and retention, which must not fail on one bad chain. */
+  tryChain(id: string): { chain: BackupRecord[]; problem?: undefined } | { chain?: undefined; problem: BackupError } {
+    try {
+      return { chain: this.chain(id) };
+    } catch (err) {
+      if (err instanceof BackupError) return { problem: err };
+      throw err;
+    }
   }
 }

@@ -28,9 +28,50 @@ export interface BackupRecord {
   encrypted: boolean;
   durationMs: number;
   error?: string;
-  /** Paths deleted since the parent (incrementals only). */
+  /** Paths deleted since the parent: catalogs from 0.1 only; now in the (sealed) manifest. */
   deleted?: string[];
   note?: string;
+  /** How many links, special files and unreadable names the walk left out (listed in the manifest). */
+  skippedCount?: number;
+}
+
+/** A folder as a backup saw it: so empty folders and folder modes come back. */
+export interface DirEntry {
+  path: string;
+  mode: number;
+}
+
+/** What a backup left out, and why: never silently. */
+export interface SkippedEntry {
+  path: string;
+  reason: 'symlink' | 'not-utf8' | 'special' | 'unreadable';
+  detail?: string;
+}
+
+/** What a backup knows only once its walk has ended: it goes last into the manifest. */
+export interface ManifestTail {
+  deleted: string[];
+  dirs: DirEntry[];
+  skipped: SkippedEntry[];
+}
+
+/** What the catalog says of a backup that its archive says too: so a lost catalog can be rebuilt. */
+export interface ArchiveRecordInfo {
+  type: BackupType;
+  parentId?: string;
+  createdAt: number;
+  note?: string;
+}
+
+/**
+ * The manifest: the archive's last entry, and a copy beside the catalog (sealed when the backup
+ * is encrypted). Version 1 (0.1) had no `record`, `dirs` or `skipped`.
+ */
+export interface ArchiveManifest extends ManifestTail {
+  version: 1 | 2;
+  backupId: string;
+  record?: ArchiveRecordInfo;
+  files: ManifestEntry[];
 }
 
 /**
@@ -100,7 +141,7 @@ export interface Progress {
 export class BackupError extends Error {
   constructor(
     message: string,
-    readonly code: 'NO_KEY' | 'WRONG_KEY' | 'CORRUPT' | 'UNSAFE_ENTRY' | 'NOT_FOUND' | 'NO_SPACE' | 'LOCKED' | 'CANCELLED' | 'INVALID',
+    readonly code: 'NO_KEY' | 'WRONG_KEY' | 'CORRUPT' | 'CORRUPT_FILE' | 'UNSAFE_ENTRY' | 'UNSAFE_PATH' | 'NOT_FOUND' | 'NO_SPACE' | 'LOCKED' | 'CANCELLED' | 'INVALID' | 'CYCLE',
   ) {
     super(message);
     this.name = code === 'CANCELLED' ? 'CancelledError' : 'BackupError';

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { throwIfAborted, timeSlicer } from '../cancel';
+import type { DirEntry as DirInfo, SkippedEntry } from './types';
 
 export interface FileInfo {
   /** Relative to the data directory, with forward slashes. */
@@ -77,20 +78,8 @@ export function select(include: string[], exclude: string[]): Selection {
 }
 
 /** A folder the selection keeps, for a restore to make even when empty, with its mode. */
-export interface DirInfo {
-  /** Relative to root, with forward slashes. */
-  path: string;
-  mode: number;
-}
-
-/** Something under root the walk left out, for the user to hear about. */
-export interface SkippedEntry {
-  /** Relative to root, with forward slashes; bytes of a name that are not UTF-8 as `\xNN`. */
-  path: string;
-  reason: 'symlink' | 'not-utf8' | 'special' | 'unreadable';
-  /** The link's target, the kind of special file, or why a folder or file could not be read. */
-  detail?: string;
-}
+/** A folder the walk kept, and something it left out: as the manifest records them. */
+export type { DirEntry as DirInfo, SkippedEntry } from './types';
 
 /** What a walk finds besides the files, filled in as it goes when a caller passes one. */
 export interface WalkReport {

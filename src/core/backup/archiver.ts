@@ -1,0 +1,202 @@
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { throwIfAborted } from '../cancel';
+import { flushToDisk, type ArchiveResult } from './archive';
+import { archiveWriter } from './archiveWriter';
+import type { Engine, RunOptions, Tree } from './engine';
+import { FolderGuard, isInside } from './guard';
+import { hashFile } from './hashFile';
+import { archiveName } from './records';
+import { stamp } from './restorer';
+import { BackupError, type ArchiveManifest, type BackupRecord, type BackupType, type ManifestEntry, type ManifestTail } from './types';
+import { walk, walkBatches, type FileInfo, type WalkReport } from './walk';
+
+/** The tree a new backup restores to, once it is complete: the next incremental builds on it. */
+export interface Created {
+  record: BackupRecord;
+  tree: Tree;
+}
+
+/** A backups folder inside what it backs up would hold its own archives, and a restore would move them aside. */
+export function checkFolders(dataDir: string, backupsDir: string): void {
+  if (isInside(backupsDir, dataDir)) {
+    throw new BackupError(
+      `The backups folder ${backupsDir} is inside the folder it backs up (${dataDir}): backups would contain earlier backups, and a restore would move them aside. Choose a backups folder outside it (codebaseGardener.backups.folder).`,
+      'INVALID',
+    );
+  }
+}
+
+export async function createBackup(e: Engine, requested: BackupType, o: RunOptions, cached: Created | undefined): Promise<Created> {
+  checkFolders(e.dataDir, e.backupsDir);
+  const started = performance.now();
+  let type = requested;
+  let note: string | undefined;
+  let parent: BackupRecord | undefined;
+  if (type === 'INCREMENTAL') {
+    parent = latestCompleted(e, ['FULL', 'INCREMENTAL']);
+    if (!parent) {
+      type = 'FULL';
+      note = 'No full backup to build on, so this incremental was made as a full backup.';
+    }
+  }
+  o.onProgress?.({ phase: 'scanning', files: 0, totalFiles: 0, bytes: 0, totalBytes: 0 });
+  // What goes in: for an incremental, the changed files as the walk finds them, so writing
+  // overlaps the walk; otherwise the whole walk first.
+  let files: FileInfo[] | AsyncGenerator<FileInfo[]>;
+  const found = { files: 0, bytes: 0 };
+  const report: WalkReport = { dirs: [], skipped: [] };
+  let deleted: string[] = [];
+  let parentTree: Tree | undefined;
+  if (type === 'INCREMENTAL' && parent) {
+    // The cached tree itself, not a copy: it changes only once this backup is complete, when
+    // it becomes this backup's tree.
+    const tree = (parentTree = cached?.record.id === parent.id ? cached.tree : await e.treeOf(parent.id));
+    // A full disk is found before anything is written; how much is needed is known only
+    // once the walk ends, which the archive's source checks before the archive is finished.
+    checkSpace(e.backupsDir, 0);
+    files = changedSince(e, tree.files, o.signal, found, report, (gone) => (deleted = gone));
+  } else {
+    files = await walk(e.dataDir, e.selection(type === 'INCREMENTAL' ? 'FULL' : type), o.signal, report);
+    for (const f of files) found.bytes += f.size;
+    found.files = files.length;
+    checkSpace(e.backupsDir, found.bytes);
+  }
+  const encrypt = e.settings().encrypt;
+  const key = encrypt ? await e.keys.getKey(true) : undefined;
+  if (encrypt && !key) throw new BackupError('No encryption key is available, so nothing was written.', 'NO_KEY');
+
+  const now = e.clock.now();
+  const id = `${type.toLowerCase().replace('_', '-')}-${stamp(now)}-${randomBytes(3).toString('hex')}`;
+  const archive = archiveName(id, !!key);
+  const folder = new FolderGuard(e.backupsDir);
+  const partial = folder.resolve(`${id}.partial`);
+  const tail = (): ManifestTail => ({ deleted, dirs: report.dirs, skipped: report.skipped });
+  const recordInfo = { type, ...(parent && type === 'INCREMENTAL' ? { parentId: parent.id } : {}), createdAt: now, ...(note ? { note } : {}) };
+  let result: ArchiveResult;
+  try {
+    result = await archiveWriter.write(files, partial, {
+      backupId: id,
+      key,
+      level: e.settings().compressionLevel,
+      record: recordInfo,
+      tail,
+      signal: o.signal,
+      onProgress: (count, bytes) => o.onProgress?.({ phase: 'writing', files: count, totalFiles: found.files, bytes, totalBytes: found.bytes }),
+    });
+    // The archive's flush and the manifest's write wait on the disk together; neither counts
+    // until the catalog names the backup.
+    const done = await Promise.allSettled([flushToDisk(partial), e.catalog.saveManifest(id, result.manifest, key)]);
+    for (const d of done) if (d.status === 'rejected') throw d.reason;
+    // Cancelled while the worker finished: nothing is kept all the same.
+    throwIfAborted(o.signal);
+    fs.renameSync(partial, folder.resolve(archive));
+  } catch (err) {
+    folder.remove(`${id}.partial`);
+    folder.remove(`manifests/${id}.json`);
+    if (err instanceof BackupError && err.code !== 'CANCELLED') throw err;
+    if (o.signal?.aborted || (err as Error).name === 'AbortError' || (err as Error).name === 'CancelledError') {
+      throw new BackupError('The backup was cancelled; nothing was kept.', 'CANCELLED');
+    }
+    const code = (err as NodeJS.ErrnoException).code;
+    const message = code === 'ENOSPC' ? `The backups folder ran out of space; the partial archive was removed.` : (err as Error).message;
+    await recordFailure(e, { id, type, now, parentId: parent?.id, error: message, started });
+    throw code === 'ENOSPC' ? new BackupError(message, 'NO_SPACE') : err;
+  }
+  const tree: Tree = { files: parentTree?.files ?? new Map<string, ManifestEntry>(), dirs: report.dirs };
+  for (const d of deleted) tree.files.delete(d);
+  for (const f of result.manifest.files) tree.files.set(f.path, f);
+  const record: BackupRecord = {
+    id,
+    type,
+    ...(recordInfo.parentId ? { parentId: recordInfo.parentId } : {}),
+    createdAt: now,
+    status: 'completed',
+    archive,
+    sizeBytes: result.size,
+    fileCount: result.manifest.files.length,
+    treeFileCount: tree.files.size,
+    sha256: result.sha256,
+    encrypted: !!key,
+    durationMs: Math.round(performance.now() - started),
+    ...(note ? { note } : {}),
+    ...(report.skipped.length ? { skippedCount: report.skipped.length } : {}),
+  };
+  e.catalog.backups.push(record);
+  await e.catalog.save();
+  return { record, tree };
+}
+
+export function latestCompleted(e: Engine, types: BackupType[]): BackupRecord | undefined {
+  return [...e.catalog.backups].reverse().find((b) => b.status === 'completed' && types.includes(b.type));
+}
+
+/**
+ * The files of the selection that differ from `tree` (new, or changed by size, mode or, for a
+ * new time, by hash), a batch per stretch of the walk that finds them. When the walk ends it
+ * reports the paths of `tree` it did not see, and checks there is room for what it found.
+ */
+async function* changedSince(
+  e: Engine,
+  tree: Map<string, ManifestEntry>,
+  signal: AbortSignal | undefined,
+  found: { files: number; bytes: number },
+  report: WalkReport,
+  onDeleted: (paths: string[]) => void,
+): AsyncGenerator<FileInfo[]> {
+  const present = new Set<string>();
+  for await (const batch of walkBatches(e.dataDir, e.selection('FULL'), signal, report)) {
+    const changed: FileInfo[] = [];
+    for (const f of batch) {
+      present.add(f.path);
+      const before = tree.get(f.path);
+      let differs = !before || before.size !== f.size || before.mode !== f.mode;
+      // Same size, new time: it may have changed (or only been touched); the hash decides.
+      if (!differs && before!.mtimeMs !== f.mtimeMs) differs = (await hashFile(f.abs)) !== before!.sha256;
+      if (!differs) continue;
+      found.files++;
+      found.bytes += f.size;
+      changed.push(f);
+    }
+    yield changed;
+  }
+  report.dirs.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  onDeleted([...tree.keys()].filter((p) => !present.has(p)));
+  checkSpace(e.backupsDir, found.bytes);
+}
+
+async function recordFailure(e: Engine, f: { id: string; type: BackupType; now: number; parentId?: string; error: string; started: number }): Promise<void> {
+  e.catalog.backups.push({
+    id: f.id,
+    type: f.type,
+    ...(f.parentId && f.type === 'INCREMENTAL' ? { parentId: f.parentId } : {}),
+    createdAt: f.now,
+    status: 'failed',
+    archive: '',
+    sizeBytes: 0,
+    fileCount: 0,
+    treeFileCount: 0,
+    sha256: '',
+    encrypted: e.settings().encrypt,
+    durationMs: Math.round(performance.now() - f.started),
+    error: f.error,
+  });
+  await e.catalog.save().catch(() => undefined);
+}
+
+function checkSpace(dir: string, needed: number): void {
+  let free: number;
+  try {
+    const s = fs.statfsSync(dir);
+    free = s.bavail * s.bsize;
+  } catch {
+    return;
+  }
+  // Compressed archives are smaller than this; without knowing by how much, ask for the whole.
+  if (free < needed + 1024 * 1024) {
+    throw new BackupError(`Not enough free space in ${dir}: ${Math.round(free / 1048576)} MB free, up to ${Math.round(needed / 1048576)} MB needed. Nothing was written.`, 'NO_SPACE');
+  }
+}
+
+export type { ArchiveManifest };

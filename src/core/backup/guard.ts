@@ -1,0 +1,121 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { BackupError } from './types';
+
+/** Longest relative path we accept: Linux's PATH_MAX. A longer one is forged, not a file. */
+const MAX_PATH = 4096;
+/** Longest single name: NAME_MAX on every file system we write to. */
+const MAX_NAME = 255;
+
+/** Our ids (`full-20261202-082400-a1b2c3`, `snapshot-…`): what a file name made from one may contain. */
+const ID = /^[a-z][a-z0-9-]{0,79}$/;
+
+export function isId(v: unknown): v is string {
+  return typeof v === 'string' && ID.test(v);
+}
+
+/** An entry path a restore may write: relative, inside the target, no `..`, no drive or NUL, not absurdly long. */
+export function safeEntryPath(p: unknown): boolean {
+  if (typeof p !== 'string' || !p || p.length > MAX_PATH || p.includes('\0') || p.includes('\\')) return false;
+  if (p.startsWith('/') || /^[a-zA-Z]:/.test(p)) return false;
+  const parts = p.split('/').filter((x) => x !== '' && x !== '.');
+  return parts.length > 0 && !parts.includes('..') && parts.every((x) => Buffer.byteLength(x) <= MAX_NAME);
+}
+
+const unsafe = (what: string, root: string): BackupError =>
+  new BackupError(`Refused: ${what} is not inside ${root}. Nothing there was changed.`, 'UNSAFE_PATH');
+
+/**
+ * The one way the backup engine deletes or renames: every path is taken relative to the folder
+ * it belongs to, checked as a safe relative path, and each folder on the way is checked with
+ * lstat, so neither `..`, an absolute path nor a planted link can carry a delete or a rename
+ * outside that folder. Folders already checked are remembered, so a swap of thousands of files
+ * pays one lstat per folder, not per file.
+ */
+export class FolderGuard {
+  readonly root: string;
+  private readonly checked = new Set<string>();
+
+  constructor(root: string) {
+    this.root = path.resolve(root);
+  }
+
+  /** The absolute path of `rel` under the root, after checking it and every folder above it. */
+  resolve(rel: string): string {
+    if (!safeEntryPath(rel)) throw unsafe(JSON.stringify(String(rel).slice(0, 200)), this.root);
+    const parts = rel.split('/').filter((x) => x !== '' && x !== '.');
+    let dir = this.root;
+    for (const part of parts.slice(0, -1)) {
+      dir = path.join(dir, part);
+      if (this.checked.has(dir)) continue;
+      const st = fs.lstatSync(dir, { throwIfNoEntry: false });
+      // A folder not there yet is fine: whatever makes it (mkdir) makes a real one.
+      if (st && !st.isDirectory()) throw unsafe(`${rel} (${path.relative(this.root, dir)} is a link or a file)`, this.root);
+      if (st) this.checked.add(dir);
+    }
+    return path.join(dir, parts[parts.length - 1]);
+  }
+
+  /** Whether `rel` exists (as anything, a link included), checked like every other use. */
+  exists(rel: string): boolean {
+    return !!fs.lstatSync(this.resolve(rel), { throwIfNoEntry: false });
+  }
+
+  /** Removes `rel`: a file, a link (never what it points to), or with `recursive` a folder. */
+  remove(rel: string, o: { recursive?: boolean } = {}): void {
+    fs.rmSync(this.resolve(rel), { force: true, recursive: !!o.recursive });
+  }
+
+  /** Removes the folder `rel` if it is empty, leaving it otherwise. */
+  removeIfEmpty(rel: string): void {
+    try {
+      fs.rmdirSync(this.resolve(rel));
+    } catch {
+      // Not empty, or gone already: either way nothing to do.
+    }
+  }
+
+  /** Removes the root itself, if it is a real folder (a link in its place is removed, not followed). */
+  removeRoot(): void {
+    fs.rmSync(this.root, { force: true, recursive: true });
+    this.checked.clear();
+  }
+
+  /** Makes the folders of `rel`'s parent, owner-only, each checked. */
+  mkdirFor(rel: string, mode = 0o700): void {
+    const abs = this.resolve(rel);
+    const dir = path.dirname(abs);
+    if (this.checked.has(dir)) return;
+    fs.mkdirSync(dir, { recursive: true, mode });
+    // What mkdir made is real; anything it found on the way was checked by resolve.
+    this.resolve(rel);
+    this.checked.add(dir);
+  }
+
+  /** Renames `rel` under this root to `toRel` under `to`'s root, both checked. */
+  renameTo(rel: string, to: FolderGuard, toRel: string): void {
+    const from = this.resolve(rel);
+    to.mkdirFor(toRel);
+    fs.renameSync(from, to.resolve(toRel));
+  }
+}
+
+/**
+ * Whether `inner` is `outer` or lies inside it, after resolving links of whatever part exists:
+ * a backups folder there would back up its own archives, and a restore would move them aside.
+ */
+export function isInside(inner: string, outer: string): boolean {
+  const real = (p: string): string => {
+    const abs = path.resolve(p);
+    // The deepest part that exists decides where the rest would be.
+    let head = abs;
+    const tail: string[] = [];
+    while (!fs.existsSync(head) && path.dirname(head) !== head) {
+      tail.unshift(path.basename(head));
+      head = path.dirname(head);
+    }
+    return path.join(fs.realpathSync(head), ...tail);
+  };
+  const rel = path.relative(real(outer), real(inner));
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}

@@ -1,0 +1,62 @@
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { keyId } from './crypto';
+import { BackupError } from './types';
+
+/**
+ * Metadata files (catalog, manifests, restore journals) sealed with the backup key: AES-256-GCM
+ * under a key derived for metadata alone, with the file's role and id (`catalog`,
+ * `manifest:<id>`…) as additional data, so a manifest cannot be passed off as another backup's
+ * and nothing in the backups folder names a file, a path or a hash of the sources without the key.
+ */
+interface SealedFile {
+  format: 'codebase-gardener-sealed';
+  version: 1;
+  keyId: string;
+  nonce: string;
+  data: string;
+  tag: string;
+}
+
+const metaKey = (key: Buffer): Buffer => Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), 'codebase-gardener metadata v1', 32));
+
+export function sealJson(key: Buffer, label: string, value: unknown): string {
+  const nonce = randomBytes(12);
+  const c = createCipheriv('aes-256-gcm', metaKey(key), nonce);
+  c.setAAD(Buffer.from(label));
+  const data = Buffer.concat([c.update(JSON.stringify(value)), c.final()]);
+  return JSON.stringify({
+    format: 'codebase-gardener-sealed',
+    version: 1,
+    keyId: keyId(key).toString('hex'),
+    nonce: nonce.toString('base64'),
+    data: data.toString('base64'),
+    tag: c.getAuthTag().toString('base64'),
+  } satisfies SealedFile);
+}
+
+export function isSealed(v: unknown): v is SealedFile {
+  return !!v && typeof v === 'object' && (v as SealedFile).format === 'codebase-gardener-sealed';
+}
+
+/**
+ * The value inside a parsed file: opened with `key` when sealed, as it is when not. `file` names
+ * the file in errors; a sealed file that fails to open is damaged or forged, never half-trusted.
+ */
+export function openJson(parsed: unknown, key: Buffer | undefined, label: string, file: string): unknown {
+  if (!isSealed(parsed)) return parsed;
+  const f = parsed;
+  if (f.version !== 1 || typeof f.nonce !== 'string' || typeof f.data !== 'string' || typeof f.tag !== 'string' || typeof f.keyId !== 'string') {
+    throw new BackupError(`${file} is damaged: its sealed form is incomplete.`, 'CORRUPT_FILE');
+  }
+  if (!key) throw new BackupError(`${file} is encrypted and no backup key is available here: import the recovery key.`, 'NO_KEY');
+  if (f.keyId !== keyId(key).toString('hex')) throw new BackupError(`${file} was sealed with a different key: import the recovery key that belongs to these backups.`, 'WRONG_KEY');
+  try {
+    const d = createDecipheriv('aes-256-gcm', metaKey(key), Buffer.from(f.nonce, 'base64'));
+    d.setAAD(Buffer.from(label));
+    d.setAuthTag(Buffer.from(f.tag, 'base64'));
+    const text = Buffer.concat([d.update(Buffer.from(f.data, 'base64')), d.final()]).toString('utf8');
+    return JSON.parse(text);
+  } catch {
+    throw new BackupError(`${file} is damaged or was altered: it does not authenticate with the backup key.`, 'CORRUPT_FILE');
+  }
+}

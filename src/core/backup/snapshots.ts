@@ -1,0 +1,58 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Engine } from './engine';
+import { FolderGuard, safeEntryPath } from './guard';
+import { RESTORE_DIR, snapshotListsFile } from './swapJournal';
+import { BackupError, type SnapshotLists, type SnapshotRecord } from './types';
+
+/**
+ * Pre-restore snapshots: what a restore moved aside, in `<target>/.gardener-restore/snapshots/<id>/`,
+ * with the lists of moved and added paths beside it. A record is only ever acted on inside its
+ * own snapshot folder and its target, through their guards.
+ */
+
+function snapshotsGuard(s: SnapshotRecord): FolderGuard {
+  return new FolderGuard(path.join(s.target, RESTORE_DIR, 'snapshots'));
+}
+
+function readLists(s: SnapshotRecord): SnapshotLists {
+  if (s.moved && s.added) return { moved: s.moved, added: s.added };
+  const file = snapshotListsFile(s);
+  let v: Partial<SnapshotLists>;
+  try {
+    v = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<SnapshotLists>;
+  } catch (err) {
+    throw new BackupError(`The list of what restore ${s.id} changed (${file}) is missing or unreadable (${(err as Error).message}); nothing was undone.`, 'CORRUPT_FILE');
+  }
+  if (!Array.isArray(v?.moved) || !Array.isArray(v.added) || !v.moved.every(safeEntryPath) || !v.added.every(safeEntryPath)) {
+    throw new BackupError(`${file} is damaged: its lists hold something that is not a safe path; nothing was undone.`, 'CORRUPT_FILE');
+  }
+  return { moved: v.moved, added: v.added };
+}
+
+/** Puts back what a restore moved aside and removes what it added. */
+export async function undoRestore(e: Engine, snapshotId: string): Promise<void> {
+  const s = e.catalog.snapshots.find((x) => x.id === snapshotId);
+  if (!s) throw new BackupError(`No pre-restore snapshot has the ID ${snapshotId}.`, 'NOT_FOUND');
+  const folder = snapshotsGuard(s);
+  // The record says where; the folder must be a real one a restore made there.
+  const st = folder.exists(s.id) ? fs.lstatSync(folder.resolve(s.id)) : undefined;
+  if (!st?.isDirectory()) throw new BackupError(`The files restore ${s.id} moved aside are not in ${folder.root}; nothing was undone.`, 'NOT_FOUND');
+  const lists = readLists(s);
+  const live = new FolderGuard(s.target);
+  const aside = new FolderGuard(folder.resolve(s.id));
+  // Everything is checked before anything moves: a link in the target refuses the whole undo.
+  for (const p of [...lists.added, ...lists.moved]) live.resolve(p);
+  for (const p of lists.added) if (live.exists(p) && !fs.lstatSync(live.resolve(p)).isDirectory()) live.remove(p);
+  for (const p of lists.moved) if (aside.exists(p)) aside.renameTo(p, live, p);
+  removeSnapshotFiles(s);
+  e.catalog.snapshots = e.catalog.snapshots.filter((x) => x.id !== snapshotId);
+  await e.catalog.save();
+}
+
+/** Removes a snapshot's folder and lists, each through its guard. */
+export function removeSnapshotFiles(s: SnapshotRecord): void {
+  const folder = snapshotsGuard(s);
+  folder.remove(s.id, { recursive: true });
+  folder.remove(`${s.id}.json`);
+}

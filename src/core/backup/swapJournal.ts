@@ -1,0 +1,168 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { writeFileAtomically } from '../atomicFile';
+import { FolderGuard, isId, safeEntryPath } from './guard';
+import { isSealed, openJson, sealJson } from './sealedJson';
+import { BackupError, type DirEntry, type SnapshotLists, type SnapshotRecord } from './types';
+
+/** The folder a restore works in, inside its target (same file system, so swaps are renames). */
+export const RESTORE_DIR = '.gardener-restore';
+/** Inside a staging or snapshot folder: marks it as ours. `.gardener` is reserved, so no archive entry can land there. */
+const MARK = '.gardener/mark';
+
+/**
+ * A restore's journal: what the swap moves, written before the first live file moves and kept
+ * in the backups folder (`journals/<snapshot id>.json`, sealed when the backup is encrypted), so
+ * every interrupted restore, into any folder, is found and finished at the next start. Every
+ * folder it works in is derived from `target` and `id`, never read from the file.
+ */
+export interface Journal {
+  version: 2;
+  state: 'staging' | 'swapping';
+  id: string;
+  /** Random, also written into the snapshot folder: a journal acts only on a folder it made. */
+  nonce: string;
+  target: string;
+  restoredBackupId: string;
+  createdAt: number;
+  /** Paths (relative to target) to take from staging, and live paths to move aside only. */
+  ops: { path: string; fromStaging: boolean }[];
+  /** Folders the restored tree has, with their modes: empty ones made, modes set. */
+  dirs: DirEntry[];
+  moved: string[];
+  added: string[];
+  /** Whether the restored backup is encrypted: then the journal is sealed too. */
+  encrypted: boolean;
+}
+
+export const workDir = (target: string): string => path.join(target, RESTORE_DIR);
+export const stagingDir = (target: string, id: string): string => path.join(target, RESTORE_DIR, `staging-${id}`);
+export const snapshotDir = (target: string, id: string): string => path.join(target, RESTORE_DIR, 'snapshots', id);
+export const snapshotListsFile = (s: Pick<SnapshotRecord, 'id' | 'target'>): string => path.join(s.target, RESTORE_DIR, 'snapshots', `${s.id}.json`);
+
+/** Makes a staging or snapshot folder, owner-only, marked as ours. */
+export function makeMarked(dir: string, nonce: string): void {
+  fs.mkdirSync(path.join(dir, '.gardener'), { recursive: true, mode: 0o700 });
+  fs.writeFileSync(path.join(dir, MARK), nonce, { mode: 0o600, flag: 'wx' });
+}
+
+/** Whether `dir` is a real folder (not a link) that we marked with `nonce`. */
+export function isMarked(dir: string, nonce: string): boolean {
+  try {
+    const st = fs.lstatSync(dir);
+    const mark = fs.lstatSync(path.join(dir, MARK));
+    return st.isDirectory() && mark.isFile() && mark.size < 256 && fs.readFileSync(path.join(dir, MARK), 'utf8') === nonce;
+  } catch {
+    return false;
+  }
+}
+
+export class Journals {
+  constructor(
+    private readonly dir: string,
+    private readonly key: (create: boolean) => Promise<Buffer | undefined>,
+  ) {}
+
+  file(id: string): string {
+    if (!isId(id)) throw new BackupError(`"${String(id).slice(0, 80)}" is not a snapshot id.`, 'UNSAFE_PATH');
+    return path.join(this.dir, `${id}.json`);
+  }
+
+  async write(j: Journal): Promise<void> {
+    const key = j.encrypted ? await this.key(false) : undefined;
+    if (j.encrypted && !key) throw new BackupError('No backup key is available to seal the restore journal. Nothing was changed.', 'NO_KEY');
+    await writeFileAtomically(this.file(j.id), key ? sealJson(key, `journal:${j.id}`, j) : JSON.stringify(j) + '\n');
+  }
+
+  remove(id: string): void {
+    new FolderGuard(this.dir).remove(`${id}.json`);
+  }
+
+  /** Every journal in the folder, each read and checked, or the reason it cannot be used. */
+  async all(): Promise<{ id: string; journal?: Journal; problem?: string }[]> {
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.dir);
+    } catch {
+      return [];
+    }
+    const out: { id: string; journal?: Journal; problem?: string }[] = [];
+    for (const name of names) {
+      const id = name.replace(/\.json$/, '');
+      if (!name.endsWith('.json') || !isId(id)) continue;
+      try {
+        const parsed: unknown = JSON.parse(fs.readFileSync(this.file(id), 'utf8'));
+        const value = openJson(parsed, isSealed(parsed) ? await this.key(false) : undefined, `journal:${id}`, this.file(id));
+        const problem = journalProblem(value, id);
+        out.push(problem ? { id, problem } : { id, journal: value as Journal });
+      } catch (err) {
+        out.push({ id, problem: (err as Error).message });
+      }
+    }
+    return out;
+  }
+}
+
+/** A journal as we write it, for this id, or the reason it is not. */
+export function journalProblem(v: unknown, id: string): string | undefined {
+  const j = v as Partial<Journal> | null;
+  if (!j || typeof j !== 'object' || j.version !== 2) return 'not a journal we write';
+  if (j.id !== id || !id.startsWith('snapshot-')) return 'it names another restore';
+  if (j.state !== 'staging' && j.state !== 'swapping') return 'unknown state';
+  if (typeof j.nonce !== 'string' || !/^[0-9a-f]{32}$/.test(j.nonce)) return 'no nonce';
+  if (typeof j.target !== 'string' || !path.isAbsolute(j.target) || path.resolve(j.target) !== j.target) return 'its target is not a plain absolute path';
+  if (!isId(j.restoredBackupId) || typeof j.createdAt !== 'number' || typeof j.encrypted !== 'boolean') return 'a field is malformed';
+  if (!Array.isArray(j.ops) || !j.ops.every((o) => o && safeEntryPath(o.path) && typeof o.fromStaging === 'boolean')) return 'an operation has an unsafe path';
+  if (!Array.isArray(j.dirs) || !j.dirs.every((d) => d && safeEntryPath(d.path) && Number.isInteger(d.mode) && d.mode >= 0 && d.mode <= 0o7777)) return 'a folder has an unsafe path';
+  if (!Array.isArray(j.moved) || !j.moved.every(safeEntryPath) || !Array.isArray(j.added) || !j.added.every(safeEntryPath)) return 'its lists hold an unsafe path';
+  return undefined;
+}
+
+/**
+ * Moves live files aside and staged files in; every step can be repeated safely, so a crash at
+ * any point is finished by running it again. Every rename goes through the target's guard: a
+ * link planted in the target is never written through.
+ */
+export async function finishSwap(j: Journal, onSnapshot: (s: SnapshotRecord) => Promise<void>): Promise<void> {
+  const live = new FolderGuard(j.target);
+  const staged = new FolderGuard(stagingDir(j.target, j.id));
+  const aside = new FolderGuard(snapshotDir(j.target, j.id));
+  // A folder the live tree lacks is renamed in whole: one rename instead of one per file
+  // (restoring into a new folder, or a deleted subtree). After a crash, its files are simply
+  // no longer in staging, which the per-file steps below already treat as done.
+  const liveDirs = new Map<string, boolean>();
+  const movedDirs = new Set<string>();
+  const movedWhole = (rel: string): boolean => {
+    const parts = rel.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const dir = parts.slice(0, i).join('/');
+      if (movedDirs.has(dir)) return true;
+      let there = liveDirs.get(dir);
+      if (there === undefined) liveDirs.set(dir, (there = live.exists(dir)));
+      if (there) continue;
+      if (staged.exists(dir)) staged.renameTo(dir, live, dir);
+      movedDirs.add(dir);
+      liveDirs.set(dir, true);
+      return true;
+    }
+    return false;
+  };
+  for (const op of j.ops) {
+    if (op.fromStaging && movedWhole(op.path)) continue;
+    const stagedThere = op.fromStaging && staged.exists(op.path);
+    if ((stagedThere || !op.fromStaging) && live.exists(op.path) && !aside.exists(op.path)) live.renameTo(op.path, aside, op.path);
+    if (stagedThere) staged.renameTo(op.path, live, op.path);
+  }
+  // Folders: made first, then given their modes deepest first, so a read-only folder does not
+  // stop its subfolders being made. chmod follows links: only a real folder gets a mode.
+  for (const d of j.dirs) if (!live.exists(d.path)) fs.mkdirSync(live.resolve(d.path), { recursive: true, mode: 0o700 });
+  for (const d of [...j.dirs].reverse()) {
+    const abs = live.resolve(d.path);
+    const st = fs.lstatSync(abs, { throwIfNoEntry: false });
+    if (st?.isDirectory() && (st.mode & 0o7777) !== d.mode) fs.chmodSync(abs, d.mode);
+  }
+  const record: SnapshotRecord = { id: j.id, createdAt: j.createdAt, restoredBackupId: j.restoredBackupId, target: j.target, movedCount: j.moved.length, addedCount: j.added.length };
+  await writeFileAtomically(snapshotListsFile(record), JSON.stringify({ moved: j.moved, added: j.added } satisfies SnapshotLists));
+  await onSnapshot(record);
+  new FolderGuard(workDir(j.target)).remove(`staging-${j.id}`, { recursive: true });
+}
