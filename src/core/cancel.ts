@@ -1,8 +1,9 @@
-/** What a cancelled long operation throws; adapters show it as a cancel, not a failure. */
-export class CancelledError extends Error {
-  constructor() {
-    super('Cancelled');
-    this.name = 'CancelledError';
+import { GardenerError } from './errors';
+
+/** What a cancelled long operation throws (code CANCELLED); adapters show it as a cancel, not a failure. */
+export class CancelledError extends GardenerError {
+  constructor(message = 'Cancelled') {
+    super(message, 'CANCELLED');
   }
 }
 

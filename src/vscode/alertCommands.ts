@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { ActionResult, Alert, AlertEvent, AlertLevel } from '../core/alerts';
+import { dismissed, failed, type NotDone } from '../core/logs';
 import type { Cmd } from './commands';
 import type { Ctx } from './context';
 import { alertDetails, relativeTime, type AlertFilter, type AlertNode } from './alertsTree';
@@ -17,11 +18,12 @@ interface AlertPick extends vscode.QuickPickItem {
 
 const icon: Record<AlertLevel, string> = { CRITICAL: '$(error)', WARNING: '$(warning)', INFO: '$(info)' };
 
-async function pickAlert(ctx: Ctx, states: Alert['state'][], placeHolder: string): Promise<string | undefined> {
+async function pickAlert(ctx: Ctx, states: Alert['state'][], placeHolder: string): Promise<string | ActionResult | NotDone> {
   const alerts = ctx.alerts.engine.query({ state: states });
   if (!alerts.length) {
-    void vscode.window.showInformationMessage(`Codebase Gardener: no ${states.map((s) => s.toLowerCase()).join(' or ')} alerts.`);
-    return undefined;
+    const which = states.map((s) => s.toLowerCase()).join(' or ');
+    void vscode.window.showInformationMessage(`Codebase Gardener: no ${which} alerts.`);
+    return { ok: false, reason: 'not-found', message: `There are no ${which} alerts.` };
   }
   const pick = await vscode.window.showQuickPick<AlertPick>(
     alerts.map((alert) => ({
@@ -32,7 +34,7 @@ async function pickAlert(ctx: Ctx, states: Alert['state'][], placeHolder: string
     })),
     { placeHolder, matchOnDescription: true },
   );
-  return pick?.alert.id;
+  return pick?.alert.id ?? dismissed('No alert was chosen.');
 }
 
 function report(r: ActionResult): ActionResult {
@@ -44,12 +46,12 @@ export function acknowledgeAlert(ctx: Ctx): Cmd {
   return async (arg?: unknown, opts?: unknown) => {
     const given = idOf(arg);
     const id = given ?? (await pickAlert(ctx, ['OPEN'], 'Acknowledge which alert?'));
-    if (!id) return undefined;
+    if (typeof id !== 'string') return id;
     const o = (opts ?? {}) as { comment?: string; expiresInMinutes?: number };
     let comment = o.comment;
     if (!given) {
       comment = await vscode.window.showInputBox({ prompt: 'Comment (optional)', placeHolder: 'e.g. compiling the world, expected' });
-      if (comment === undefined) return undefined;
+      if (comment === undefined) return dismissed('The acknowledgement was not confirmed.');
     }
     const expiresInMs = o.expiresInMinutes !== undefined ? o.expiresInMinutes * 60_000 : ctx.alertConfig.acknowledgementExpiryMs;
     return report(await ctx.alerts.acknowledge(id, { comment: comment || undefined, expiresInMs }));
@@ -60,11 +62,11 @@ export function resolveAlert(ctx: Ctx): Cmd {
   return async (arg?: unknown, opts?: unknown) => {
     const given = idOf(arg);
     const id = given ?? (await pickAlert(ctx, ['OPEN', 'ACKNOWLEDGED'], 'Resolve which alert?'));
-    if (!id) return undefined;
+    if (typeof id !== 'string') return id;
     let note = (opts as { note?: string } | undefined)?.note;
     if (!given) {
       note = await vscode.window.showInputBox({ prompt: 'Resolution note (optional)', placeHolder: 'e.g. restarted the model server' });
-      if (note === undefined) return undefined;
+      if (note === undefined) return dismissed('The resolution was not confirmed.');
     }
     return report(await ctx.alerts.resolve(id, { note: note || undefined }));
   };
@@ -91,7 +93,8 @@ export function filterAlerts(ctx: Ctx): Cmd {
       { label: '$(info) Info only', value: 'INFO' },
     ];
     const value = typeof arg === 'string' ? (arg as AlertFilter) : (await vscode.window.showQuickPick(options, { placeHolder: 'Show alerts of which level?' }))?.value;
-    if (value) ctx.alertsTree.setFilter(value);
+    if (!value) return dismissed('No level was chosen.');
+    ctx.alertsTree.setFilter(value);
     return value;
   };
 }
@@ -99,7 +102,7 @@ export function filterAlerts(ctx: Ctx): Cmd {
 export function copyAlertDetails(ctx: Ctx): Cmd {
   return async (arg?: unknown) => {
     const a = ctx.alerts.engine.get(idOf(arg) ?? '');
-    if (!a) return;
+    if (!a) return failed(`No alert has the ID ${idOf(arg) ?? '(none given)'}.`, 'NOT_FOUND');
     await vscode.env.clipboard.writeText(`${alertDetails(a).replace(/ {2}\n/g, '\n').replace(/\*\*/g, '')}\n\n${JSON.stringify(a, null, 2)}`);
   };
 }
@@ -108,7 +111,7 @@ export function openRunbook(ctx: Ctx): Cmd {
   return async (arg?: unknown) => {
     const id = idOf(arg);
     const name = id ? ctx.alerts.engine.get(id)?.runbook : typeof arg === 'string' ? arg : undefined;
-    if (!name || !ctx.hasRunbook(name)) return;
+    if (!name || !ctx.hasRunbook(name)) return failed(name ? `There is no runbook named ${name}.` : 'This alert has no runbook.', 'NOT_FOUND');
     const uri = vscode.Uri.joinPath(ctx.extension.extensionUri, 'runbooks', `${name}.md`);
     await vscode.commands.executeCommand('markdown.showPreview', uri);
   };

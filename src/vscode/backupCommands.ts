@@ -1,6 +1,8 @@
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { BACKUP_TYPES, BackupError, unwrapKey, wrapKey, type BackupRecord, type BackupType, type Progress } from '../core/backup';
+import { BACKUP_TYPES, unwrapKey, wrapKey, type BackupRecord, type BackupType, type Progress } from '../core/backup';
+import { isGardenerError } from '../core/errors';
+import { dismissed, failed, isNotDone, notDone, type NotDone } from '../core/logs';
 import { progressGate } from '../core/progressGate';
 import type { BackupNode } from './backupsTree';
 import { formatBytes } from './backupsTree';
@@ -47,23 +49,27 @@ function run<T>(title: string, work: (signal: AbortSignal, onProgress: (p: Progr
   });
 }
 
-async function explain(ctx: Ctx, what: string, err: unknown): Promise<undefined> {
-  if (err instanceof BackupError && err.code === 'CANCELLED') {
-    vscode.window.setStatusBarMessage(`$(circle-slash) ${err.message}`, 5000);
-    return undefined;
+/**
+ * Tells the user how an operation ended that threw, and returns that as the command's answer.
+ * The message is not awaited: the command (and its audit entry) ends now, not when the user
+ * closes the notification.
+ */
+function explain(ctx: Ctx, what: string, err: unknown): NotDone {
+  const r = notDone(err);
+  if (r.reason === 'cancelled') {
+    vscode.window.setStatusBarMessage(`$(circle-slash) ${r.message}`, 5000);
+    return r;
   }
-  const message = err instanceof Error ? err.message : String(err);
-  ctx.logs.error('backup', `${what} failed`, err instanceof Error ? err : { error: message });
-  const choice = await vscode.window.showErrorMessage(`Codebase Gardener: ${what} failed. ${message}`, 'Show Logs');
-  if (choice) ctx.output.show();
-  return undefined;
+  ctx.logs.error('backup', `${what} failed`, err instanceof Error ? err : { error: r.message });
+  void vscode.window.showErrorMessage(`Codebase Gardener: ${what} failed. ${r.message}`, 'Show Logs').then((choice) => choice && ctx.output.show());
+  return r;
 }
 
-async function pickBackup(ctx: Ctx, placeHolder: string): Promise<BackupRecord | undefined> {
+async function pickBackup(ctx: Ctx, placeHolder: string): Promise<BackupRecord | NotDone> {
   const done = [...ctx.backups.catalog.backups].filter((b) => b.status === 'completed').reverse();
   if (!done.length) {
     void vscode.window.showInformationMessage('Codebase Gardener: there are no backups yet.', 'Create Backup…').then((c) => c && vscode.commands.executeCommand('codebaseGardener.createBackup'));
-    return undefined;
+    return failed('There are no backups yet.', 'NOT_FOUND');
   }
   const pick = await vscode.window.showQuickPick(
     done.map((b) => ({
@@ -73,14 +79,14 @@ async function pickBackup(ctx: Ctx, placeHolder: string): Promise<BackupRecord |
     })),
     { placeHolder },
   );
-  return pick?.b;
+  return pick?.b ?? dismissed('No backup was chosen.');
 }
 
 export function createBackup(ctx: Ctx): Cmd {
   return async (arg?: unknown) => {
     let type = typeof arg === 'string' && (BACKUP_TYPES as readonly string[]).includes(arg.toUpperCase()) ? (arg.toUpperCase() as BackupType) : undefined;
     if (!type) type = (await vscode.window.showQuickPick(TYPE_PICKS, { placeHolder: 'What to back up?' }))?.type;
-    if (!type) return undefined;
+    if (!type) return dismissed('No backup type was chosen.');
     const t = type;
     try {
       const r = await run(`Codebase Gardener: ${t.toLowerCase().replace('_', ' ')} backup`, (signal, onProgress) => ctx.backups.createBackup(t, { signal, onProgress }));
@@ -90,7 +96,7 @@ export function createBackup(ctx: Ctx): Cmd {
       return r;
     } catch (err) {
       ctx.afterBackupChange();
-      if (!(err instanceof BackupError && err.code === 'CANCELLED')) {
+      if (!isGardenerError(err, 'CANCELLED')) {
         await ctx.alerts.raise({ component: 'backup', metric: 'run', level: 'WARNING', message: `A ${t.toLowerCase()} backup failed: ${err instanceof Error ? err.message : String(err)}` });
       }
       return explain(ctx, 'The backup', err);
@@ -98,33 +104,40 @@ export function createBackup(ctx: Ctx): Cmd {
   };
 }
 
+/** A file or folder of backup `id`'s tree, picked by the user. */
+async function pickPath(ctx: Ctx, id: string): Promise<string | NotDone> {
+  const tree = [...(await ctx.backups.treeOf(id)).files.keys()];
+  const folders = new Set<string>();
+  for (const p of tree) {
+    // Slices at each '/', rather than re-joining an array of parts per level, so a deep path costs its length, not its depth squared.
+    for (let i = p.indexOf('/'); i > 0; i = p.indexOf('/', i + 1)) folders.add(p.slice(0, i));
+  }
+  const pick = await vscode.window.showQuickPick(
+    [...[...folders].sort().map((f) => ({ label: `$(folder) ${f}`, value: f })), ...tree.map((p) => ({ label: `$(file) ${p}`, value: p }))],
+    { placeHolder: 'Restore which file or folder?', matchOnDescription: true },
+  );
+  return pick?.value ?? dismissed('No file or folder was chosen.');
+}
+
 export function restoreBackup(ctx: Ctx, mode: 'whole' | 'to' | 'path' = 'whole'): Cmd {
   return async (arg?: unknown, opts?: unknown) => {
     const o = (opts ?? {}) as { confirmed?: boolean; path?: string; target?: string };
-    const id = idOf(arg) ?? (await pickBackup(ctx, 'Restore which backup?'))?.id;
-    if (!id) return undefined;
+    const picked = idOf(arg) ?? (await pickBackup(ctx, 'Restore which backup?'));
+    if (isNotDone(picked)) return picked;
+    const id = typeof picked === 'string' ? picked : picked.id;
     let target = o.target;
     let subPath = o.path;
     if (mode === 'to' && !target) {
       const folder = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Restore Here', title: 'Restore the backup into which folder?' });
-      if (!folder?.[0]) return undefined;
+      if (!folder?.[0]) return dismissed('No folder was chosen.');
       target = folder[0].fsPath;
     }
-    if (mode === 'path' && !subPath) {
-      const tree = [...(await ctx.backups.treeOf(id)).files.keys()];
-      const folders = new Set<string>();
-      for (const p of tree) {
-        const parts = p.split('/');
-        for (let i = 1; i < parts.length; i++) folders.add(parts.slice(0, i).join('/'));
-      }
-      const pick = await vscode.window.showQuickPick(
-        [...[...folders].sort().map((f) => ({ label: `$(folder) ${f}`, value: f })), ...tree.map((p) => ({ label: `$(file) ${p}`, value: p }))],
-        { placeHolder: 'Restore which file or folder?', matchOnDescription: true },
-      );
-      if (!pick) return undefined;
-      subPath = pick.value;
-    }
     try {
+      if (mode === 'path' && !subPath) {
+        const p = await pickPath(ctx, id);
+        if (isNotDone(p)) return p;
+        subPath = p;
+      }
       const plan = await ctx.backups.planRestore(id, { path: subPath, target });
       if (!o.confirmed) {
         const where = target ?? ctx.backups.dataDir;
@@ -136,7 +149,7 @@ export function restoreBackup(ctx: Ctx, mode: 'whole' | 'to' | 'path' = 'whole')
           },
           'Restore',
         );
-        if (ok !== 'Restore') return undefined;
+        if (ok !== 'Restore') return dismissed('The restore was not confirmed.');
       }
       const r = await run('Codebase Gardener: restoring', (signal, onProgress) => ctx.backups.restore(id, { path: subPath, target, signal, onProgress }));
       ctx.afterBackupChange();
@@ -148,7 +161,7 @@ export function restoreBackup(ctx: Ctx, mode: 'whole' | 'to' | 'path' = 'whole')
       return r;
     } catch (err) {
       ctx.afterBackupChange();
-      if (!(err instanceof BackupError && err.code === 'CANCELLED')) {
+      if (!isGardenerError(err, 'CANCELLED')) {
         await ctx.alerts.raise({ component: 'backup', metric: 'restore', level: 'WARNING', message: `A restore failed: ${err instanceof Error ? err.message : String(err)}` });
       }
       return explain(ctx, 'The restore', err);
@@ -159,10 +172,13 @@ export function restoreBackup(ctx: Ctx, mode: 'whole' | 'to' | 'path' = 'whole')
 export function undoRestore(ctx: Ctx): Cmd {
   return async (arg?: unknown, opts?: unknown) => {
     const id = idOf(arg) ?? [...ctx.backups.catalog.snapshots].pop()?.id;
-    if (!id) return undefined;
+    if (!id) {
+      void vscode.window.showInformationMessage('Codebase Gardener: there is no restore to undo.');
+      return failed('There is no restore to undo.', 'NOT_FOUND');
+    }
     if (!(opts as { confirmed?: boolean } | undefined)?.confirmed) {
       const ok = await vscode.window.showWarningMessage('Undo the restore?', { modal: true, detail: 'The files the restore replaced or deleted are put back, and the files it added are removed.' }, 'Undo Restore');
-      if (ok !== 'Undo Restore') return undefined;
+      if (ok !== 'Undo Restore') return dismissed('Undo Restore was not confirmed.');
     }
     try {
       await ctx.backups.undoRestore(id);
@@ -176,8 +192,9 @@ export function undoRestore(ctx: Ctx): Cmd {
 
 export function validateBackup(ctx: Ctx): Cmd {
   return async (arg?: unknown) => {
-    const id = idOf(arg) ?? (await pickBackup(ctx, 'Validate which backup?'))?.id;
-    if (!id) return undefined;
+    const picked = idOf(arg) ?? (await pickBackup(ctx, 'Validate which backup?'));
+    if (isNotDone(picked)) return picked;
+    const id = typeof picked === 'string' ? picked : picked.id;
     try {
       const r = await run('Codebase Gardener: validating the backup', (signal) => ctx.backups.validate(id, { signal }));
       if (r.valid) vscode.window.setStatusBarMessage('$(verified) The backup is valid: every chunk and file checks out.', 6000);
@@ -239,9 +256,9 @@ export function showBackupStatus(ctx: Ctx): Cmd {
 export function deleteBackup(ctx: Ctx): Cmd {
   return async (arg?: unknown) => {
     const id = idOf(arg);
-    if (!id) return undefined;
+    if (!id) return failed('Delete Backup needs a backup (an ID or a node of the Backups view).', 'INVALID');
     const ok = await vscode.window.showWarningMessage(`Delete backup ${id}?`, { modal: true, detail: 'Its archive is deleted from the backups folder.' }, 'Delete');
-    if (ok !== 'Delete') return undefined;
+    if (ok !== 'Delete') return dismissed('Deleting the backup was not confirmed.');
     try {
       await ctx.backups.delete(id);
       ctx.afterBackupChange();
@@ -254,26 +271,33 @@ export function deleteBackup(ctx: Ctx): Cmd {
 
 export function revealBackup(ctx: Ctx): Cmd {
   return async (arg?: unknown) => {
-    const b = ctx.backups.catalog.get(idOf(arg) ?? '');
-    if (b?.archive) await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(`${ctx.backups.backupsDir}/${b.archive}`));
+    const id = idOf(arg);
+    const b = ctx.backups.catalog.get(id ?? '');
+    if (!b) return failed(id ? `No backup has the ID ${id}.` : 'Reveal needs a backup (an ID or a node of the Backups view).', id ? 'NOT_FOUND' : 'INVALID');
+    // A failed backup left no archive to show.
+    if (!b.archive) return failed(`Backup ${b.id} failed and has no archive.`, 'NOT_FOUND');
+    await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(`${ctx.backups.backupsDir}/${b.archive}`));
   };
 }
 
 export function copyBackupId(): Cmd {
   return async (arg?: unknown) => {
     const id = idOf(arg);
-    if (id) await vscode.env.clipboard.writeText(id);
+    if (!id) return failed('Copy Backup ID needs a backup (an ID or a node of the Backups view).', 'INVALID');
+    await vscode.env.clipboard.writeText(id);
     return id;
   };
 }
 
-async function askPassphrase(confirm: boolean): Promise<string | undefined> {
+async function askPassphrase(confirm: boolean): Promise<string | NotDone> {
   const p = await vscode.window.showInputBox({ password: true, prompt: 'Passphrase for the recovery key (at least 8 characters)', validateInput: (v) => (v.length >= 8 ? undefined : 'At least 8 characters') });
-  if (!p || !confirm) return p;
+  if (!p) return dismissed('No passphrase was given.');
+  if (!confirm) return p;
   const again = await vscode.window.showInputBox({ password: true, prompt: 'The same passphrase again' });
+  if (again === undefined) return dismissed('The passphrase was not confirmed.');
   if (again !== p) {
     void vscode.window.showWarningMessage('Codebase Gardener: the passphrases differ; nothing was exported.');
-    return undefined;
+    return failed('The passphrases differ; nothing was exported.', 'INVALID');
   }
   return p;
 }
@@ -282,12 +306,16 @@ export function exportRecoveryKey(ctx: Ctx): Cmd {
   return async (arg?: unknown) => {
     const o = (arg ?? {}) as { passphrase?: string; destination?: string };
     const key = await ctx.backupKeys.getKey(true);
-    if (!key) return undefined;
+    if (!key) return failed('There is no backup key to export.', 'NO_KEY');
     const passphrase = o.passphrase ?? (await askPassphrase(true));
-    if (!passphrase) return undefined;
+    if (isNotDone(passphrase)) return passphrase;
     const dest = o.destination ?? (await vscode.window.showSaveDialog({ title: 'Export Recovery Key', filters: { 'Recovery key': ['gardenerkey'] } }))?.fsPath;
-    if (!dest) return undefined;
-    fs.writeFileSync(dest, await wrapKey(key, passphrase), { mode: 0o600 });
+    if (!dest) return dismissed('No file was chosen to save the recovery key in.');
+    try {
+      fs.writeFileSync(dest, await wrapKey(key, passphrase), { mode: 0o600 });
+    } catch (err) {
+      return explain(ctx, 'Exporting the recovery key', err);
+    }
     if (!arg) void vscode.window.showInformationMessage(`Recovery key saved to ${dest}. Keep it, and its passphrase, somewhere other than this machine.`);
     return dest;
   };
@@ -297,9 +325,9 @@ export function importRecoveryKey(ctx: Ctx): Cmd {
   return async (arg?: unknown) => {
     const o = (arg ?? {}) as { passphrase?: string; source?: string };
     const src = o.source ?? (await vscode.window.showOpenDialog({ title: 'Import Recovery Key', canSelectMany: false, filters: { 'Recovery key': ['gardenerkey', 'json'] } }))?.[0]?.fsPath;
-    if (!src) return undefined;
+    if (!src) return dismissed('No recovery key file was chosen.');
     const passphrase = o.passphrase ?? (await askPassphrase(false));
-    if (!passphrase) return undefined;
+    if (isNotDone(passphrase)) return passphrase;
     try {
       const key = await unwrapKey(fs.readFileSync(src, 'utf8'), passphrase);
       await ctx.backupKeys.setKey(key);

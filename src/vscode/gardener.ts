@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import * as vscode from 'vscode';
 import type { Alert, AlertCounts, AlertQuery, AlertState } from '../core/alerts';
 import type { HealthReport } from '../core/health';
+import { auditOutcome } from '../core/logs';
 import { allCommands, type Cmd } from './commands';
 import { Ctx } from './context';
 import type { StartupTiming } from './extension';
@@ -77,7 +78,11 @@ export function start(extension: vscode.ExtensionContext, timing: StartupTiming 
   return { api, commands, revive: (panel) => c.dashboard.revive(panel), dispose: () => c.dispose() };
 }
 
-/** Every command run goes to the audit log: who, what, on what, how it ended and how long it took. */
+/**
+ * Every command run goes to the audit log: who, what, on what, how it ended and how long it took.
+ * Commands that report their own failures return a `NotDone` rather than throw, so how it ended
+ * comes from what they return (see `auditOutcome`), not only from whether they threw.
+ */
 function audited(c: Ctx, id: string, fn: Cmd): Cmd {
   const action = id.replace(/^codebaseGardener\./, '');
   return async (...args: unknown[]) => {
@@ -85,12 +90,12 @@ function audited(c: Ctx, id: string, fn: Cmd): Cmd {
     const target = typeof args[0] === 'string' ? args[0] : undefined;
     try {
       const result = await fn(...args);
-      const rejected = !!result && typeof result === 'object' && (result as { ok?: unknown }).ok === false;
-      c.logs.audit({ action, target, outcome: rejected ? 'rejected' : result === undefined ? 'done' : 'ok', durationMs: Math.round(performance.now() - started) });
+      c.logs.audit({ action, target, ...auditOutcome({ result }), durationMs: Math.round(performance.now() - started) });
       return result;
     } catch (err) {
-      c.logs.audit({ action, target, outcome: 'error', durationMs: Math.round(performance.now() - started), error: err instanceof Error ? err.message : String(err) });
-      c.logs.error('commands', `${action} failed`, err instanceof Error ? err : { error: String(err) });
+      const ended = auditOutcome({ error: err });
+      c.logs.audit({ action, target, ...ended, durationMs: Math.round(performance.now() - started) });
+      if (ended.outcome === 'failed') c.logs.error('commands', `${action} failed`, err instanceof Error ? err : { error: String(err) });
       throw err;
     }
   };

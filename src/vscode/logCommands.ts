@@ -1,16 +1,12 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { CHANNELS, LEVELS, type Channel, type ExportFormat, type LogEntry, type LogLevel, type SearchQuery, type SearchResult } from '../core/logs';
+import { CHANNELS, dismissed, LEVELS, notDone, type Channel, type ExportFormat, type LogEntry, type LogLevel, type SearchQuery, type SearchResult } from '../core/logs';
 import type { Cmd } from './commands';
 import type { Ctx } from './context';
 import { withCancellableProgress } from './progress';
 
 const HISTORY_KEY = 'codebaseGardener.searchHistory';
 let searches = 0;
-
-function isCancel(err: unknown): boolean {
-  return err instanceof Error && err.name === 'CancelledError';
-}
 
 export function formatEntry(e: LogEntry): string {
   const { ts, level, channel, component, message, ...rest } = e;
@@ -51,17 +47,17 @@ export function searchLogs(ctx: Ctx): Cmd {
     let q = arg && typeof arg === 'object' ? (arg as SearchQuery) : undefined;
     if (!q) {
       const text = await askText(ctx);
-      if (text === undefined) return undefined;
+      if (text === undefined) return dismissed('No search text was given.');
       const channels = await vscode.window.showQuickPick(
         CHANNELS.map((c) => ({ label: c, picked: true })),
         { canPickMany: true, title: 'Search Logs: channels', placeHolder: 'Which channels?' },
       );
-      if (!channels?.length) return undefined;
+      if (!channels?.length) return dismissed('No channel was chosen.');
       const level = await vscode.window.showQuickPick(
         [{ label: 'Any level', value: undefined as LogLevel | undefined }, ...LEVELS.filter((l) => l !== 'DEBUG').map((l) => ({ label: `${l} or above`, value: l }))],
         { title: 'Search Logs: level' },
       );
-      if (!level) return undefined;
+      if (!level) return dismissed('No level was chosen.');
       q = { text, channels: channels.map((c) => c.label as Channel), minLevel: level.value, maxResults: 500 };
     }
     const query = q;
@@ -71,7 +67,8 @@ export function searchLogs(ctx: Ctx): Cmd {
         ctx.logs.record('log_search', () => ctx.logs.search(query, signal)),
       );
     } catch (err) {
-      if (isCancel(err)) return undefined;
+      const r = notDone(err);
+      if (r.reason === 'cancelled') return r;
       throw err;
     }
     const header = [
@@ -112,7 +109,7 @@ export function exportLogs(ctx: Ctx): Cmd {
     let opts = arg && typeof arg === 'object' ? (arg as { channel?: Channel; format?: ExportFormat; hours?: number; destination?: string }) : undefined;
     if (!opts?.destination) {
       const channel = await vscode.window.showQuickPick(CHANNELS.map((c) => ({ label: c })), { title: 'Export Logs: channel' });
-      if (!channel) return undefined;
+      if (!channel) return dismissed('No channel was chosen.');
       const format = await vscode.window.showQuickPick(
         [
           { label: 'ndjson', description: 'one JSON object per line' },
@@ -121,13 +118,13 @@ export function exportLogs(ctx: Ctx): Cmd {
         ],
         { title: 'Export Logs: format' },
       );
-      if (!format) return undefined;
+      if (!format) return dismissed('No format was chosen.');
       const target = await vscode.window.showSaveDialog({
         title: 'Export Logs',
         defaultUri: vscode.Uri.file(path.join(ctx.config.dataDir, `codebase_gardener_${channel.label}.${format.label}`)),
         filters: { [format.label.toUpperCase()]: [format.label] },
       });
-      if (!target) return undefined;
+      if (!target) return dismissed('No file was chosen to export to.');
       opts = { channel: channel.label as Channel, format: format.label as ExportFormat, destination: target.fsPath };
     }
     const o = { channel: opts.channel ?? 'main', format: opts.format ?? 'ndjson', hours: opts.hours, destination: opts.destination as string };
@@ -142,9 +139,9 @@ export function exportLogs(ctx: Ctx): Cmd {
       }
       return { count, destination: o.destination };
     } catch (err) {
-      if (isCancel(err)) return undefined;
-      void vscode.window.showErrorMessage(`Codebase Gardener: the export failed and wrote nothing: ${err instanceof Error ? err.message : String(err)}`);
-      return undefined;
+      const r = notDone(err);
+      if (r.reason === 'failed') void vscode.window.showErrorMessage(`Codebase Gardener: the export failed and wrote nothing: ${r.message}`);
+      return r;
     }
   };
 }

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { BackupRecord, RestoreResult, ValidationReport } from '../../src/core/backup';
+import type { NotDone } from '../../src/core/logs';
 import { gardener, screenshot } from './helpers';
 
 function put(dir: string, rel: string, text: string): void {
@@ -68,5 +69,15 @@ describe('Backups', () => {
     for (const op of ['backup', 'validate', 'restore']) assert.ok(ops.has(op), `${op} timed`);
     const audit = (await vscode.commands.executeCommand('codebaseGardener.searchLogs', { channels: ['audit'], text: 'restoreBackup' })) as { entries: unknown[] };
     assert.ok(audit.entries.length >= 1);
+  });
+
+  it('a command that fails says so in its answer and in the audit, not "done"', async () => {
+    const r = (await vscode.commands.executeCommand('codebaseGardener.undoRestore', 'no-such-snapshot', { confirmed: true })) as NotDone;
+    assert.equal(r.ok, false);
+    assert.equal(r.reason, 'failed');
+    assert.equal(r.code, 'NOT_FOUND');
+    const audit = (await vscode.commands.executeCommand('codebaseGardener.searchLogs', { channels: ['audit'], text: 'no-such-snapshot' })) as { entries: { outcome?: string; code?: string }[] };
+    assert.equal(audit.entries[0]?.outcome, 'failed');
+    assert.equal(audit.entries[0]?.code, 'NOT_FOUND');
   });
 });

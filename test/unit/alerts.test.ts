@@ -210,7 +210,8 @@ describe('alerts: persistence', () => {
     const alerts = s.engine.all();
     assert.equal(alerts.length, 1);
     assert.equal(alerts[0].level, 'WARNING');
-    assert.match(alerts[0].message, /^The alerts file could not be read \(it is not valid JSON .*\); it was moved aside to alerts\.json\.corrupt-/);
+    assert.ok(alerts[0].message.startsWith(`The alerts file could not be read: ${file} is not valid JSON (`), alerts[0].message);
+    assert.match(alerts[0].message, /\. It was moved aside to alerts\.json\.corrupt-/);
     assert.equal(heard.flat()[0].kind, 'opened');
     // The fresh file is valid again.
     assert.equal(JSON.parse(fs.readFileSync(file, 'utf8')).alerts.length, 1);
@@ -223,6 +224,6 @@ describe('alerts: persistence', () => {
     fs.writeFileSync(file, JSON.stringify({ version: 1, alerts: [{ id: 1 }] }));
     const s = new AlertService({ clock: new ManualClock(), dataDir: dir });
     await s.init();
-    assert.match(s.engine.all()[0].message, /some entries are not alerts/);
+    assert.ok(s.engine.all()[0].message.includes(`${file} holds entries that are not alerts.`), s.engine.all()[0].message);
   });
 });

@@ -17,6 +17,7 @@ import { ByteRing } from '../../src/core/backup/byteRing';
 import { ArchiveWriter, archiveWriter } from '../../src/core/backup/archiveWriter';
 import { CancelledError } from '../../src/core/cancel';
 import { systemClock } from '../../src/core/clock';
+import { isGardenerError } from '../../src/core/errors';
 import { tempDir } from './fixtures';
 import { fullyBackedUp, manager, seedData, snapshot, TEST_KEY, write } from './backupFixtures';
 
@@ -347,7 +348,7 @@ describe('backup: reading archives', () => {
         ac.abort();
         return hashed(() => undefined);
       }, ac.signal),
-      (e: Error) => e.name === 'CancelledError',
+      (e: unknown) => isGardenerError(e, 'CANCELLED'),
     );
   });
 });
@@ -881,7 +882,7 @@ describe('backup: archive worker', () => {
     }
     setTimeout(() => ac.abort(), 100);
     const t = Date.now();
-    await assert.rejects(archiveWriter.write(batches(), out, { ...job, signal: ac.signal }), (e: Error) => e.name === 'CancelledError');
+    await assert.rejects(archiveWriter.write(batches(), out, { ...job, signal: ac.signal }), (e: unknown) => isGardenerError(e, 'CANCELLED'));
     assert.ok(Date.now() - t < 5000);
     assert.ok(!fs.existsSync(out));
   });

@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ManualClock, systemClock } from '../../src/core/clock';
+import { isGardenerError } from '../../src/core/errors';
 import { CHANNEL_FILES, LogManager, rotatedName, type LogEntry } from '../../src/core/logs';
 import { tempDir } from './fixtures';
 
@@ -161,7 +162,7 @@ describe('logs: search, summary, export, statistics', () => {
     logs.info('x', 'y');
     const ac = new AbortController();
     ac.abort();
-    await assert.rejects(logs.search({ text: 'y' }, ac.signal), { name: 'CancelledError' });
+    await assert.rejects(logs.search({ text: 'y' }, ac.signal), (e: unknown) => isGardenerError(e, 'CANCELLED'));
     logs.dispose();
   });
 

@@ -40,7 +40,7 @@ export class AlertService {
           component: 'alerts',
           metric: 'store',
           level: 'WARNING',
-          message: `The alerts file could not be read (${r.problem}); it was moved aside to ${path.basename(r.movedAside)} and alerting started afresh.`,
+          message: `The alerts file could not be read: ${r.error?.message} It was moved aside to ${path.basename(r.movedAside)} and alerting started afresh.`,
         });
         await this.store.save(this.engine.all());
         this.emit([e]);

@@ -1,6 +1,8 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { writeJsonAtomically } from '../atomicFile';
+import { isGardenerError, type GardenerError } from '../errors';
+import { isMissing, readJsonFile } from '../jsonFile';
 import type { Alert } from './types';
 
 const STATES = new Set(['OPEN', 'ACKNOWLEDGED', 'RESOLVED']);
@@ -25,7 +27,15 @@ export interface LoadResult {
   alerts: Alert[];
   /** Set when the file could not be read as alerts and was renamed to this path. */
   movedAside?: string;
-  problem?: string;
+  /** Why it could not be read: code CORRUPT_FILE, naming the file. */
+  error?: GardenerError;
+}
+
+function checkAlertsFile(value: unknown): Alert[] {
+  const data = value as { version?: unknown; alerts?: unknown } | null;
+  if (data?.version !== 1 || !Array.isArray(data.alerts)) throw new Error('is not an alerts file of version 1');
+  if (!data.alerts.every(isAlert)) throw new Error('holds entries that are not alerts');
+  return data.alerts;
 }
 
 /** The alerts file: whole-file atomic rewrites, writes queued so they never interleave. */
@@ -39,26 +49,16 @@ export class AlertStore {
   }
 
   async load(now: number): Promise<LoadResult> {
-    let text: string;
     try {
-      text = await fs.readFile(this.file, 'utf8');
+      return { alerts: await readJsonFile(this.file, checkAlertsFile) };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { alerts: [] };
-      throw err;
+      if (isMissing(err)) return { alerts: [] };
+      if (!isGardenerError(err, 'CORRUPT_FILE')) throw err;
+      // Keep the unreadable file for the user rather than overwriting it.
+      const aside = `${this.file}.corrupt-${new Date(now).toISOString().replace(/[:.]/g, '-')}`;
+      await fs.rename(this.file, aside);
+      return { alerts: [], movedAside: aside, error: err };
     }
-    let problem: string | undefined;
-    try {
-      const data = JSON.parse(text) as { version?: unknown; alerts?: unknown };
-      if (data?.version !== 1 || !Array.isArray(data.alerts)) problem = 'it is not an alerts file of version 1';
-      else if (!data.alerts.every(isAlert)) problem = 'some entries are not alerts';
-      else return { alerts: data.alerts };
-    } catch (err) {
-      problem = `it is not valid JSON (${(err as Error).message})`;
-    }
-    // Keep the unreadable file for the user rather than overwriting it.
-    const aside = `${this.file}.corrupt-${new Date(now).toISOString().replace(/[:.]/g, '-')}`;
-    await fs.rename(this.file, aside);
-    return { alerts: [], movedAside: aside, problem };
   }
 
   save(alerts: readonly Alert[]): Promise<void> {

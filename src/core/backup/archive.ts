@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CancelledError, throwIfAborted } from '../cancel';
+import { GardenerError } from '../errors';
 import { ByteRing } from './byteRing';
 import { BackupCryptoError, ChunkOpener, DecryptStream, HEADER_LEN, isEncrypted, MEMBER_VERSION, sealedMembers, TAG_LEN } from './crypto';
 import { RingInflater } from './ringInflater';
@@ -198,7 +199,7 @@ export async function readArchive(
   await fd.read(head, 0, 5, 0);
   await fd.close();
   const encrypted = isEncrypted(head);
-  if (encrypted && !key) throw Object.assign(new Error('This backup is encrypted and no key is available.'), { code: 'NO_KEY' });
+  if (encrypted && !key) throw new GardenerError('This backup is encrypted and no key is available.', 'NO_KEY');
   throwIfAborted(signal);
   const ring = o.ring ?? new ByteRing(OWN_RING);
   const parser = new TarParser(onEntry);

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { GardenerError, isGardenerErrorCode } from '../errors';
 import type { ArchiveResult, WriteOptions } from './archive';
 import type { ArchiveReply, ArchiveRequest } from './archiveProtocol';
 import type { FileInfo } from './walk';
@@ -54,6 +55,9 @@ export class ArchiveWriter {
     if (m.t === 'progress') return p.onProgress?.(m.files, m.bytes);
     this.jobs.delete(m.job);
     if (m.t === 'done') return p.resolve({ manifest: m.manifest, sha256: m.sha256, size: m.size });
+    // Only the fields cross the thread, so the error is made again here: ours with its code
+    // (and so its class), others with their name and errno code.
+    if (isGardenerErrorCode(m.code)) return p.reject(new GardenerError(m.message, m.code));
     const err = new Error(m.message) as NodeJS.ErrnoException;
     err.name = m.name;
     if (m.code) err.code = m.code;

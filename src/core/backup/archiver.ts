@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { throwIfAborted } from '../cancel';
+import { isGardenerError } from '../errors';
 import { flushToDisk, type ArchiveResult } from './archive';
 import { archiveWriter } from './archiveWriter';
 import type { Engine, RunOptions, Tree } from './engine';
@@ -95,10 +96,10 @@ export async function createBackup(e: Engine, requested: BackupType, o: RunOptio
   } catch (err) {
     folder.remove(`${id}.partial`);
     folder.remove(`manifests/${id}.json`);
-    if (err instanceof BackupError && err.code !== 'CANCELLED') throw err;
-    if (o.signal?.aborted || (err as Error).name === 'AbortError' || (err as Error).name === 'CancelledError') {
+    if (o.signal?.aborted || isGardenerError(err, 'CANCELLED') || (err as Error).name === 'AbortError') {
       throw new BackupError('The backup was cancelled; nothing was kept.', 'CANCELLED');
     }
+    if (isGardenerError(err)) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     const message = code === 'ENOSPC' ? `The backups folder ran out of space; the partial archive was removed.` : (err as Error).message;
     await recordFailure(e, { id, type, now, parentId: parent?.id, error: message, started });

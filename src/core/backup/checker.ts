@@ -3,6 +3,7 @@ import { gathered, MANIFEST_PATH, readArchive, type EntryInfo, type EntryReader 
 import type { ByteRing } from './byteRing';
 import { safeEntryPath } from './guard';
 import { parseManifest } from './records';
+import { isGardenerError } from '../errors';
 import { BackupError, type ArchiveManifest, type BackupRecord, type ManifestEntry } from './types';
 
 /** Folders of ours that no archive entry may fall under: a restore would carry it into our control files. */
@@ -55,9 +56,13 @@ export async function verifyArchive(
   stored: ArchiveManifest | undefined,
   o: VerifyOptions & { reserved?: readonly string[] } = {},
 ): Promise<ArchiveManifest & { size: number; sha256: string }> {
+  /** Problems this checker found and reported: passed on as they are. */
+  const mine = new WeakSet<BackupError>();
   const fail = (check: string, message: string, code: BackupError['code']): BackupError => {
     o.report?.(check, false, message);
-    return new BackupError(message, code);
+    const err = new BackupError(message, code);
+    mine.add(err);
+    return err;
   };
   const expected = stored && new Map(stored.files.map((m) => [m.path, m]));
   /** Each file entry read, with its sha256 when it is checked only at the end (no manifest known yet). */
@@ -100,17 +105,12 @@ export async function verifyArchive(
       { ring: o.ring },
     );
   } catch (err) {
-    if (err instanceof BackupError) {
-      // Entry problems were reported where they were found; key and cancel problems are the read's.
-      if (!['UNSAFE_ENTRY', 'CORRUPT'].includes(err.code) || !o.report) o.report?.(CHECK_READ, false, err.message);
-      throw err;
-    }
+    if (mine.has(err as BackupError)) throw err;
+    if (isGardenerError(err, 'CANCELLED') || (err as Error).name === 'AbortError' || o.signal?.aborted) throw new BackupError('Cancelled.', 'CANCELLED');
     const e = err as NodeJS.ErrnoException;
-    if (e.code === 'NO_KEY') throw fail(CHECK_READ, e.message, 'NO_KEY');
-    if (isWrongKey(err)) throw fail(CHECK_READ, e.message, 'WRONG_KEY');
-    if (e.name === 'AbortError' || e.name === 'CancelledError' || o.signal?.aborted) throw new BackupError('Cancelled.', 'CANCELLED');
     // The file system's errors (a full disk while staging) are not damage to the backup.
-    if (typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code)) throw err;
+    if (!isGardenerError(err) && typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code)) throw err;
+    if (isGardenerError(err) && err.code !== 'CORRUPT') throw fail(CHECK_READ, err.message, err.code);
     throw fail(CHECK_READ, `Backup ${record.id} is damaged (${e.message}).`, 'CORRUPT');
   }
   o.report?.(CHECK_READ, true);
@@ -142,10 +142,4 @@ function parseJson(b: Buffer): unknown {
   } catch {
     return null;
   }
-}
-
-/** A crypto failure that names a different key: the archive is fine, the key is not its own. */
-export function isWrongKey(err: unknown): boolean {
-  const e = err as { code?: string; name?: string; message?: string };
-  return e?.code === 'WRONG_KEY' || (e?.name === 'BackupCryptoError' && /different key/.test(e.message ?? ''));
 }

@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes, scrypt as scryptCb, timingSafeEqual, type DecipherGCM } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { promisify } from 'node:util';
+import { GardenerError, type GardenerErrorCode } from '../errors';
 
 const scrypt = promisify(scryptCb) as (password: string, salt: Buffer, keylen: number, options: { N: number; r: number; p: number; maxmem: number }) => Promise<Buffer>;
 
@@ -25,10 +26,10 @@ export const DEFAULT_CHUNK = 256 * 1024;
 /** The largest chunk a version 2 archive may hold: far above the 256–512 KB gzip members we write. */
 const MAX_MEMBER_CHUNK = 16 * 1024 * 1024;
 
-export class BackupCryptoError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'BackupCryptoError';
+/** A GardenerError from sealing or opening: CORRUPT unless the throw site says otherwise. */
+export class BackupCryptoError extends GardenerError {
+  constructor(message: string, code: Extract<GardenerErrorCode, 'CORRUPT' | 'WRONG_KEY' | 'INVALID'> = 'CORRUPT') {
+    super(message, code);
   }
 }
 
@@ -66,7 +67,7 @@ export class Sealer {
     private readonly chunkSize = DEFAULT_CHUNK,
     version = VERSION,
   ) {
-    if (key.length !== 32) throw new BackupCryptoError('An encryption key must be 32 bytes.');
+    if (key.length !== 32) throw new BackupCryptoError('An encryption key must be 32 bytes.', 'INVALID');
     this.header = Buffer.alloc(HEADER_LEN);
     MAGIC.copy(this.header, 0);
     this.header[4] = version;
@@ -111,7 +112,7 @@ export class Sealer {
 
   /** Seals `plain` as one chunk of its own. */
   seal(plain: Buffer, final: boolean, out: Buffer[]): void {
-    if (plain.length > this.chunkSize) throw new BackupCryptoError(`A chunk of ${plain.length} bytes is larger than this archive's chunks may be.`);
+    if (plain.length > this.chunkSize) throw new BackupCryptoError(`A chunk of ${plain.length} bytes is larger than this archive's chunks may be.`, 'INVALID');
     const c = createCipheriv('aes-256-gcm', this.key, iv(this.prefix, this.index));
     c.setAAD(aad(this.header, this.index, final));
     const len = Buffer.alloc(4);
@@ -181,7 +182,7 @@ export class ChunkOpener {
     if (header.length < HEADER_LEN || !header.subarray(0, 4).equals(MAGIC)) throw new BackupCryptoError('Not an encrypted Codebase Gardener archive (bad magic).');
     if (header[4] !== VERSION && header[4] !== MEMBER_VERSION) throw new BackupCryptoError(`Unsupported archive version ${header[4]}.`);
     if (!timingSafeEqual(header.subarray(17, 25), keyId(key))) {
-      throw new BackupCryptoError('This archive was encrypted with a different key. Import the recovery key it was made with.');
+      throw new BackupCryptoError('This archive was encrypted with a different key. Import the recovery key it was made with.', 'WRONG_KEY');
     }
     this.header = Buffer.from(header.subarray(0, HEADER_LEN));
     this.chunkSize = header.readUInt32BE(5);
@@ -336,6 +337,6 @@ export async function unwrapKey(text: string, passphrase: string): Promise<Buffe
   try {
     return Buffer.concat([d.update(Buffer.from(f.wrappedKey, 'base64')), d.final()]);
   } catch {
-    throw new BackupCryptoError('Wrong passphrase for this recovery key.');
+    throw new BackupCryptoError('Wrong passphrase for this recovery key.', 'WRONG_KEY');
   }
 }

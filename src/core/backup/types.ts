@@ -138,12 +138,5 @@ export interface Progress {
   totalBytes: number;
 }
 
-export class BackupError extends Error {
-  constructor(
-    message: string,
-    readonly code: 'NO_KEY' | 'WRONG_KEY' | 'CORRUPT' | 'CORRUPT_FILE' | 'UNSAFE_ENTRY' | 'UNSAFE_PATH' | 'NOT_FOUND' | 'NO_SPACE' | 'LOCKED' | 'CANCELLED' | 'INVALID' | 'CYCLE',
-  ) {
-    super(message);
-    this.name = code === 'CANCELLED' ? 'CancelledError' : 'BackupError';
-  }
-}
+// Backup code predates GardenerError and still names it BackupError; both are the same class.
+export { GardenerError as BackupError, type GardenerErrorCode as BackupErrorCode } from '../errors';

@@ -6,3 +6,4 @@ export * from './search';
 export * from './summary';
 export * from './export';
 export * from './manager';
+export * from './outcome';

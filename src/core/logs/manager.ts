@@ -3,9 +3,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Clock } from '../clock';
+import { isGardenerError } from '../errors';
 import { currentUser } from '../user';
 import { ChannelFile } from './channelFile';
 import { exportFiles, type ExportFormat } from './export';
+import type { AuditOutcome } from './outcome';
 import { redact } from './redact';
 import { eachLine, scanFile } from './reader';
 import { searchFiles, type SearchQuery, type SearchResult } from './search';
@@ -28,7 +30,7 @@ export interface AuditRecord {
   actor?: string;
   action: string;
   target?: string;
-  outcome: 'ok' | 'error' | 'cancelled' | string;
+  outcome: AuditOutcome;
   durationMs?: number;
   [field: string]: unknown;
 }
@@ -117,7 +119,7 @@ export class LogManager {
   audit(r: AuditRecord, component = 'audit'): void {
     const { action, outcome } = r;
     const actor = r.actor ?? currentUser();
-    this.write('audit', outcome === 'error' ? 'WARNING' : 'INFO', component, `${actor} ${action}${r.target ? ` ${r.target}` : ''}: ${outcome}`, { ...r, actor });
+    this.write('audit', outcome === 'failed' ? 'WARNING' : 'INFO', component, `${actor} ${action}${r.target ? ` ${r.target}` : ''}: ${outcome}`, { ...r, actor });
   }
 
   performance(operation: string, durationMs: number, outcome: 'ok' | 'error' | 'cancelled', fields?: Record<string, unknown>, component = 'performance'): void {
@@ -137,7 +139,7 @@ export class LogManager {
       this.performance(operation, performance.now() - started, 'ok', fields);
       return result;
     } catch (err) {
-      const cancelled = err instanceof Error && err.name === 'CancelledError';
+      const cancelled = isGardenerError(err, 'CANCELLED');
       this.performance(operation, performance.now() - started, cancelled ? 'cancelled' : 'error', { ...fields, ...(cancelled ? {} : { error: err }) });
       throw err;
     }

@@ -133,14 +133,16 @@ export async function searchFiles(sources: ChannelFiles[], q: SearchQuery, now: 
       );
       result.filesScanned++;
       if (matched > ring.length) result.truncated = true;
-      found.push(...ring.reverse());
+      // Not push(...ring): spreading passes every entry as an argument, and a large maxResults
+      // would overflow the call stack.
+      for (let j = ring.length - 1; j >= 0; j--) found.push(ring[j]);
       if (found.length >= max) {
         // Older files may hold more matches; they cannot hold newer ones.
         if (i < files.length - 1) result.truncated = true;
         break;
       }
     }
-    result.entries.push(...found);
+    for (const e of found) result.entries.push(e);
   }
   result.entries.sort((a, b) => (a.ts < b.ts ? 1 : a.ts > b.ts ? -1 : 0));
   if (result.entries.length > max) {
