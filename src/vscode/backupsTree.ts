@@ -59,12 +59,13 @@ export class BackupsTree extends Disposable implements vscode.TreeDataProvider<B
     }
     if (node.kind === 'type') {
       if (node.type === 'SNAPSHOTS') return [...c.snapshots].reverse().map((snapshot) => ({ kind: 'snapshot', snapshot }));
-      const roots = c.backups.filter((b) => b.type === node.type || (node.type === 'FULL' && b.type === 'INCREMENTAL' && !b.parentId));
+      // An incremental whose chain is broken (its parent missing, or a loop) stands on its own, marked.
+      const roots = c.backups.filter((b) => b.type === node.type || (node.type === 'FULL' && b.type === 'INCREMENTAL' && (!b.parentId || !c.tryChain(b.id).chain)));
       return [...roots].reverse().map((backup) => ({ kind: 'backup', backup }));
     }
     if (node.kind === 'backup' && node.backup.type === 'FULL') {
       // Every incremental whose chain starts at this full backup.
-      const mine = c.backups.filter((b) => b.type === 'INCREMENTAL' && c.chain(b.id)[0]?.id === node.backup.id);
+      const mine = c.backups.filter((b) => b.type === 'INCREMENTAL' && c.tryChain(b.id).chain?.[0]?.id === node.backup.id);
       return [...mine].reverse().map((backup) => ({ kind: 'backup', backup }));
     }
     return [];
@@ -92,22 +93,26 @@ export class BackupsTree extends Disposable implements vscode.TreeDataProvider<B
     }
     const b = node.backup;
     const c = this.manager().catalog;
-    const hasChildren = b.type === 'FULL' && c.backups.some((x) => x.type === 'INCREMENTAL' && c.chain(x.id)[0]?.id === b.id);
+    const hasChildren = b.type === 'FULL' && c.backups.some((x) => x.type === 'INCREMENTAL' && c.tryChain(x.id).chain?.[0]?.id === b.id);
     const item = new vscode.TreeItem(
       `${b.type === 'INCREMENTAL' ? 'Incremental ' : ''}${new Date(b.createdAt).toLocaleString()}`,
       hasChildren ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
     );
     item.id = b.id;
-    item.description = b.status === 'completed' ? `${formatBytes(b.sizeBytes)} · ${b.fileCount} files` : 'failed';
+    const broken = b.type === 'INCREMENTAL' ? c.tryChain(b.id).problem : undefined;
+    item.description = b.status === 'completed' ? `${formatBytes(b.sizeBytes)} · ${b.fileCount} files${b.skippedCount ? ` · ${b.skippedCount} left out` : ''}` : 'failed';
+    if (broken) item.description = `chain broken · ${item.description as string}`;
     item.iconPath =
-      b.status === 'failed'
+      b.status === 'failed' || broken
         ? new vscode.ThemeIcon('error', new vscode.ThemeColor('list.errorForeground'))
         : new vscode.ThemeIcon(b.encrypted ? 'lock' : 'archive', new vscode.ThemeColor('testing.iconPassed'));
-    const md = new vscode.MarkdownString();
+    const md = new vscode.MarkdownString(undefined, true);
     md.appendMarkdown(`**${TYPE_LABEL[b.type] ?? 'Incremental'} backup** — ${b.status}${b.encrypted ? ', encrypted' : ''}  \n`);
     md.appendMarkdown(`${new Date(b.createdAt).toLocaleString()} · ${formatBytes(b.sizeBytes)} · ${b.fileCount} files stored, ${b.treeFileCount} in the restored tree  \n`);
     if (b.parentId) md.appendMarkdown(`Builds on \`${b.parentId}\`  \n`);
+    if (broken) md.appendMarkdown(`$(error) ${broken.message} It cannot be restored until the chain is whole.  \n`);
     if (b.deleted?.length) md.appendMarkdown(`${b.deleted.length} deletions recorded  \n`);
+    if (b.skippedCount) md.appendMarkdown(`$(warning) ${b.skippedCount} links, special files or unreadable names were left out; they are listed in the backup's manifest  \n`);
     if (b.note) md.appendMarkdown(`${b.note}  \n`);
     if (b.error) md.appendMarkdown(`Error: ${b.error}  \n`);
     md.appendMarkdown(`Took ${(b.durationMs / 1000).toFixed(1)} s · ${b.archive ? path.basename(b.archive) : 'no archive'}  \nID: \`${b.id}\``);

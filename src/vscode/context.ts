@@ -5,6 +5,7 @@ import { systemClock } from '../core/clock';
 import { HealthMonitor, type HealthReport } from '../core/health';
 import { LogManager, type LogEntry } from '../core/logs';
 import { archiveWriter, BackupManager } from '../core/backup';
+import { isGardenerError } from '../core/errors';
 import { SecretKeyProvider } from './backupKeys';
 import { BackupsTree } from './backupsTree';
 import type { HistoryPoint } from '../shared/protocol';
@@ -181,6 +182,11 @@ export class Ctx extends Disposable {
       await this.checkBackupFreshness();
     } catch (err) {
       this.logs.error('backup', `Could not load the backup catalog in ${this.backups.backupsDir}`, err instanceof Error ? err : { error: String(err) });
+      // Sealed with a key this machine lacks: nothing can be listed or saved until it is imported.
+      if (isGardenerError(err, ['NO_KEY', 'WRONG_KEY'])) {
+        await this.alerts.raise({ component: 'backup', metric: 'key', level: 'WARNING', message: err.message });
+        void vscode.window.showWarningMessage(`Codebase Gardener: ${err.message}`, 'Import Recovery Key…').then((c) => c && vscode.commands.executeCommand('codebaseGardener.importRecoveryKey'));
+      }
     }
     this.afterBackupChange();
   }

@@ -503,6 +503,12 @@ describe('backup: validation, corruption, keys and hostile archives', () => {
     // The catalog is sealed: without its own key nothing of it can be read, nor taken for empty.
     await assert.rejects(manager(data, undefined, Buffer.alloc(32, 9)).init(), (e: unknown) => e instanceof BackupError && e.code === 'WRONG_KEY' && /different key/.test(e.message));
     await rejectsWith(manager(data, undefined, null).init(), 'NO_KEY');
+    // Nor may a backup save a catalog over the one it cannot read: it would name only itself.
+    const catalogBytes = fs.readFileSync(m.catalog.file);
+    const other = manager(data, undefined, Buffer.alloc(32, 9));
+    await other.init().catch(() => undefined);
+    await rejectsWith(other.createBackup('FULL'), 'WRONG_KEY');
+    assert.deepEqual(fs.readFileSync(m.catalog.file), catalogBytes);
     assert.deepEqual(folder(), before, 'nothing was written or removed in the backups folder');
     // A key that changes after the catalog was read: the manifests and archives refuse it.
     let key = TEST_KEY;

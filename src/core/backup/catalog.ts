@@ -32,6 +32,11 @@ export class Catalog {
   private seen = '';
   /** Whether the file on disk is sealed: it stays so, whatever the setting says later. */
   private sealed = false;
+  /**
+   * Why the file on disk could not be opened (no key, another key): until it can, nothing may
+   * be saved over it, or a catalog naming only new backups would replace one we cannot read.
+   */
+  private unopened: BackupError | undefined;
 
   constructor(
     readonly dir: string,
@@ -56,7 +61,8 @@ export class Catalog {
 
   /** Reads the file again if another window has written it since we last read or wrote it. */
   async refresh(): Promise<CatalogProblems | undefined> {
-    if ((await this.stamp()) !== this.seen) return this.load();
+    // A key may have been imported since: try again.
+    if (this.unopened || (await this.stamp()) !== this.seen) return this.load();
     return undefined;
   }
 
@@ -68,6 +74,7 @@ export class Catalog {
    */
   async load(): Promise<CatalogProblems> {
     this.seen = await this.stamp();
+    this.unopened = undefined;
     let text: string;
     try {
       text = await fs.readFile(this.file, 'utf8');
@@ -83,7 +90,12 @@ export class Catalog {
       this.sealed = isSealed(parsed);
       data = openJson(parsed, this.sealed ? await this.keys.getKey(false) : undefined, 'catalog', this.file);
     } catch (err) {
-      if (err instanceof BackupError && err.code !== 'CORRUPT_FILE') throw err;
+      if (err instanceof BackupError && err.code !== 'CORRUPT_FILE') {
+        this.backups = [];
+        this.snapshots = [];
+        this.unopened = err;
+        throw err;
+      }
       return this.moveAside((err as Error).message);
     }
     const d = data as Partial<CatalogFile> | null;
@@ -105,6 +117,7 @@ export class Catalog {
   }
 
   async save(): Promise<void> {
+    if (this.unopened) throw this.unopened;
     const value: CatalogFile = { version: 1, backups: this.backups, snapshots: this.snapshots };
     const seal = this.sealed || this.encrypt();
     const key = seal ? await this.keys.getKey(this.encrypt()) : undefined;
