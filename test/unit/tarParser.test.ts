@@ -3,11 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as zlib from 'node:zlib';
 import { Header, Pax } from 'tar';
-import { BackupError } from '../../src/core/backup';
-import { ByteRing } from '../../src/core/backup/byteRing';
-import { RingInflater } from '../../src/core/backup/ringInflater';
 import { TarParser, type EntryInfo } from '../../src/core/backup/tarParser';
 import { tempDir } from './fixtures';
 
@@ -122,57 +118,5 @@ describe('backup: tar parser', () => {
     assert.throws(() => parse(tar.subarray(0, 300)), /ends inside a tar header/);
     // Without end blocks, a stream that stops between entries is whole (as tar reads it too).
     assert.equal(parse(entry('projects/a.txt', 'hello')).length, 1);
-  });
-});
-
-describe('backup: inflating into a ring', () => {
-  async function inflateAll(gz: Buffer, ringSize: number, pieces = 1000): Promise<Buffer> {
-    const ring = new ByteRing(ringSize);
-    const out: Buffer[] = [];
-    const inflater = new RingInflater(ring, (view) => {
-      out.push(Buffer.from(view));
-      ring.parsedAll();
-    });
-    try {
-      for (let off = 0; off < gz.length; off += pieces) await inflater.write(gz.subarray(off, off + pieces));
-      await inflater.end();
-    } finally {
-      inflater.close();
-    }
-    return Buffer.concat(out);
-  }
-
-  it('inflates many gzip members as one stream through a ring smaller than the data', async () => {
-    const parts = [randomBytes(300_000), Buffer.from('text '.repeat(100_000)), Buffer.alloc(0), randomBytes(10)];
-    const gz = Buffer.concat(parts.map((p, i) => zlib.gzipSync(p, { level: i % 2 ? 9 : 0 })));
-    assert.ok((await inflateAll(gz, 256 * 1024)).equals(Buffer.concat(parts)));
-    assert.ok((await inflateAll(gz, 256 * 1024, gz.length)).equals(Buffer.concat(parts)));
-  });
-
-  it('on a Node.js without the zlib binding it says so, rather than call the archive damaged', () => {
-    // The module object itself, which the inflater reads its functions from.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const z = require('node:zlib') as typeof zlib;
-    const original = Object.getOwnPropertyDescriptor(z, 'createGunzip')!;
-    const createGunzip = original.value as typeof z.createGunzip;
-    Object.defineProperty(z, 'createGunzip', { ...original, value: (o?: zlib.ZlibOptions) => Object.assign(createGunzip(o), { _handle: undefined }) });
-    try {
-      assert.throws(
-        () => new RingInflater(new ByteRing(1024 * 1024), () => undefined),
-        (e: unknown) => e instanceof BackupError && e.code === 'INVALID' && /zlib binding/.test(e.message),
-      );
-    } finally {
-      Object.defineProperty(z, 'createGunzip', original);
-    }
-  });
-
-  it('refuses a stream cut short, a damaged one, and data after its end; trailing zeros are fine', async () => {
-    const gz = zlib.gzipSync(Buffer.from('some text '.repeat(10_000)));
-    await assert.rejects(inflateAll(gz.subarray(0, gz.length - 10), 256 * 1024), /corrupt/);
-    const bad = Buffer.from(gz);
-    bad[bad.length - 6] ^= 0xff;
-    await assert.rejects(inflateAll(bad, 256 * 1024), /corrupt/);
-    await assert.rejects(inflateAll(Buffer.concat([gz, Buffer.from('junk')]), 256 * 1024), /corrupt/);
-    assert.equal((await inflateAll(Buffer.concat([gz, Buffer.alloc(100)]), 256 * 1024)).length, 100_000);
   });
 });

@@ -6,7 +6,7 @@ import { CancelledError, throwIfAborted } from '../cancel';
 import { GardenerError } from '../errors';
 import { ByteRing } from './byteRing';
 import { BackupCryptoError, ChunkOpener, DecryptStream, HEADER_LEN, isEncrypted, MEMBER_VERSION, sealedMembers, TAG_LEN } from './crypto';
-import { RingInflater } from './ringInflater';
+import { inflaterFor, type Inflater } from './inflater';
 import type { ArchiveManifest, ArchiveRecordInfo, ManifestTail } from './types';
 import { gzipSegments } from './segments';
 import { Tap } from './tap';
@@ -203,7 +203,7 @@ export async function readArchive(
   throwIfAborted(signal);
   const ring = o.ring ?? new ByteRing(OWN_RING);
   const parser = new TarParser(onEntry);
-  const inflater = new RingInflater(ring, (view, pos) => {
+  const inflater = inflaterFor(ring, (view, pos) => {
     parser.write(view, pos);
     ring.parsedAll();
   });
@@ -225,7 +225,7 @@ export async function readArchive(
  * read whole (and hashed, if asked) and authenticated before its plaintext goes on. The next
  * chunk is read while this one is opened and inflated.
  */
-async function unpackMembers(file: string, key: Buffer, inflater: RingInflater, signal: AbortSignal | undefined): Promise<{ sha256: string; size: number }> {
+async function unpackMembers(file: string, key: Buffer, inflater: Inflater, signal: AbortSignal | undefined): Promise<{ sha256: string; size: number }> {
   const hash = createHash('sha256');
   let size = 0;
   const fh = await fs.promises.open(file, 'r');
@@ -284,7 +284,7 @@ async function unpackMembers(file: string, key: Buffer, inflater: RingInflater, 
  * Inflates any other archive (version 1 encrypted, or plain gzip) as one stream: read, hashed,
  * decrypted when `key` is given. Resolves with the archive's own sha256 and size.
  */
-async function unpack(file: string, key: Buffer | undefined, inflater: RingInflater, signal?: AbortSignal): Promise<{ sha256: string; size: number }> {
+async function unpack(file: string, key: Buffer | undefined, inflater: Inflater, signal?: AbortSignal): Promise<{ sha256: string; size: number }> {
   const tap = new Tap();
   const stages: (NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream)[] = [fs.createReadStream(file, { highWaterMark: 256 * 1024 }), tap];
   if (key) stages.push(new DecryptStream(key));

@@ -5,3 +5,4 @@ export * from './catalog';
 export * from './archive';
 export { archiveWriter } from './archiveWriter';
 export * from './manager';
+export { inflatePath, type InflatePath } from './inflater';

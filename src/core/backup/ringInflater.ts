@@ -47,7 +47,7 @@ export class RingInflater {
     for (;;) {
       const { at, len } = await this.ring.space(MIN_REGION);
       const room = Math.min(len, MAX_REGION);
-      this.handle.writeSync(zlib.constants.Z_NO_FLUSH, input, off, input.length - off, this.ring.bytes, at, room);
+      this.inflate(zlib.constants.Z_NO_FLUSH, input, off, at, room);
       if (this.error) throw this.error;
       const produced = room - this.state[0];
       const taken = input.length - off - this.state[1];
@@ -68,9 +68,21 @@ export class RingInflater {
   /** The stream must be complete: a gzip stream cut short is an error. */
   async end(): Promise<void> {
     const { at, len } = await this.ring.space(MIN_REGION);
-    this.handle.writeSync(zlib.constants.Z_FINISH, Buffer.alloc(0), 0, 0, this.ring.bytes, at, Math.min(len, MAX_REGION));
+    this.inflate(zlib.constants.Z_FINISH, Buffer.alloc(0), 0, at, Math.min(len, MAX_REGION));
     if (this.error) throw this.error;
     if (Math.min(len, MAX_REGION) - this.state[0] > 0) throw new Error('The archive is corrupt: its compressed stream ends early.');
+  }
+
+  /**
+   * Damaged data is reported through `onerror`, never thrown: what the binding throws is the
+   * binding's fault (a changed signature, say), and must not be taken for a damaged backup.
+   */
+  private inflate(flush: number, input: Buffer, off: number, at: number, room: number): void {
+    try {
+      this.handle.writeSync(flush, input, off, input.length - off, this.ring.bytes, at, room);
+    } catch (err) {
+      throw new BackupError(`Node.js's zlib binding failed while reading the archive (${(err as Error).message}), which is no sign that the backup is damaged. Nothing was changed.`, 'INVALID');
+    }
   }
 
   /** Frees zlib's memory; after `end`, or instead of it when reading failed. */
