@@ -8,10 +8,11 @@ import type { BackupHooks, Engine, RunOptions, Tree } from './engine';
 import { FolderGuard, isId } from './guard';
 import { withLock } from './lock';
 import { adoptArchives } from './rebuild';
-import { mustGet, planRestore, restore, completeSwap, type RestoreOptions, type RestorePlan, type RestoreResult } from './restorer';
+import { recoverRestores } from './recovery';
+import { mustGet, planRestore, restore, type RestoreOptions, type RestorePlan, type RestoreResult } from './restorer';
 import { applyPolicy, snapshotPolicy, type Decision } from './retention';
 import { removeSnapshotFiles, undoRestore } from './snapshots';
-import { Journals, RESTORE_DIR, snapshotDir, isMarked, workDir, journalProblem, type Journal } from './swapJournal';
+import { Journals } from './swapJournal';
 import {
   ALWAYS_EXCLUDED,
   BackupError,
@@ -99,7 +100,7 @@ export class BackupManager implements Engine {
       async () => {
         report.removed = this.removeLeftovers();
         await this.adopt(report);
-        report.recovered = await this.recoverRestores(report);
+        report.recovered = await recoverRestores(this, report.problems);
       },
       { wait: false },
     );
@@ -278,68 +279,6 @@ export class BackupManager implements Engine {
   async restore(id: string, opts: RestoreOptions = {}): Promise<RestoreResult> {
     checkFolders(this.dataDir, this.backupsDir);
     return this.locked(() => this.timed('restore', () => restore(this, id, opts), { id, path: opts.path, target: opts.target }));
-  }
-
-  /**
-   * After a crash: every restore whose journal is still there, into whatever folder, is finished
-   * (it was swapping) or dropped with its target untouched (it was staging). A journal that is
-   * unsound, or whose folders are not ones it made, is left alone and reported.
-   */
-  private async recoverRestores(report: InitReport): Promise<string[]> {
-    const recovered: string[] = [];
-    const legacy = this.legacyJournal();
-    for (const { id, journal, problem } of [...(await this.journals.all()), ...(legacy ? [legacy] : [])]) {
-      if (!journal) {
-        report.problems.push(`the restore journal ${id} was not acted on: ${problem}`);
-        continue;
-      }
-      if (!isMarked(snapshotDir(journal.target, journal.id), journal.nonce)) {
-        report.problems.push(`the restore journal ${id} names ${journal.target}, where no restore of ours is under way; it was not acted on`);
-        continue;
-      }
-      try {
-        if (journal.state === 'staging') {
-          const work = new FolderGuard(workDir(journal.target));
-          work.remove(`staging-${journal.id}`, { recursive: true });
-          work.remove(`snapshots/${journal.id}`, { recursive: true });
-          this.journals.remove(journal.id);
-          this.hooks.info?.(`Dropped a restore into ${journal.target} that was interrupted while staging; that folder was not changed`);
-        } else {
-          await completeSwap(this, journal);
-          this.hooks.info?.(`Finished a restore of ${journal.restoredBackupId} into ${journal.target} that was interrupted`);
-        }
-        if (id === 'legacy') new FolderGuard(workDir(this.dataDir)).remove('journal.json');
-        recovered.push(journal.id);
-      } catch (err) {
-        report.problems.push(`the interrupted restore ${id} could not be finished: ${(err as Error).message}`);
-      }
-    }
-    return recovered;
-  }
-
-  /** A journal 0.1 left in the data directory, read into today's form if it is sound. */
-  private legacyJournal(): { id: string; journal?: Journal; problem?: string } | undefined {
-    const file = path.join(workDir(this.dataDir), 'journal.json');
-    let j: { state?: string; staging?: string; snapshotDir?: string; target?: string; snapshot?: { id?: string; createdAt?: number; restoredBackupId?: string; moved?: unknown; added?: unknown }; ops?: unknown };
-    try {
-      j = JSON.parse(fs.readFileSync(file, 'utf8'));
-    } catch {
-      return undefined;
-    }
-    const id = j?.snapshot?.id ?? '';
-    const target = this.dataDir;
-    // 0.1 wrote its folders out in full: they must be exactly the ones it would have made.
-    if (j?.target !== target || j.staging !== path.join(target, RESTORE_DIR, `staging-${id}`) || j.snapshotDir !== snapshotDir(target, id)) {
-      return { id: 'legacy', problem: `${file} names folders other than its own` };
-    }
-    const nonce = '0'.repeat(32);
-    const journal = { version: 2, state: j.state, id, nonce, target, restoredBackupId: j.snapshot?.restoredBackupId, createdAt: j.snapshot?.createdAt, ops: j.ops, dirs: [], moved: j.snapshot?.moved ?? [], added: j.snapshot?.added ?? [], encrypted: false };
-    const problem = journalProblem(journal, id);
-    if (problem) return { id: 'legacy', problem };
-    // 0.1 made no mark; its snapshot folder, if any, is taken as marked by this journal.
-    fs.mkdirSync(path.join(snapshotDir(target, id), '.gardener'), { recursive: true, mode: 0o700 });
-    fs.writeFileSync(path.join(snapshotDir(target, id), '.gardener', 'mark'), nonce, { mode: 0o600 });
-    return { id: 'legacy', journal: journal as unknown as Journal };
   }
 
   async undoRestore(snapshotId: string): Promise<void> {

@@ -1,0 +1,68 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Engine } from './engine';
+import { FolderGuard } from './guard';
+import { completeSwap } from './restorer';
+import { isMarked, journalProblem, RESTORE_DIR, snapshotDir, workDir, type Journal } from './swapJournal';
+
+/**
+ * After a crash: every restore whose journal is still there, into whatever folder, is finished
+ * (it was swapping) or dropped with its target untouched (it was staging). A journal that is
+ * unsound, or whose folders are not ones it made, is left alone and reported.
+ */
+export async function recoverRestores(e: Engine, problems: string[]): Promise<string[]> {
+  const recovered: string[] = [];
+  const legacy = legacyJournal(e.dataDir);
+  for (const { id, journal, problem } of [...(await e.journals.all()), ...(legacy ? [legacy] : [])]) {
+    if (!journal) {
+      problems.push(`the restore journal ${id} was not acted on: ${problem}`);
+      continue;
+    }
+    if (!isMarked(snapshotDir(journal.target, journal.id), journal.nonce)) {
+      problems.push(`the restore journal ${id} names ${journal.target}, where no restore of ours is under way; it was not acted on`);
+      continue;
+    }
+    try {
+      if (journal.state === 'staging') {
+        const work = new FolderGuard(workDir(journal.target));
+        work.remove(`staging-${journal.id}`, { recursive: true });
+        work.remove(`snapshots/${journal.id}`, { recursive: true });
+        e.journals.remove(journal.id);
+        e.hooks.info?.(`Dropped a restore into ${journal.target} that was interrupted while staging; that folder was not changed`);
+      } else {
+        await completeSwap(e, journal);
+        e.hooks.info?.(`Finished a restore of ${journal.restoredBackupId} into ${journal.target} that was interrupted`);
+      }
+      if (id === 'legacy') new FolderGuard(workDir(e.dataDir)).remove('journal.json');
+      recovered.push(journal.id);
+    } catch (err) {
+      problems.push(`the interrupted restore ${id} could not be finished: ${(err as Error).message}`);
+    }
+  }
+  return recovered;
+}
+
+/** A journal 0.1 left in the data directory, read into today's form if it is sound. */
+function legacyJournal(dataDir: string): { id: string; journal?: Journal; problem?: string } | undefined {
+  const file = path.join(workDir(dataDir), 'journal.json');
+  let j: { state?: string; staging?: string; snapshotDir?: string; target?: string; snapshot?: { id?: string; createdAt?: number; restoredBackupId?: string; moved?: unknown; added?: unknown }; ops?: unknown };
+  try {
+    j = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+  const id = j?.snapshot?.id ?? '';
+  const target = dataDir;
+  // 0.1 wrote its folders out in full: they must be exactly the ones it would have made.
+  if (j?.target !== target || j.staging !== path.join(target, RESTORE_DIR, `staging-${id}`) || j.snapshotDir !== snapshotDir(target, id)) {
+    return { id: 'legacy', problem: `${file} names folders other than its own` };
+  }
+  const nonce = '0'.repeat(32);
+  const journal = { version: 2, state: j.state, id, nonce, target, restoredBackupId: j.snapshot?.restoredBackupId, createdAt: j.snapshot?.createdAt, ops: j.ops, dirs: [], moved: j.snapshot?.moved ?? [], added: j.snapshot?.added ?? [], encrypted: false };
+  const problem = journalProblem(journal, id);
+  if (problem) return { id: 'legacy', problem };
+  // 0.1 made no mark; its snapshot folder, if any, is taken as marked by this journal.
+  fs.mkdirSync(path.join(snapshotDir(target, id), '.gardener'), { recursive: true, mode: 0o700 });
+  fs.writeFileSync(path.join(snapshotDir(target, id), '.gardener', 'mark'), nonce, { mode: 0o600 });
+  return { id: 'legacy', journal: journal as unknown as Journal };
+}
