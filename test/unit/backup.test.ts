@@ -593,23 +593,24 @@ describe('backup: validation, corruption, keys and hostile archives', () => {
   }
 });
 
-describe('backup: faults', () => {
-  function runChild(args: string[], killAfterMs: number): Promise<'killed' | 'done'> {
-    return new Promise((resolve) => {
-      const child = spawn(process.execPath, [path.join(__dirname, 'backupChild.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-      let timer: NodeJS.Timeout | undefined;
-      let out = '';
-      child.stdout.on('data', (d) => {
-        out += d;
-        if (out.includes('ready') && !timer) timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-      });
-      child.on('exit', () => {
-        if (timer) clearTimeout(timer);
-        resolve(out.includes('done') ? 'done' : 'killed');
-      });
+/** Runs backupChild.js with `args`, killing it with SIGKILL `killAfterMs` after it is ready. */
+function runChild(args: string[], killAfterMs: number): Promise<'killed' | 'done'> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(__dirname, 'backupChild.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let timer: NodeJS.Timeout | undefined;
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('ready') && !timer) timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
     });
-  }
+    child.on('exit', () => {
+      if (timer) clearTimeout(timer);
+      resolve(out.includes('done') ? 'done' : 'killed');
+    });
+  });
+}
 
+describe('backup: faults', () => {
   it('a backup killed with SIGKILL at 20 random moments leaves no partial file, a catalog that parses, and valid earlier backups', async function () {
     this.timeout(300_000);
     const data = tempDir();
@@ -690,6 +691,44 @@ describe('backup: faults', () => {
       if (wholly === 'old') await after.restore(b.id);
     }
     assert.ok(killed >= 5, `${killed} of 20 runs were killed midway`);
+  });
+});
+
+describe('backup: interrupted undo', () => {
+  let window = 50;
+  it('an Undo Restore killed with SIGKILL at random moments is finished at the next start: the data is exactly as before the restore', async function () {
+    this.timeout(300_000);
+    const data = tempDir();
+    seedData(data, 60);
+    const m = manager(data);
+    await m.init();
+    const b = await m.createBackup('FULL');
+    let killed = 0;
+    for (let i = 0; i < 12; i++) {
+      write(data, 'projects/p1/file-1.txt', `before ${i}`);
+      write(data, `projects/extra-${i}.txt`, 'extra');
+      fs.rmSync(path.join(data, 'settings/app.json'), { force: true });
+      const before = snapshot(data);
+      const r = await m.restore(b.id);
+      const t0 = Date.now();
+      // The first round times an undo, to spread the kills over how long one takes here.
+      if (i === 0) {
+        await m.undoRestore(r.snapshotId);
+        window = Math.max(20, Date.now() - t0);
+        assert.deepEqual(snapshot(data), before);
+        continue;
+      }
+      const restored = snapshot(data);
+      if ((await runChild(['undo', data, m.backupsDir, r.snapshotId], Math.floor(Math.random() * window))) === 'killed') killed++;
+      const after = manager(data);
+      await after.init();
+      // Killed before it began, the undo has not happened and can still be done; once begun, it is finished.
+      const pending = after.catalog.snapshots.some((s) => s.id === r.snapshotId);
+      assert.deepEqual(snapshot(data), pending ? restored : before, `run ${i}: wholly ${pending ? 'restored' : 'undone'}`);
+      if (pending) await after.undoRestore(r.snapshotId);
+      assert.deepEqual(snapshot(data), before, `run ${i}: undone`);
+    }
+    assert.ok(killed >= 2, `${killed} of 11 runs were killed midway`);
   });
 });
 

@@ -7,6 +7,7 @@ void (async () => {
   await m.init();
   process.stdout.write('ready\n');
   if (op === 'backup') await m.createBackup((id as 'FULL') ?? 'FULL');
+  else if (op === 'undo') await m.undoRestore(id);
   else await m.restore(id);
   process.stdout.write('done\n');
 })();

@@ -11,7 +11,7 @@ import { adoptArchives } from './rebuild';
 import { recoverRestores } from './recovery';
 import { mustGet, planRestore, restore, type RestoreOptions, type RestorePlan, type RestoreResult } from './restorer';
 import { applyPolicy, snapshotPolicy, type Decision } from './retention';
-import { removeSnapshotFiles, undoRestore } from './snapshots';
+import { removeSnapshotFiles, resumeUndos, undoRestore } from './snapshots';
 import { Journals } from './swapJournal';
 import {
   ALWAYS_EXCLUDED,
@@ -100,7 +100,7 @@ export class BackupManager implements Engine {
       async () => {
         report.removed = this.removeLeftovers();
         await this.adopt(report);
-        report.recovered = await recoverRestores(this, report.problems);
+        report.recovered = [...(await recoverRestores(this, report.problems)), ...(await resumeUndos(this, report.problems))];
       },
       { wait: false },
     );

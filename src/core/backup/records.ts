@@ -57,6 +57,7 @@ export function snapshotRecordProblem(v: unknown): string | undefined {
   // 0.1 kept the lists inline instead of the counts.
   const legacy = v.moved !== undefined && v.added !== undefined;
   if (!time(v.createdAt) || (!legacy && (!count(v.movedCount) || !count(v.addedCount)))) return 'a number is out of range';
+  if (v.undoing !== undefined && typeof v.undoing !== 'boolean') return 'a flag is not true or false';
   if ((v.moved !== undefined && !pathList(v.moved)) || (v.added !== undefined && !pathList(v.added))) return 'its lists hold an unsafe path';
   return undefined;
 }

@@ -37,17 +37,45 @@ export async function undoRestore(e: Engine, snapshotId: string): Promise<void> 
   const folder = snapshotsGuard(s);
   // The record says where; the folder must be a real one a restore made there.
   const st = folder.exists(s.id) ? fs.lstatSync(folder.resolve(s.id)) : undefined;
-  if (!st?.isDirectory()) throw new BackupError(`The files restore ${s.id} moved aside are not in ${folder.root}; nothing was undone.`, 'NOT_FOUND');
+  if (!st?.isDirectory()) {
+    // An undo that was cut short after its files were put back has only its record left to drop.
+    if (s.undoing) return forget(e, s.id);
+    throw new BackupError(`The files restore ${s.id} moved aside are not in ${folder.root}; nothing was undone.`, 'NOT_FOUND');
+  }
   const lists = readLists(s);
   const live = new FolderGuard(s.target);
   const aside = new FolderGuard(folder.resolve(s.id));
   // Everything is checked before anything moves: a link in the target refuses the whole undo.
   for (const p of [...lists.added, ...lists.moved]) live.resolve(p);
+  // Marked first, so an undo cut short by a crash is finished at the next start; each step below can be repeated.
+  if (!s.undoing) {
+    s.undoing = true;
+    await e.catalog.save();
+  }
   for (const p of lists.added) if (live.exists(p) && !fs.lstatSync(live.resolve(p)).isDirectory()) live.remove(p);
   for (const p of lists.moved) if (aside.exists(p)) aside.renameTo(p, live, p);
   removeSnapshotFiles(s);
-  e.catalog.snapshots = e.catalog.snapshots.filter((x) => x.id !== snapshotId);
+  await forget(e, s.id);
+}
+
+async function forget(e: Engine, id: string): Promise<void> {
+  e.catalog.snapshots = e.catalog.snapshots.filter((x) => x.id !== id);
   await e.catalog.save();
+}
+
+/** Finishes every undo a crash cut short; what cannot be finished is reported, never forced. */
+export async function resumeUndos(e: Engine, problems: string[]): Promise<string[]> {
+  const done: string[] = [];
+  for (const s of e.catalog.snapshots.filter((x) => x.undoing)) {
+    try {
+      await undoRestore(e, s.id);
+      done.push(s.id);
+      e.hooks.info?.(`Finished undoing restore ${s.id}, which was interrupted`);
+    } catch (err) {
+      problems.push(`the interrupted undo of ${s.id} could not be finished: ${(err as Error).message}`);
+    }
+  }
+  return done;
 }
 
 /** Removes a snapshot's folder and lists, each through its guard. */

@@ -87,6 +87,8 @@ export interface SnapshotRecord {
   target: string;
   movedCount: number;
   addedCount: number;
+  /** Set when Undo Restore starts: an undo cut short is finished at the next start. */
+  undoing?: boolean;
   /** Catalogs from 0.1 hold the lists here. */
   moved?: string[];
   added?: string[];
