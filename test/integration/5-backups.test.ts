@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { BackupRecord, RestoreResult, ValidationReport } from '../../src/core/backup';
 import type { NotDone } from '../../src/core/logs';
-import { gardener, screenshot } from './helpers';
+import { gardener, screenshot, setSetting } from './helpers';
 
 function put(dir: string, rel: string, text: string): void {
   const f = path.join(dir, rel);
@@ -79,5 +79,22 @@ describe('Backups', () => {
     const audit = (await vscode.commands.executeCommand('codebaseGardener.searchLogs', { channels: ['audit'], text: 'no-such-snapshot' })) as { entries: { outcome?: string; code?: string }[] };
     assert.equal(audit.entries[0]?.outcome, 'failed');
     assert.equal(audit.entries[0]?.code, 'NOT_FOUND');
+  });
+
+  it('a failed backup is audited as failed, with its code: a backups folder inside the data is refused', async () => {
+    const api = await gardener();
+    await setSetting('backups.folder', path.join(api.dataDirectory, 'inside'));
+    try {
+      const r = (await vscode.commands.executeCommand('codebaseGardener.createBackup', 'FULL')) as NotDone;
+      assert.equal(r.ok, false);
+      assert.equal(r.reason, 'failed');
+      assert.equal(r.code, 'INVALID');
+      assert.ok(!fs.existsSync(path.join(api.dataDirectory, 'inside')), 'nothing was written there');
+      const audit = (await vscode.commands.executeCommand('codebaseGardener.searchLogs', { channels: ['audit'], text: 'createBackup' })) as { entries: { outcome?: string; code?: string }[] };
+      assert.equal(audit.entries[0]?.outcome, 'failed');
+      assert.equal(audit.entries[0]?.code, 'INVALID');
+    } finally {
+      await setSetting('backups.folder', undefined);
+    }
   });
 });

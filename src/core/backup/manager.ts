@@ -93,6 +93,7 @@ export class BackupManager implements Engine {
    * recovery run only if the lock can be taken at once: another window may be mid-backup.
    */
   async init(): Promise<InitReport> {
+    checkFolders(this.dataDir, this.backupsDir);
     fs.mkdirSync(this.backupsDir, { recursive: true, mode: 0o700 });
     const report: InitReport = { removed: [], recovered: [], problems: [], adopted: [] };
     this.noteCatalog(await this.catalog.load(), report);
@@ -191,6 +192,8 @@ export class BackupManager implements Engine {
   }
 
   async createBackup(requested: BackupType, o: RunOptions = {}): Promise<BackupRecord> {
+    // Before the lock, which would make the folder: nothing is written where it may not be.
+    checkFolders(this.dataDir, this.backupsDir);
     return this.locked(() =>
       this.timed(
         'backup',
