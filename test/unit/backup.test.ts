@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { Header } from 'tar';
-import { BackupError, BackupManager, DecryptStream, EncryptStream, gathered, hashed, isEncrypted, readArchive, sealedMembers, select, unwrapKey, wrapKey, writeArchive, type Progress } from '../../src/core/backup';
+import { BackupError, BackupManager, DecryptStream, keyId, EncryptStream, gathered, hashed, isEncrypted, readArchive, sealedMembers, select, unwrapKey, wrapKey, writeArchive, type Progress } from '../../src/core/backup';
 import picomatch from 'picomatch';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -518,6 +518,19 @@ describe('backup: validation, corruption, keys and hostile archives', () => {
     await assert.rejects(changing.restore(b.id), (e: unknown) => e instanceof BackupError && e.code === 'WRONG_KEY' && /different key/.test(e.message));
     assert.match((await changing.validate(b.id)).firstProblem ?? '', /different key/);
     assert.deepEqual(snapshot(data), live);
+  });
+
+  it('keys are found by their id: a backup set whose own key is now another stays readable while this machine holds the old one', async () => {
+    const { data, m, b } = await fullyBackedUp(3);
+    const expected = snapshot(data);
+    write(data, 'projects/p1/file-1.txt', 'edited');
+    const fresh = Buffer.alloc(32, 3);
+    const held = new Map([[keyId(TEST_KEY).toString('hex'), TEST_KEY]]);
+    const moved = new BackupManager(systemClock, data, m.backupsDir, { getKey: async () => fresh, getKeyById: async (id) => held.get(id) });
+    await moved.init();
+    assert.equal((await moved.validate(b.id)).valid, true);
+    await moved.restore(b.id);
+    assert.deepEqual(snapshot(data), expected);
   });
 
   it('a recovery key round-trips through a passphrase; a wrong passphrase is refused', async function () {

@@ -2,6 +2,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { writeFileAtomically } from '../atomicFile';
 import { isId } from './guard';
+import { keyNamed } from './keyring';
 import { backupRecordProblem, parseManifest, snapshotRecordProblem, soundRecords } from './records';
 import { isSealed, openJson, sealJson } from './sealedJson';
 import { BackupError, type ArchiveManifest, type BackupRecord, type KeyProvider, type SnapshotRecord } from './types';
@@ -88,7 +89,7 @@ export class Catalog {
     try {
       const parsed: unknown = JSON.parse(text);
       this.sealed = isSealed(parsed);
-      data = openJson(parsed, this.sealed ? await this.keys.getKey(false) : undefined, 'catalog', this.file);
+      data = openJson(parsed, this.sealed ? await keyNamed(this.keys, (parsed as { keyId?: string }).keyId) : undefined, 'catalog', this.file);
     } catch (err) {
       if (err instanceof BackupError && err.code !== 'CORRUPT_FILE') {
         this.backups = [];
@@ -141,7 +142,7 @@ export class Catalog {
       const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'is missing' : 'is not valid JSON';
       throw new BackupError(`${file} ${why}: run Rebuild Catalog to read it again from the archive.`, 'CORRUPT_FILE');
     }
-    const m = parseManifest(openJson(parsed, isSealed(parsed) ? await this.keys.getKey(false) : undefined, `manifest:${id}`, file), id);
+    const m = parseManifest(openJson(parsed, isSealed(parsed) ? await keyNamed(this.keys, parsed.keyId) : undefined, `manifest:${id}`, file), id);
     if (typeof m === 'string') throw new BackupError(`${file} is damaged (${m}): run Rebuild Catalog to read it again from the archive.`, 'CORRUPT_FILE');
     // A catalog from 0.1 kept an incremental's deletions in its record.
     const legacy = this.get(id)?.deleted;

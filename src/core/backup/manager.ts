@@ -7,6 +7,7 @@ import { CHECK_ENTRIES, verifyArchive } from './checker';
 import type { BackupHooks, Engine, RunOptions, Tree } from './engine';
 import { FolderGuard, isId } from './guard';
 import { withLock } from './lock';
+import { archiveKeyId, keyNamed } from './keyring';
 import { adoptArchives } from './rebuild';
 import { recoverRestores } from './recovery';
 import { mustGet, planRestore, restore, type RestoreOptions, type RestorePlan, type RestoreResult } from './restorer';
@@ -69,7 +70,7 @@ export class BackupManager implements Engine {
   ) {
     this.current = { ...DEFAULT_BACKUP_SETTINGS, ...settings };
     this.catalog = new Catalog(backupsDir, keys, () => this.current.encrypt);
-    this.journals = new Journals(path.join(backupsDir, 'journals'), (create) => keys.getKey(create));
+    this.journals = new Journals(path.join(backupsDir, 'journals'), keys);
   }
 
   configure(settings: Partial<BackupSettings>): void {
@@ -82,7 +83,7 @@ export class BackupManager implements Engine {
 
   async keyFor(b: BackupRecord): Promise<Buffer | undefined> {
     if (!b.encrypted) return undefined;
-    const key = await this.keys.getKey(false);
+    const key = await keyNamed(this.keys, archiveKeyId(path.join(this.backupsDir, b.archive)));
     if (!key) throw new BackupError('This backup is encrypted and no key is available here: import its recovery key. Nothing was changed.', 'NO_KEY');
     return key;
   }
@@ -243,7 +244,7 @@ export class BackupManager implements Engine {
     const st = fs.statSync(file, { throwIfNoEntry: false });
     if (!check('archive exists', !!st, st ? undefined : `${b.archive} is missing`) || !st) return report;
     if (!check('size matches catalog', st.size === b.sizeBytes, `${st.size} bytes, catalog says ${b.sizeBytes}`)) return report;
-    const key = b.encrypted ? await this.keys.getKey(false) : undefined;
+    const key = b.encrypted ? await keyNamed(this.keys, archiveKeyId(file)) : undefined;
     if (b.encrypted && !check('key available', !!key, 'no key for these backups; import the recovery key')) return report;
     let manifest;
     try {

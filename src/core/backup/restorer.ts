@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { throwIfAborted } from '../cancel';
 import { verifyArchive } from './checker';
@@ -90,7 +89,6 @@ export async function restore(e: Engine, id: string, opts: RestoreOptions): Prom
   if (opts.path !== undefined && !safeEntryPath(opts.path)) throw new BackupError(`"${opts.path.slice(0, 200)}" is not a path inside the backup.`, 'INVALID');
   const target = targetOf(e, opts);
   const chain = e.catalog.chain(id);
-  fs.mkdirSync(workDir(target), { recursive: true, mode: 0o700 });
   const now = e.clock.now();
   const snapshotId = `snapshot-${stamp(now)}-${randomBytes(3).toString('hex')}`;
   const staging = stagingDir(target, snapshotId);
@@ -108,9 +106,10 @@ export async function restore(e: Engine, id: string, opts: RestoreOptions): Prom
     added: [],
     encrypted: chain.some((c) => c.encrypted),
   };
+  const journalKey = journal.encrypted ? await e.keyFor(chain[chain.length - 1]) : undefined;
   makeMarked(staging, journal.nonce);
   makeMarked(snapshotDir(target, snapshotId), journal.nonce);
-  await e.journals.write(journal);
+  await e.journals.write(journal, journalKey);
   let writer: StagingWriter | undefined;
   try {
     const files = (writer = new StagingWriter());
@@ -175,7 +174,7 @@ export async function restore(e: Engine, id: string, opts: RestoreOptions): Prom
     journal.moved = live;
     journal.added = [...staged.keys()].filter((p) => !liveSet.has(p));
     journal.state = 'swapping';
-    await e.journals.write(journal);
+    await e.journals.write(journal, journalKey);
   } catch (err) {
     // Nothing may still be writing into staging while it is removed.
     await writer?.stop();

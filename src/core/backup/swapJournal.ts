@@ -2,8 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomically } from '../atomicFile';
 import { FolderGuard, isId, safeEntryPath } from './guard';
+import { keyNamed } from './keyring';
 import { isSealed, openJson, sealJson } from './sealedJson';
-import { BackupError, type DirEntry, type SnapshotLists, type SnapshotRecord } from './types';
+import { BackupError, type DirEntry, type KeyProvider, type SnapshotLists, type SnapshotRecord } from './types';
 
 /** The folder a restore works in, inside its target (same file system, so swaps are renames). */
 export const RESTORE_DIR = '.gardener-restore';
@@ -60,7 +61,7 @@ export function isMarked(dir: string, nonce: string): boolean {
 export class Journals {
   constructor(
     private readonly dir: string,
-    private readonly key: (create: boolean) => Promise<Buffer | undefined>,
+    private readonly keys: KeyProvider,
   ) {}
 
   file(id: string): string {
@@ -68,10 +69,10 @@ export class Journals {
     return path.join(this.dir, `${id}.json`);
   }
 
-  async write(j: Journal): Promise<void> {
-    const key = j.encrypted ? await this.key(false) : undefined;
+  /** Writes the journal, sealed with `key` (the restored backup's) when that backup is encrypted. */
+  async write(j: Journal, key: Buffer | undefined): Promise<void> {
     if (j.encrypted && !key) throw new BackupError('No backup key is available to seal the restore journal. Nothing was changed.', 'NO_KEY');
-    await writeFileAtomically(this.file(j.id), key ? sealJson(key, `journal:${j.id}`, j) : JSON.stringify(j) + '\n');
+    await writeFileAtomically(this.file(j.id), j.encrypted && key ? sealJson(key, `journal:${j.id}`, j) : JSON.stringify(j) + '\n');
   }
 
   remove(id: string): void {
@@ -92,7 +93,7 @@ export class Journals {
       if (!name.endsWith('.json') || !isId(id)) continue;
       try {
         const parsed: unknown = JSON.parse(fs.readFileSync(this.file(id), 'utf8'));
-        const value = openJson(parsed, isSealed(parsed) ? await this.key(false) : undefined, `journal:${id}`, this.file(id));
+        const value = openJson(parsed, isSealed(parsed) ? await keyNamed(this.keys, parsed.keyId) : undefined, `journal:${id}`, this.file(id));
         const problem = journalProblem(value, id);
         out.push(problem ? { id, problem } : { id, journal: value as Journal });
       } catch (err) {

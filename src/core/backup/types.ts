@@ -130,6 +130,11 @@ export const ALWAYS_EXCLUDED = ['backups/**', 'temp/**', 'cache/**', '.gardener-
 export interface KeyProvider {
   /** The key for this data directory, creating one if `create` and none exists. */
   getKey(create: boolean): Promise<Buffer | undefined>;
+  /**
+   * Any key this machine holds, by its id (the 8-byte hex id archive headers and sealed files
+   * carry): a backup set that moved, or whose workspace was renamed, stays readable.
+   */
+  getKeyById?(id: string): Promise<Buffer | undefined>;
 }
 
 export interface Progress {
