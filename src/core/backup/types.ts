@@ -101,8 +101,28 @@ export interface SnapshotLists {
   added: string[];
 }
 
+/**
+ * One folder a backup type reads. Its files go into the archive under `name/` (a top-level
+ * entry of its own, so two roots with the same relative paths never clash) and are restored to
+ * `root`. A backup of one source named '' keeps its paths at the top, as 0.1's did.
+ */
+export interface Source {
+  name: string;
+  /** Absolute. */
+  root: string;
+  /** Globs relative to root; everything when empty. */
+  include: string[];
+  /** Globs relative to root, never backed up (besides the settings' `exclude`). */
+  exclude: string[];
+}
+
+export type SourcedType = Exclude<BackupType, 'INCREMENTAL'>;
+
 export interface BackupSettings {
-  sources: Record<Exclude<BackupType, 'INCREMENTAL'>, string[]>;
+  /** Globs under the data directory, for the types `roots` does not give. */
+  sources: Record<SourcedType, string[]>;
+  /** Where each type reads from, given by the adapter (workspace folders, VS Code's User folder…). */
+  roots?: Partial<Record<SourcedType, Source[]>>;
   exclude: string[];
   retention: Record<BackupType, number>;
   encrypt: boolean;
