@@ -6,7 +6,7 @@ import { verifyArchive } from './checker';
 import type { Engine, RunOptions } from './engine';
 import { FolderGuard, isInside, safeEntryPath } from './guard';
 import { StagingWriter } from './stagingWriter';
-import { finishSwap, makeMarked, snapshotDir, stagingDir, workDir, type Journal } from './swapJournal';
+import { finishSwap, makeMarked, RESTORE_DIR, snapshotDir, stagingDir, workDir, type Journal } from './swapJournal';
 import { BackupError, type BackupRecord, type ManifestEntry } from './types';
 import { walk } from './walk';
 
@@ -90,6 +90,9 @@ export async function restore(e: Engine, id: string, opts: RestoreOptions): Prom
   if (opts.path !== undefined && !safeEntryPath(opts.path)) throw new BackupError(`"${opts.path.slice(0, 200)}" is not a path inside the backup.`, 'INVALID');
   const target = targetOf(e, opts);
   const chain = e.catalog.chain(id);
+  // Our own folders in the target must be real ones: a link there would carry staged and
+  // moved-aside files out of it. Checked before mkdir, which would follow it.
+  new FolderGuard(target).resolve(`${RESTORE_DIR}/snapshots/check`);
   fs.mkdirSync(workDir(target), { recursive: true, mode: 0o700 });
   const now = e.clock.now();
   const snapshotId = `snapshot-${stamp(now)}-${randomBytes(3).toString('hex')}`;
