@@ -792,7 +792,7 @@ describe('backup: disk full and cancel', () => {
     await assert.rejects(m.restore(b.id, { target }), (e: unknown) => e instanceof BackupError && e.code === 'NO_SPACE' && /not enough free space to stage/.test(e.message));
     assert.deepEqual(snapshot(target), {});
     assert.ok(!fs.existsSync(path.join(target, '.gardener-restore', 'journal.json')));
-    assert.deepEqual(fs.readdirSync(path.join(target, '.gardener-restore')), [], 'the staging folder is gone');
+    assert.ok(!fs.existsSync(path.join(target, '.gardener-restore')), 'the staging folder is gone, and ours with it');
   });
 
   it('a cancelled backup leaves no partial archive and no catalog entry; a cancelled restore changes nothing', async () => {

@@ -11,7 +11,7 @@ import { adoptArchives } from './rebuild';
 import { mustGet, planRestore, restore, completeSwap, type RestoreOptions, type RestorePlan, type RestoreResult } from './restorer';
 import { applyPolicy, snapshotPolicy, type Decision } from './retention';
 import { removeSnapshotFiles, undoRestore } from './snapshots';
-import { Journals, RESTORE_DIR, snapshotDir, isMarked, workDir, journalProblem, type Journal } from './swapJournal';
+import { dropRestore, Journals, RESTORE_DIR, snapshotDir, isMarked, workDir, journalProblem, type Journal } from './swapJournal';
 import {
   ALWAYS_EXCLUDED,
   BackupError,
@@ -301,9 +301,7 @@ export class BackupManager implements Engine {
       }
       try {
         if (journal.state === 'staging') {
-          const work = new FolderGuard(workDir(journal.target));
-          work.remove(`staging-${journal.id}`, { recursive: true });
-          work.remove(`snapshots/${journal.id}`, { recursive: true });
+          dropRestore(journal.target, journal.id);
           this.journals.remove(journal.id);
           this.hooks.info?.(`Dropped a restore into ${journal.target} that was interrupted while staging; that folder was not changed`);
         } else {

@@ -6,7 +6,7 @@ import { verifyArchive } from './checker';
 import type { Engine, RunOptions } from './engine';
 import { FolderGuard, isInside, safeEntryPath } from './guard';
 import { StagingWriter } from './stagingWriter';
-import { finishSwap, makeMarked, RESTORE_DIR, snapshotDir, stagingDir, workDir, type Journal } from './swapJournal';
+import { dropRestore, finishSwap, makeMarked, RESTORE_DIR, snapshotDir, stagingDir, workDir, type Journal } from './swapJournal';
 import { BackupError, type BackupRecord, type ManifestEntry } from './types';
 import { walk } from './walk';
 
@@ -182,10 +182,7 @@ export async function restore(e: Engine, id: string, opts: RestoreOptions): Prom
   } catch (err) {
     // Nothing may still be writing into staging while it is removed.
     await writer?.stop();
-    const work = new FolderGuard(workDir(target));
-    work.remove(`staging-${snapshotId}`, { recursive: true });
-    work.remove(`snapshots/${snapshotId}`, { recursive: true });
-    work.removeIfEmpty('snapshots');
+    dropRestore(target, snapshotId);
     e.journals.remove(snapshotId);
     if (err instanceof BackupError && err.code === 'UNSAFE_PATH') throw new BackupError(`${err.message.replace(/ Nothing there was changed\.$/, '')} A restore does not write through links: remove the link, or restore into another folder.`, 'UNSAFE_PATH');
     throw err;
