@@ -295,13 +295,15 @@ export class BackupManager implements Engine {
         report.problems.push(`the restore journal ${id} was not acted on: ${problem}`);
         continue;
       }
-      if (!isMarked(snapshotDir(journal.target, journal.id), journal.nonce)) {
+      // A restore stopped while staging changed nothing live: what it made is removed (only
+      // folders it marked), and its journal. One that was swapping is finished where it is ours.
+      if (journal.state === 'swapping' && !isMarked(snapshotDir(journal.target, journal.id), journal.nonce)) {
         report.problems.push(`the restore journal ${id} names ${journal.target}, where no restore of ours is under way; it was not acted on`);
         continue;
       }
       try {
         if (journal.state === 'staging') {
-          dropRestore(journal.target, journal.id);
+          dropRestore(journal.target, journal.id, journal.nonce);
           this.journals.remove(journal.id);
           this.hooks.info?.(`Dropped a restore into ${journal.target} that was interrupted while staging; that folder was not changed`);
         } else {

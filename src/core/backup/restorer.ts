@@ -93,7 +93,6 @@ export async function restore(e: Engine, id: string, opts: RestoreOptions): Prom
   // Our own folders in the target must be real ones: a link there would carry staged and
   // moved-aside files out of it. Checked before mkdir, which would follow it.
   new FolderGuard(target).resolve(`${RESTORE_DIR}/snapshots/check`);
-  fs.mkdirSync(workDir(target), { recursive: true, mode: 0o700 });
   const now = e.clock.now();
   const snapshotId = `snapshot-${stamp(now)}-${randomBytes(3).toString('hex')}`;
   const staging = stagingDir(target, snapshotId);
@@ -111,11 +110,13 @@ export async function restore(e: Engine, id: string, opts: RestoreOptions): Prom
     added: [],
     encrypted: chain.some((c) => c.encrypted),
   };
-  makeMarked(staging, journal.nonce);
-  makeMarked(snapshotDir(target, snapshotId), journal.nonce);
+  // The journal before anything in the target: a start finds whatever a kill leaves from here on.
   await e.journals.write(journal);
   let writer: StagingWriter | undefined;
   try {
+    fs.mkdirSync(workDir(target), { recursive: true, mode: 0o700 });
+    makeMarked(staging, journal.nonce);
+    makeMarked(snapshotDir(target, snapshotId), journal.nonce);
     const files = (writer = new StagingWriter());
     const staged = new Map<string, ManifestEntry>();
     /** Files the worker hashed: checked once it has finished, still before anything live is touched. */
@@ -182,7 +183,7 @@ export async function restore(e: Engine, id: string, opts: RestoreOptions): Prom
   } catch (err) {
     // Nothing may still be writing into staging while it is removed.
     await writer?.stop();
-    dropRestore(target, snapshotId);
+    dropRestore(target, snapshotId, journal.nonce);
     e.journals.remove(snapshotId);
     if (err instanceof BackupError && err.code === 'UNSAFE_PATH') throw new BackupError(`${err.message.replace(/ Nothing there was changed\.$/, '')} A restore does not write through links: remove the link, or restore into another folder.`, 'UNSAFE_PATH');
     throw err;
