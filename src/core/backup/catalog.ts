@@ -165,7 +165,12 @@ export class Catalog {
     let cur = this.get(id);
     if (!cur) throw new BackupError(`No backup has the ID ${id}.`, 'NOT_FOUND');
     for (;;) {
-      if (seen.has(cur.id)) throw new BackupError(`The chain of ${id} loops back to ${cur.id}: the catalog is damaged; run Rebuild Catalog.`, 'CYCLE');
+      if (seen.has(cur.id)) {
+        // `out` holds the links visited, the latest first: the loop is those back to where it closes.
+        const closes = cur.id;
+        const loop = out.slice(0, out.findIndex((b) => b.id === closes) + 1).reverse().map((b) => b.id);
+        throw new BackupError(`The chain of ${id} loops (${[...loop, closes].join(' → ')}): the catalog is damaged; run Rebuild Catalog.`, 'CYCLE');
+      }
       seen.add(cur.id);
       out.unshift(cur);
       if (!cur.parentId) break;

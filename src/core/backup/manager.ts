@@ -94,6 +94,8 @@ export class BackupManager implements Engine {
    * recovery run only if the lock can be taken at once: another window may be mid-backup.
    */
   async init(): Promise<InitReport> {
+    // A backups folder in the data is refused before anything is read or written there: start-up
+    // cleaning would otherwise delete the user's files that look like our leftovers.
     checkFolders(this.dataDir, this.backupsDir);
     fs.mkdirSync(this.backupsDir, { recursive: true, mode: 0o700 });
     const report: InitReport = { removed: [], recovered: [], problems: [], adopted: [] };
@@ -281,7 +283,6 @@ export class BackupManager implements Engine {
   }
 
   async restore(id: string, opts: RestoreOptions = {}): Promise<RestoreResult> {
-    checkFolders(this.dataDir, this.backupsDir);
     return this.locked(() => this.timed('restore', () => restore(this, id, opts), { id, path: opts.path, target: opts.target }));
   }
 
@@ -388,6 +389,8 @@ export class BackupManager implements Engine {
   /** With `wait: false`: undefined, without running `fn`, if another window holds the lock. */
   private async locked<T>(fn: () => Promise<T>, o: { wait: false }): Promise<T | undefined>;
   private async locked<T>(fn: () => Promise<T>, o: { wait: boolean } = { wait: true }): Promise<T | undefined> {
+    // Before the lock, which is written into the backups folder.
+    checkFolders(this.dataDir, this.backupsDir);
     return withLock(
       this.backupsDir,
       async () => {

@@ -37,6 +37,7 @@ export function backupRecordProblem(v: unknown): string | undefined {
   if (!BACKUP_TYPES.includes(v.type as never)) return 'unknown type';
   if (v.parentId !== undefined && !isId(v.parentId)) return 'its parent id is not one we make';
   if (v.parentId !== undefined && v.type !== 'INCREMENTAL') return 'only an incremental has a parent';
+  if (v.parentId === undefined && v.type === 'INCREMENTAL' && v.status === 'completed') return 'an incremental must name the backup it builds on';
   if (v.status !== 'completed' && v.status !== 'failed') return 'unknown status';
   if (typeof v.encrypted !== 'boolean') return 'no encryption flag';
   const wantArchive = v.status === 'failed' ? '' : archiveName(v.id, v.encrypted);

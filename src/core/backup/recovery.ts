@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { Engine } from './engine';
 import { FolderGuard } from './guard';
 import { completeSwap } from './restorer';
-import { isMarked, journalProblem, RESTORE_DIR, snapshotDir, workDir, type Journal } from './swapJournal';
+import { dropRestore, isMarked, journalProblem, RESTORE_DIR, snapshotDir, workDir, type Journal } from './swapJournal';
 
 /**
  * After a crash: every restore whose journal is still there, into whatever folder, is finished
@@ -18,15 +18,15 @@ export async function recoverRestores(e: Engine, problems: string[]): Promise<st
       problems.push(`the restore journal ${id} was not acted on: ${problem}`);
       continue;
     }
-    if (!isMarked(snapshotDir(journal.target, journal.id), journal.nonce)) {
+    // A restore stopped while staging changed nothing live: what it made is removed (only
+    // folders it marked), and its journal. One that was swapping is finished where it is ours.
+    if (journal.state === 'swapping' && !isMarked(snapshotDir(journal.target, journal.id), journal.nonce)) {
       problems.push(`the restore journal ${id} names ${journal.target}, where no restore of ours is under way; it was not acted on`);
       continue;
     }
     try {
       if (journal.state === 'staging') {
-        const work = new FolderGuard(workDir(journal.target));
-        work.remove(`staging-${journal.id}`, { recursive: true });
-        work.remove(`snapshots/${journal.id}`, { recursive: true });
+        dropRestore(journal.target, journal.id, journal.nonce);
         e.journals.remove(journal.id);
         e.hooks.info?.(`Dropped a restore into ${journal.target} that was interrupted while staging; that folder was not changed`);
       } else {

@@ -5,7 +5,7 @@ import { verifyArchive } from './checker';
 import type { Engine, RunOptions } from './engine';
 import { FolderGuard, isInside, safeEntryPath } from './guard';
 import { StagingWriter } from './stagingWriter';
-import { finishSwap, makeMarked, snapshotDir, stagingDir, workDir, type Journal } from './swapJournal';
+import { dropRestore, finishSwap, makeMarked, RESTORE_DIR, snapshotDir, stagingDir, type Journal } from './swapJournal';
 import { BackupError, type BackupRecord, type ManifestEntry } from './types';
 import { walk } from './walk';
 
@@ -89,6 +89,9 @@ export async function restore(e: Engine, id: string, opts: RestoreOptions): Prom
   if (opts.path !== undefined && !safeEntryPath(opts.path)) throw new BackupError(`"${opts.path.slice(0, 200)}" is not a path inside the backup.`, 'INVALID');
   const target = targetOf(e, opts);
   const chain = e.catalog.chain(id);
+  // Our own folders in the target must be real ones: a link there would carry staged and
+  // moved-aside files out of it. Checked before mkdir, which would follow it.
+  new FolderGuard(target).resolve(`${RESTORE_DIR}/snapshots/check`);
   const now = e.clock.now();
   const snapshotId = `snapshot-${stamp(now)}-${randomBytes(3).toString('hex')}`;
   const staging = stagingDir(target, snapshotId);
@@ -107,11 +110,12 @@ export async function restore(e: Engine, id: string, opts: RestoreOptions): Prom
     encrypted: chain.some((c) => c.encrypted),
   };
   const journalKey = journal.encrypted ? await e.keyFor(chain[chain.length - 1]) : undefined;
-  makeMarked(staging, journal.nonce);
-  makeMarked(snapshotDir(target, snapshotId), journal.nonce);
+  // The journal before anything in the target: a start finds whatever a kill leaves from here on.
   await e.journals.write(journal, journalKey);
   let writer: StagingWriter | undefined;
   try {
+    makeMarked(staging, journal.nonce);
+    makeMarked(snapshotDir(target, snapshotId), journal.nonce);
     const files = (writer = new StagingWriter());
     const staged = new Map<string, ManifestEntry>();
     /** Files the worker hashed: checked once it has finished, still before anything live is touched. */
@@ -178,10 +182,7 @@ export async function restore(e: Engine, id: string, opts: RestoreOptions): Prom
   } catch (err) {
     // Nothing may still be writing into staging while it is removed.
     await writer?.stop();
-    const work = new FolderGuard(workDir(target));
-    work.remove(`staging-${snapshotId}`, { recursive: true });
-    work.remove(`snapshots/${snapshotId}`, { recursive: true });
-    work.removeIfEmpty('snapshots');
+    dropRestore(target, snapshotId, journal.nonce);
     e.journals.remove(snapshotId);
     if (err instanceof BackupError && err.code === 'UNSAFE_PATH') throw new BackupError(`${err.message.replace(/ Nothing there was changed\.$/, '')} A restore does not write through links: remove the link, or restore into another folder.`, 'UNSAFE_PATH');
     throw err;

@@ -49,14 +49,15 @@ export function openJson(parsed: unknown, key: Buffer | undefined, label: string
     throw new BackupError(`${file} is damaged: its sealed form is incomplete.`, 'CORRUPT_FILE');
   }
   if (!key) throw new BackupError(`${file} is encrypted and no backup key is available here: import the recovery key.`, 'NO_KEY');
-  if (f.keyId !== keyId(key).toString('hex')) throw new BackupError(`${file} was sealed with a different key: import the recovery key that belongs to these backups.`, 'WRONG_KEY');
   try {
     const d = createDecipheriv('aes-256-gcm', metaKey(key), Buffer.from(f.nonce, 'base64'));
     d.setAAD(Buffer.from(label));
     d.setAuthTag(Buffer.from(f.tag, 'base64'));
     const text = Buffer.concat([d.update(Buffer.from(f.data, 'base64')), d.final()]).toString('utf8');
+    // It authenticates with this key, so it is this key's, whatever its (unsealed) keyId says.
     return JSON.parse(text);
   } catch {
+    if (f.keyId !== keyId(key).toString('hex')) throw new BackupError(`${file} was sealed with a different key: import the recovery key that belongs to these backups.`, 'WRONG_KEY');
     throw new BackupError(`${file} is damaged or was altered: it does not authenticate with the backup key.`, 'CORRUPT_FILE');
   }
 }

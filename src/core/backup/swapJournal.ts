@@ -41,6 +41,21 @@ export const stagingDir = (target: string, id: string): string => path.join(targ
 export const snapshotDir = (target: string, id: string): string => path.join(target, RESTORE_DIR, 'snapshots', id);
 export const snapshotListsFile = (s: Pick<SnapshotRecord, 'id' | 'target'>): string => path.join(s.target, RESTORE_DIR, 'snapshots', `${s.id}.json`);
 
+/**
+ * Removes a restore that never began its swap: its staging and snapshot folders, if either is
+ * marked as this restore's (it may have been stopped before making them), and our folder in
+ * the target too when nothing else is in it, so the target is left as it was.
+ */
+export function dropRestore(target: string, id: string, nonce: string): void {
+  const work = new FolderGuard(workDir(target));
+  if (isMarked(stagingDir(target, id), nonce) || isMarked(snapshotDir(target, id), nonce)) {
+    work.remove(`staging-${id}`, { recursive: true });
+    work.remove(`snapshots/${id}`, { recursive: true });
+  }
+  work.removeIfEmpty('snapshots');
+  new FolderGuard(target).removeIfEmpty(RESTORE_DIR);
+}
+
 /** Makes a staging or snapshot folder, owner-only, marked as ours. */
 export function makeMarked(dir: string, nonce: string): void {
   fs.mkdirSync(path.join(dir, '.gardener'), { recursive: true, mode: 0o700 });
