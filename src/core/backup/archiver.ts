@@ -10,8 +10,9 @@ import { FolderGuard, isInside } from './guard';
 import { hashFile } from './hashFile';
 import { archiveName } from './records';
 import { stamp } from './restorer';
-import { BackupError, type ArchiveManifest, type BackupRecord, type BackupType, type ManifestEntry, type ManifestTail } from './types';
-import { walk, walkBatches, type FileInfo, type WalkReport } from './walk';
+import { BackupError, type ArchiveManifest, type BackupRecord, type BackupType, type ManifestEntry, type ManifestTail, type Source } from './types';
+import { checkSources, walkSources, walkSourcesBatches } from './sources';
+import type { FileInfo, WalkReport } from './walk';
 
 /** The tree a new backup restores to, once it is complete: the next incremental builds on it. */
 export interface Created {
@@ -31,6 +32,8 @@ export function checkFolders(dataDir: string, backupsDir: string): void {
 
 export async function createBackup(e: Engine, requested: BackupType, o: RunOptions, cached: Created | undefined): Promise<Created> {
   checkFolders(e.dataDir, e.backupsDir);
+  const sources = e.sourcesOf(requested === 'INCREMENTAL' ? 'FULL' : requested);
+  checkSources(sources, e.backupsDir);
   const started = performance.now();
   let type = requested;
   let note: string | undefined;
@@ -57,11 +60,13 @@ export async function createBackup(e: Engine, requested: BackupType, o: RunOptio
     // A full disk is found before anything is written; how much is needed is known only
     // once the walk ends, which the archive's source checks before the archive is finished.
     checkSpace(e.backupsDir, 0);
-    files = changedSince(e, tree.files, o.signal, found, report, (gone) => (deleted = gone));
+    files = changedSince(e, sources, tree.files, o.signal, found, report, (gone) => (deleted = gone));
   } else {
-    files = await walk(e.dataDir, e.selection(type === 'INCREMENTAL' ? 'FULL' : type), o.signal, report);
+    files = await walkSources(sources, o.signal, report);
     for (const f of files) found.bytes += f.size;
     found.files = files.length;
+    // An empty backup would look like protection and be none.
+    if (!files.length) throw new BackupError(`There is nothing to back up: ${sources.map((s) => s.root).join(', ') || 'no folder'} ${sources.length === 1 ? 'holds' : 'hold'} no files this backup type takes. Nothing was written.`, 'INVALID');
     checkSpace(e.backupsDir, found.bytes);
   }
   const encrypt = e.settings().encrypt;
@@ -74,7 +79,8 @@ export async function createBackup(e: Engine, requested: BackupType, o: RunOptio
   const folder = new FolderGuard(e.backupsDir);
   const partial = folder.resolve(`${id}.partial`);
   const tail = (): ManifestTail => ({ deleted, dirs: report.dirs, skipped: report.skipped });
-  const recordInfo = { type, ...(parent && type === 'INCREMENTAL' ? { parentId: parent.id } : {}), createdAt: now, ...(note ? { note } : {}) };
+  const names = sources.map((s) => s.name).filter(Boolean);
+  const recordInfo = { type, ...(parent && type === 'INCREMENTAL' ? { parentId: parent.id } : {}), createdAt: now, ...(note ? { note } : {}), ...(names.length ? { sources: names } : {}) };
   let result: ArchiveResult;
   try {
     result = await archiveWriter.write(files, partial, {
@@ -140,6 +146,7 @@ export function latestCompleted(e: Engine, types: BackupType[]): BackupRecord | 
  */
 async function* changedSince(
   e: Engine,
+  sources: readonly Source[],
   tree: Map<string, ManifestEntry>,
   signal: AbortSignal | undefined,
   found: { files: number; bytes: number },
@@ -147,7 +154,7 @@ async function* changedSince(
   onDeleted: (paths: string[]) => void,
 ): AsyncGenerator<FileInfo[]> {
   const present = new Set<string>();
-  for await (const batch of walkBatches(e.dataDir, e.selection('FULL'), signal, report)) {
+  for await (const batch of walkSourcesBatches(sources, signal, report)) {
     const changed: FileInfo[] = [];
     for (const f of batch) {
       present.add(f.path);

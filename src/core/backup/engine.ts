@@ -1,7 +1,7 @@
 import type { Clock } from '../clock';
 import type { Catalog } from './catalog';
 import type { Journals } from './swapJournal';
-import type { BackupRecord, BackupSettings, BackupType, KeyProvider, ManifestEntry, DirEntry, Progress } from './types';
+import type { BackupRecord, BackupSettings, BackupType, KeyProvider, ManifestEntry, DirEntry, Progress, Source, SourcedType } from './types';
 import type { Selection } from './walk';
 
 export interface BackupHooks {
@@ -37,6 +37,8 @@ export interface Engine {
   readonly hooks: BackupHooks;
   settings(): BackupSettings;
   selection(type: Exclude<BackupType, 'INCREMENTAL'>): Selection;
+  /** The folders a type reads now: the adapter's roots, or the data directory with the settings' globs. */
+  sourcesOf(type: SourcedType): Source[];
   treeOf(id: string): Promise<Tree>;
   /** The key a backup was sealed with, or undefined for a plain one; NO_KEY if it is needed and absent. */
   keyFor(b: BackupRecord): Promise<Buffer | undefined>;

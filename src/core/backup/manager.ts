@@ -9,6 +9,7 @@ import { FolderGuard, isId } from './guard';
 import { withLock } from './lock';
 import { archiveKeyId, keyNamed } from './keyring';
 import { adoptArchives } from './rebuild';
+import { checkSources } from './sources';
 import { recoverRestores } from './recovery';
 import { mustGet, planRestore, restore, type RestoreOptions, type RestorePlan, type RestoreResult } from './restorer';
 import { applyPolicy, snapshotPolicy, type Decision } from './retention';
@@ -23,6 +24,8 @@ import {
   type BackupType,
   type KeyProvider,
   type ManifestEntry,
+  type Source,
+  type SourcedType,
 } from './types';
 import { select, type Selection } from './walk';
 
@@ -30,6 +33,8 @@ export type { BackupHooks, RunOptions } from './engine';
 export type { RestorePlan, RestoreResult } from './restorer';
 export { safeEntryPath } from './guard';
 export { hashFile } from './hashFile';
+
+const SOURCED_TYPES: SourcedType[] = ['FULL', 'CONFIGURATION', 'USER_DATA'];
 
 export interface ValidationReport {
   id: string;
@@ -97,6 +102,7 @@ export class BackupManager implements Engine {
     // A backups folder in the data is refused before anything is read or written there: start-up
     // cleaning would otherwise delete the user's files that look like our leftovers.
     checkFolders(this.dataDir, this.backupsDir);
+    for (const t of SOURCED_TYPES) checkSources(this.sourcesOf(t), this.backupsDir);
     fs.mkdirSync(this.backupsDir, { recursive: true, mode: 0o700 });
     const report: InitReport = { removed: [], recovered: [], problems: [], adopted: [] };
     this.noteCatalog(await this.catalog.load(), report);
@@ -175,6 +181,10 @@ export class BackupManager implements Engine {
     return select(this.current.sources[type], [...ALWAYS_EXCLUDED, ...this.current.exclude]);
   }
 
+  sourcesOf(type: SourcedType): Source[] {
+    return this.current.roots?.[type] ?? [{ name: '', root: this.dataDir, include: this.current.sources[type], exclude: [...ALWAYS_EXCLUDED, ...this.current.exclude] }];
+  }
+
   latestCompleted(types: BackupType[]): BackupRecord | undefined {
     return latestCompleted(this, types);
   }
@@ -197,6 +207,7 @@ export class BackupManager implements Engine {
   async createBackup(requested: BackupType, o: RunOptions = {}): Promise<BackupRecord> {
     // Before the lock, which would make the folder: nothing is written where it may not be.
     checkFolders(this.dataDir, this.backupsDir);
+    checkSources(this.sourcesOf(requested === 'INCREMENTAL' ? 'FULL' : requested), this.backupsDir);
     return this.locked(() =>
       this.timed(
         'backup',
@@ -286,8 +297,14 @@ export class BackupManager implements Engine {
     return this.locked(() => this.timed('restore', () => restore(this, id, opts), { id, path: opts.path, target: opts.target }));
   }
 
+  /** Undoes a restore: every root it wrote (the snapshots of its group), last first. */
   async undoRestore(snapshotId: string): Promise<void> {
-    return this.locked(() => undoRestore(this, snapshotId));
+    return this.locked(async () => {
+      const s = this.catalog.snapshots.find((x) => x.id === snapshotId);
+      const group = s?.group ?? snapshotId;
+      const ids = this.catalog.snapshots.filter((x) => x.id === group || x.group === group).map((x) => x.id);
+      for (const id of (ids.length ? ids : [snapshotId]).reverse()) await undoRestore(this, id);
+    });
   }
 
   // ---- housekeeping ----

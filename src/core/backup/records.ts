@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { isId, safeEntryPath } from './guard';
+import { isSourceName } from './sources';
 import {
   BACKUP_TYPES,
   type ArchiveManifest,
@@ -59,6 +60,7 @@ export function snapshotRecordProblem(v: unknown): string | undefined {
   const legacy = v.moved !== undefined && v.added !== undefined;
   if (!time(v.createdAt) || (!legacy && (!count(v.movedCount) || !count(v.addedCount)))) return 'a number is out of range';
   if (v.undoing !== undefined && typeof v.undoing !== 'boolean') return 'a flag is not true or false';
+  if (v.group !== undefined && !isId(v.group)) return 'its group is not an id we make';
   if ((v.moved !== undefined && !pathList(v.moved)) || (v.added !== undefined && !pathList(v.added))) return 'its lists hold an unsafe path';
   return undefined;
 }
@@ -73,6 +75,7 @@ function recordInfoProblem(r: unknown): string | undefined {
   if (r === undefined) return undefined;
   if (!isObj(r) || !BACKUP_TYPES.includes(r.type as never) || !time(r.createdAt)) return 'its record is malformed';
   if (r.parentId !== undefined && !isId(r.parentId)) return 'its parent id is not one we make';
+  if (r.sources !== undefined && (!Array.isArray(r.sources) || !r.sources.every(isSourceName) || new Set(r.sources).size !== r.sources.length)) return 'its source names are not plain, distinct names';
   return optString(r.note) ? undefined : 'its note is not text';
 }
 

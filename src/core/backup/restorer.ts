@@ -6,8 +6,9 @@ import type { Engine, RunOptions } from './engine';
 import { FolderGuard, isInside, safeEntryPath } from './guard';
 import { StagingWriter } from './stagingWriter';
 import { dropRestore, finishSwap, makeMarked, RESTORE_DIR, snapshotDir, stagingDir, type Journal } from './swapJournal';
-import { BackupError, type BackupRecord, type ManifestEntry } from './types';
-import { walk } from './walk';
+import { BackupError, type BackupRecord, type ManifestEntry, type SourcedType } from './types';
+import { scopeOf } from './sources';
+import { walk, type Selection } from './walk';
 
 export interface RestorePlan {
   added: string[];
@@ -16,7 +17,9 @@ export interface RestorePlan {
 }
 
 export interface RestoreResult extends RestorePlan {
+  /** The pre-restore snapshot of the first root; `snapshotIds` has one per root the restore wrote. */
   snapshotId: string;
+  snapshotIds: string[];
   target: string;
 }
 
@@ -45,37 +48,70 @@ export function mustGet(e: Engine, id: string): BackupRecord {
   return b;
 }
 
-function scopeFor(e: Engine, b: BackupRecord) {
-  const type = e.catalog.chain(b.id)[0].type;
-  return e.selection(type === 'INCREMENTAL' ? 'FULL' : type);
+/**
+ * One folder a restore writes: the files the backup holds under `name/` (all of them for a
+ * backup of one unnamed source, as 0.1 made), put back under `target`.
+ */
+interface Part {
+  name: string;
+  target: string;
+  scope: Selection;
+  /** The path to restore inside this part, if only one. */
+  sub?: string;
 }
 
-/** The live files a restore of `b` would replace or remove: the backup's scope in the target. */
-async function liveFiles(e: Engine, b: BackupRecord, target: string, sub: string | undefined): Promise<string[]> {
-  return (await walk(target, scopeFor(e, b))).map((f) => f.path).filter((p) => under(p, sub));
+const prefixed = (name: string, p: string): string => (name ? `${name}/${p}` : p);
+
+/**
+ * The folders a restore of `b` writes: each source the backup names, back where that source is
+ * now (or under `target/<name>` for Restore To…), or the one folder of an unnamed backup.
+ */
+async function partsOf(e: Engine, b: BackupRecord, opts: RestoreOptions): Promise<Part[]> {
+  const chain = e.catalog.chain(b.id);
+  const type = chain[0].type === 'INCREMENTAL' ? 'FULL' : (chain[0].type as SourcedType);
+  const names = (await e.catalog.manifest(b.id)).record?.sources;
+  if (!names) return [{ name: '', target: targetOf(e, opts.target ?? e.dataDir), scope: e.selection(type), sub: opts.path }];
+  const parts: Part[] = [];
+  for (const name of names) {
+    if (opts.path !== undefined && !under(opts.path, name)) continue;
+    const source = e.sourcesOf(type).find((s) => s.name === name);
+    const root = opts.target !== undefined ? path.join(opts.target, name) : source?.root;
+    if (!root) throw new BackupError(`The folder "${name}" this backup came from is not part of this workspace now; use Restore To… to put it elsewhere. Nothing was changed.`, 'NOT_FOUND');
+    const sub = opts.path === undefined || opts.path.replace(/\/+$/, '') === name ? undefined : opts.path.slice(name.length + 1);
+    parts.push({ name, target: targetOf(e, root), scope: scopeOf(source), sub });
+  }
+  if (!parts.length) throw new BackupError(`"${opts.path}" is not a path inside the backup.`, 'NOT_FOUND');
+  return parts;
 }
 
-function targetOf(e: Engine, opts: RestoreOptions): string {
-  const target = path.resolve(opts.target ?? e.dataDir);
+/** The live files a restore of one part would replace or remove: the source's scope in the target. */
+async function liveFiles(part: Part): Promise<string[]> {
+  return (await walk(part.target, part.scope)).map((f) => f.path).filter((p) => under(p, part.sub));
+}
+
+function targetOf(e: Engine, where: string): string {
+  const target = path.resolve(where);
   if (isInside(e.backupsDir, target) || isInside(target, e.backupsDir)) {
     throw new BackupError(`Restoring into ${target} would touch the backups folder ${e.backupsDir}; choose a folder apart from it. Nothing was changed.`, 'INVALID');
   }
   return target;
 }
 
-/** What a restore would do, without doing it: for the confirmation. */
+/** What a restore would do, without doing it: for the confirmation. Paths are the backup's. */
 export async function planRestore(e: Engine, id: string, opts: RestoreOptions = {}): Promise<RestorePlan> {
   const b = mustGet(e, id);
-  const target = targetOf(e, opts);
-  const tree = [...(await e.treeOf(id)).files.keys()].filter((p) => under(p, opts.path));
-  const live = await liveFiles(e, b, target, opts.path);
-  const liveSet = new Set(live);
-  const treeSet = new Set(tree);
-  return {
-    added: tree.filter((p) => !liveSet.has(p)),
-    overwritten: tree.filter((p) => liveSet.has(p)),
-    deleted: live.filter((p) => !treeSet.has(p)),
-  };
+  const tree = [...(await e.treeOf(id)).files.keys()];
+  const plan: RestorePlan = { added: [], overwritten: [], deleted: [] };
+  for (const part of await partsOf(e, b, opts)) {
+    const mine = tree.filter((p) => !part.name || p.startsWith(`${part.name}/`)).map((p) => (part.name ? p.slice(part.name.length + 1) : p)).filter((p) => under(p, part.sub));
+    const live = await liveFiles(part);
+    const liveSet = new Set(live);
+    const mineSet = new Set(mine);
+    plan.added.push(...mine.filter((p) => !liveSet.has(p)).map((p) => prefixed(part.name, p)));
+    plan.overwritten.push(...mine.filter((p) => liveSet.has(p)).map((p) => prefixed(part.name, p)));
+    plan.deleted.push(...live.filter((p) => !mineSet.has(p)).map((p) => prefixed(part.name, p)));
+  }
+  return plan;
 }
 
 /**
@@ -87,8 +123,30 @@ export async function planRestore(e: Engine, id: string, opts: RestoreOptions = 
 export async function restore(e: Engine, id: string, opts: RestoreOptions): Promise<RestoreResult> {
   const b = mustGet(e, id);
   if (opts.path !== undefined && !safeEntryPath(opts.path)) throw new BackupError(`"${opts.path.slice(0, 200)}" is not a path inside the backup.`, 'INVALID');
-  const target = targetOf(e, opts);
+  const parts = await partsOf(e, b, opts);
+  const out: RestoreResult = { snapshotId: '', snapshotIds: [], target: opts.target ?? parts[0].target, added: [], overwritten: [], deleted: [] };
+  // One root after another, each wholly: a crash between two leaves each wholly old or new.
+  for (const part of parts) {
+    const r = await restorePart(e, id, part, opts, out.snapshotIds[0]);
+    out.snapshotIds.push(r.snapshotId);
+    out.added.push(...r.added.map((p) => prefixed(part.name, p)));
+    out.overwritten.push(...r.overwritten.map((p) => prefixed(part.name, p)));
+    out.deleted.push(...r.deleted.map((p) => prefixed(part.name, p)));
+  }
+  out.snapshotId = out.snapshotIds[0];
+  return out;
+}
+
+/** Restores one part: its files of every archive of the chain staged, verified, then swapped in. */
+async function restorePart(e: Engine, id: string, part: Part, opts: RestoreOptions, group: string | undefined): Promise<Omit<RestoreResult, 'snapshotIds'>> {
+  const { target, name } = part;
   const chain = e.catalog.chain(id);
+  /** This part's path for an archive path, or undefined for another part's. */
+  const local = (p: string): string | undefined => (!name ? p : p.startsWith(`${name}/`) ? p.slice(name.length + 1) : undefined);
+  const wanted = (p: string): string | undefined => {
+    const l = local(p);
+    return l !== undefined && under(l, part.sub) ? l : undefined;
+  };
   // Our own folders in the target must be real ones: a link there would carry staged and
   // moved-aside files out of it. Checked before mkdir, which would follow it.
   new FolderGuard(target).resolve(`${RESTORE_DIR}/snapshots/check`);
@@ -103,6 +161,7 @@ export async function restore(e: Engine, id: string, opts: RestoreOptions): Prom
     target,
     restoredBackupId: id,
     createdAt: now,
+    ...(group ? { group } : {}),
     ops: [],
     dirs: [],
     moved: [],
@@ -123,18 +182,20 @@ export async function restore(e: Engine, id: string, opts: RestoreOptions): Prom
     const manifests = await Promise.all(chain.map((c) => e.catalog.manifest(c.id)));
     let done = 0;
     let bytes = 0;
-    const totalFiles = manifests.reduce((t, m) => t + m.files.length, 0);
-    const totalBytes = manifests.reduce((t, m) => m.files.reduce((u, f) => u + f.size, t), 0);
+    const ofPart = manifests.map((m) => m.files.filter((f) => local(f.path) !== undefined));
+    const totalFiles = ofPart.reduce((t, m) => t + m.length, 0);
+    const totalBytes = ofPart.reduce((t, m) => m.reduce((u, f) => u + f.size, t), 0);
     for (const [i, c] of chain.entries()) {
       const key = await e.keyFor(c);
       const inner = await verifyArchive(path.join(e.backupsDir, c.archive), c, key, manifests[i], {
         signal: opts.signal,
         ring: files.ring,
         sink: (entry, m) => {
-          if (!under(entry.path, opts.path)) return undefined;
+          const rel = wanted(entry.path);
+          if (rel === undefined) return undefined;
           // Hashed by the worker as it writes while it keeps up, else by the checker as parsed.
           const onWorker = !files.behind();
-          const file = files.open(path.join(staging, ...entry.path.split('/')), staged.has(entry.path), m.mode, onWorker);
+          const file = files.open(path.join(staging, ...rel.split('/')), staged.has(rel), m.mode, onWorker);
           return {
             hashes: onWorker,
             data: (buf, pos) => files.write(file, pos, buf.length),
@@ -145,6 +206,7 @@ export async function restore(e: Engine, id: string, opts: RestoreOptions): Prom
           };
         },
         onEntry: (entry) => {
+          if (local(entry.path) === undefined) return;
           bytes += entry.size;
           opts.onProgress?.({ phase: 'staging', files: ++done, totalFiles, bytes, totalBytes });
         },
@@ -153,11 +215,18 @@ export async function restore(e: Engine, id: string, opts: RestoreOptions): Prom
       });
       // What an incremental deletes comes from its verified manifest alone.
       for (const d of inner.deleted) {
-        staged.delete(d);
-        files.remove(path.join(staging, ...d.split('/')));
+        const rel = local(d);
+        if (rel === undefined || !staged.delete(rel)) continue;
+        files.remove(path.join(staging, ...rel.split('/')));
       }
-      for (const m of inner.files) if (under(m.path, opts.path)) staged.set(m.path, m);
-      journal.dirs = inner.dirs.filter((d) => under(d.path, opts.path));
+      for (const m of inner.files) {
+        const rel = wanted(m.path);
+        if (rel !== undefined) staged.set(rel, m);
+      }
+      journal.dirs = inner.dirs.flatMap((d) => {
+        const rel = wanted(d.path);
+        return rel === undefined ? [] : [{ path: rel, mode: d.mode }];
+      });
     }
     await files.finish().catch((err: unknown) => {
       throw nothingChanged(err);
@@ -168,7 +237,7 @@ export async function restore(e: Engine, id: string, opts: RestoreOptions): Prom
     }
 
     // Plan the swap: staged files in, live files in scope that the backup lacks out.
-    const live = await liveFiles(e, b, target, opts.path);
+    const live = await liveFiles(part);
     const liveSet = new Set(live);
     journal.ops = [...[...staged.keys()].map((p) => ({ path: p, fromStaging: true })), ...live.filter((p) => !staged.has(p)).map((p) => ({ path: p, fromStaging: false }))];
     // A link where the swap would go through a folder: refused now, while nothing has moved.

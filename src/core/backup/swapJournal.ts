@@ -26,6 +26,8 @@ export interface Journal {
   target: string;
   restoredBackupId: string;
   createdAt: number;
+  /** The first snapshot of the same restore, when it writes several roots. */
+  group?: string;
   /** Paths (relative to target) to take from staging, and live paths to move aside only. */
   ops: { path: string; fromStaging: boolean }[];
   /** Folders the restored tree has, with their modes: empty ones made, modes set. */
@@ -127,6 +129,7 @@ export function journalProblem(v: unknown, id: string): string | undefined {
   if (j.state !== 'staging' && j.state !== 'swapping') return 'unknown state';
   if (typeof j.nonce !== 'string' || !/^[0-9a-f]{32}$/.test(j.nonce)) return 'no nonce';
   if (typeof j.target !== 'string' || !path.isAbsolute(j.target) || path.resolve(j.target) !== j.target) return 'its target is not a plain absolute path';
+  if (j.group !== undefined && !isId(j.group)) return 'its group is not an id we make';
   if (!isId(j.restoredBackupId) || typeof j.createdAt !== 'number' || typeof j.encrypted !== 'boolean') return 'a field is malformed';
   if (!Array.isArray(j.ops) || !j.ops.every((o) => o && safeEntryPath(o.path) && typeof o.fromStaging === 'boolean')) return 'an operation has an unsafe path';
   if (!Array.isArray(j.dirs) || !j.dirs.every((d) => d && safeEntryPath(d.path) && Number.isInteger(d.mode) && d.mode >= 0 && d.mode <= 0o7777)) return 'a folder has an unsafe path';
@@ -177,7 +180,7 @@ export async function finishSwap(j: Journal, onSnapshot: (s: SnapshotRecord) => 
     const st = fs.lstatSync(abs, { throwIfNoEntry: false });
     if (st?.isDirectory() && (st.mode & 0o7777) !== d.mode) fs.chmodSync(abs, d.mode);
   }
-  const record: SnapshotRecord = { id: j.id, createdAt: j.createdAt, restoredBackupId: j.restoredBackupId, target: j.target, movedCount: j.moved.length, addedCount: j.added.length };
+  const record: SnapshotRecord = { id: j.id, createdAt: j.createdAt, restoredBackupId: j.restoredBackupId, target: j.target, movedCount: j.moved.length, addedCount: j.added.length, ...(j.group ? { group: j.group } : {}) };
   await writeFileAtomically(snapshotListsFile(record), JSON.stringify({ moved: j.moved, added: j.added } satisfies SnapshotLists));
   await onSnapshot(record);
   new FolderGuard(workDir(j.target)).remove(`staging-${j.id}`, { recursive: true });

@@ -61,6 +61,8 @@ export interface ArchiveRecordInfo {
   parentId?: string;
   createdAt: number;
   note?: string;
+  /** The names of the sources whose files it holds under `<name>/`; absent for one unnamed source. */
+  sources?: string[];
 }
 
 /**
@@ -87,6 +89,8 @@ export interface SnapshotRecord {
   target: string;
   movedCount: number;
   addedCount: number;
+  /** The first snapshot of the same restore, when it wrote several roots: undone together. */
+  group?: string;
   /** Set when Undo Restore starts: an undo cut short is finished at the next start. */
   undoing?: boolean;
   /** Catalogs from 0.1 hold the lists here. */

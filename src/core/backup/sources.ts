@@ -1,0 +1,59 @@
+import { isInside, safeEntryPath } from './guard';
+import { RESTORE_DIR } from './swapJournal';
+import { BackupError, type Source } from './types';
+import { select, walk, walkBatches, type FileInfo, type Selection, type WalkReport } from './walk';
+
+/**
+ * The folders a backup reads. Each source's files are archived under its name (`<name>/<path>`),
+ * so several roots (a multi-root workspace, the User folder and each `.vscode/`) never clash
+ * and each is restored to its own root; a single source named '' keeps paths as 0.1 wrote them.
+ */
+
+/** A source name: one plain path segment. */
+export function isSourceName(v: unknown): v is string {
+  return typeof v === 'string' && v.length > 0 && v.length <= 120 && !v.includes('/') && safeEntryPath(v);
+}
+
+/** What of a source a backup takes, and a restore may replace: its globs, never our restore folder. */
+export function scopeOf(source: Source | undefined): Selection {
+  return select(source?.include.length ? source.include : ['**'], [`${RESTORE_DIR}/**`, ...(source?.exclude ?? [])]);
+}
+
+/** The backups folder may be neither a source nor inside one: backups would hold earlier backups. */
+export function checkSources(sources: readonly Source[], backupsDir: string): void {
+  for (const s of sources) {
+    if (isInside(backupsDir, s.root)) {
+      throw new BackupError(
+        `The backups folder ${backupsDir} is inside ${s.root}, which it backs up: backups would contain earlier backups, and a restore would move them aside. Choose a backups folder outside it (codebaseGardener.backups.folder).`,
+        'INVALID',
+      );
+    }
+  }
+}
+
+const named = (name: string, f: FileInfo): FileInfo => (name ? { ...f, path: `${name}/${f.path}` } : f);
+
+function nameReport(name: string, from: WalkReport, into: WalkReport): void {
+  for (const d of from.dirs) into.dirs.push(name ? { ...d, path: `${name}/${d.path}` } : d);
+  for (const s of from.skipped) into.skipped.push(name ? { ...s, path: `${name}/${s.path}` } : s);
+}
+
+/** Every file the sources hold, with archive paths, sorted; folders and what was left out go to `report`. */
+export async function walkSources(sources: readonly Source[], signal: AbortSignal | undefined, report: WalkReport): Promise<FileInfo[]> {
+  const out: FileInfo[] = [];
+  for (const s of sources) {
+    const own: WalkReport = { dirs: [], skipped: [] };
+    for (const f of await walk(s.root, scopeOf(s), signal, own)) out.push(named(s.name, f));
+    nameReport(s.name, own, report);
+  }
+  return sources.length < 2 ? out : out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** The same files in batches as they are found, for an incremental that writes while it walks. */
+export async function* walkSourcesBatches(sources: readonly Source[], signal: AbortSignal | undefined, report: WalkReport): AsyncGenerator<FileInfo[]> {
+  for (const s of sources) {
+    const own: WalkReport = { dirs: [], skipped: [] };
+    for await (const batch of walkBatches(s.root, scopeOf(s), signal, own)) yield s.name ? batch.map((f) => named(s.name, f)) : batch;
+    nameReport(s.name, own, report);
+  }
+}
