@@ -107,7 +107,8 @@ export class Journals {
 export function journalProblem(v: unknown, id: string): string | undefined {
   const j = v as Partial<Journal> | null;
   if (!j || typeof j !== 'object' || j.version !== 2) return 'not a journal we write';
-  if (j.id !== id || !id.startsWith('snapshot-')) return 'it names another restore';
+  // The id names its folders: 0.1's journal gives it in its body, where it could hold `../`.
+  if (!isId(id) || j.id !== id || !id.startsWith('snapshot-')) return 'it names another restore';
   if (j.state !== 'staging' && j.state !== 'swapping') return 'unknown state';
   if (typeof j.nonce !== 'string' || !/^[0-9a-f]{32}$/.test(j.nonce)) return 'no nonce';
   if (typeof j.target !== 'string' || !path.isAbsolute(j.target) || path.resolve(j.target) !== j.target) return 'its target is not a plain absolute path';
