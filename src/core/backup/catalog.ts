@@ -2,7 +2,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { writeFileAtomically } from '../atomicFile';
 import { isId } from './guard';
-import { backupRecordProblem, parseManifest, snapshotRecordProblem, soundRecords } from './records';
+import { BACKUP_FIELDS, backupRecordProblem, parseManifest, SNAPSHOT_FIELDS, snapshotRecordProblem, soundRecords } from './records';
 import { isSealed, openJson, sealJson } from './sealedJson';
 import { BackupError, type ArchiveManifest, type BackupRecord, type KeyProvider, type SnapshotRecord } from './types';
 
@@ -88,8 +88,8 @@ export class Catalog {
     }
     const d = data as Partial<CatalogFile> | null;
     if (!d || typeof d !== 'object' || d.version !== 1 || !Array.isArray(d.backups)) return this.moveAside(`${this.file} is not a backup catalog of version 1`);
-    const backups = soundRecords<BackupRecord>(d.backups, backupRecordProblem, 'backup');
-    const snapshots = soundRecords<SnapshotRecord>(d.snapshots ?? [], snapshotRecordProblem, 'snapshot');
+    const backups = soundRecords<BackupRecord>(d.backups, backupRecordProblem, 'backup', BACKUP_FIELDS);
+    const snapshots = soundRecords<SnapshotRecord>(d.snapshots ?? [], snapshotRecordProblem, 'snapshot', SNAPSHOT_FIELDS);
     this.backups = backups.records;
     this.snapshots = snapshots.records;
     return { dropped: [...backups.dropped, ...snapshots.dropped] };
