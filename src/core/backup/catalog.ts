@@ -1,7 +1,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { writeFileAtomically } from '../atomicFile';
-import { isId } from './guard';
+import { FolderGuard, isId } from './guard';
 import { BACKUP_FIELDS, backupRecordProblem, parseManifest, SNAPSHOT_FIELDS, snapshotRecordProblem, soundRecords } from './records';
 import { isSealed, openJson, sealJson } from './sealedJson';
 import { BackupError, type ArchiveManifest, type BackupRecord, type KeyProvider, type SnapshotRecord } from './types';
@@ -44,9 +44,14 @@ export class Catalog {
     return path.join(this.dir, 'catalog.json');
   }
 
+  /** A backup's manifest beside the catalog; a link in place of `manifests` is refused. */
   manifestFile(id: string): string {
+    return new FolderGuard(this.dir).resolve(this.manifestName(id));
+  }
+
+  private manifestName(id: string): string {
     if (!isId(id)) throw new BackupError(`"${String(id).slice(0, 80)}" is not a backup id.`, 'UNSAFE_PATH');
-    return path.join(this.dir, 'manifests', `${id}.json`);
+    return `manifests/${id}.json`;
   }
 
   private async stamp(): Promise<string> {
@@ -137,7 +142,7 @@ export class Catalog {
 
   /** Writes a backup's manifest beside the catalog: sealed with `key` when the backup is encrypted. */
   saveManifest(id: string, m: ArchiveManifest, key: Buffer | undefined): Promise<void> {
-    return writeFileAtomically(this.manifestFile(id), key ? sealJson(key, `manifest:${id}`, m) : JSON.stringify(m) + '\n');
+    return new FolderGuard(this.dir).writeFile(this.manifestName(id), key ? sealJson(key, `manifest:${id}`, m) : JSON.stringify(m) + '\n');
   }
 
   /**

@@ -11,7 +11,7 @@ import { adoptArchives } from './rebuild';
 import { mustGet, planRestore, restore, completeSwap, type RestoreOptions, type RestorePlan, type RestoreResult } from './restorer';
 import { applyPolicy, snapshotPolicy, type Decision } from './retention';
 import { removeSnapshotFiles, undoRestore } from './snapshots';
-import { Journals, RESTORE_DIR, snapshotDir, isMarked, workDir, journalProblem, type Journal } from './swapJournal';
+import { Journals, RESTORE_DIR, snapshotDir, isMarked, workDir, workGuard, journalProblem, type Journal } from './swapJournal';
 import {
   ALWAYS_EXCLUDED,
   BackupError,
@@ -293,13 +293,13 @@ export class BackupManager implements Engine {
         report.problems.push(`the restore journal ${id} was not acted on: ${problem}`);
         continue;
       }
-      if (!isMarked(snapshotDir(journal.target, journal.id), journal.nonce)) {
+      if (!isMarked(journal.target, journal.id, journal.nonce)) {
         report.problems.push(`the restore journal ${id} names ${journal.target}, where no restore of ours is under way; it was not acted on`);
         continue;
       }
       try {
         if (journal.state === 'staging') {
-          const work = new FolderGuard(workDir(journal.target));
+          const work = workGuard(journal.target);
           work.remove(`staging-${journal.id}`, { recursive: true });
           work.remove(`snapshots/${journal.id}`, { recursive: true });
           this.journals.remove(journal.id);
@@ -308,7 +308,7 @@ export class BackupManager implements Engine {
           await completeSwap(this, journal);
           this.hooks.info?.(`Finished a restore of ${journal.restoredBackupId} into ${journal.target} that was interrupted`);
         }
-        if (id === 'legacy') new FolderGuard(workDir(this.dataDir)).remove('journal.json');
+        if (id === 'legacy') workGuard(this.dataDir).remove('journal.json');
         recovered.push(journal.id);
       } catch (err) {
         report.problems.push(`the interrupted restore ${id} could not be finished: ${(err as Error).message}`);
@@ -336,9 +336,17 @@ export class BackupManager implements Engine {
     const journal = { version: 2, state: j.state, id, nonce, target, restoredBackupId: j.snapshot?.restoredBackupId, createdAt: j.snapshot?.createdAt, ops: j.ops, dirs: [], moved: j.snapshot?.moved ?? [], added: j.snapshot?.added ?? [], encrypted: false };
     const problem = journalProblem(journal, id);
     if (problem) return { id: 'legacy', problem };
-    // 0.1 made no mark; its snapshot folder, if any, is taken as marked by this journal.
-    fs.mkdirSync(path.join(snapshotDir(target, id), '.gardener'), { recursive: true, mode: 0o700 });
-    fs.writeFileSync(path.join(snapshotDir(target, id), '.gardener', 'mark'), nonce, { mode: 0o600 });
+    // 0.1 made no mark; its snapshot folder, if any, is taken as marked by this journal. Its
+    // folders are reached through real folders only: a link in place of one is refused.
+    const work = workGuard(target);
+    const mark = `snapshots/${id}/.gardener/mark`;
+    try {
+      work.mkdirFor(mark);
+      fs.writeFileSync(work.resolve(mark), nonce, { mode: 0o600 });
+    } catch (err) {
+      if (!(err instanceof BackupError)) throw err;
+      return { id: 'legacy', problem: err.message };
+    }
     return { id: 'legacy', journal: journal as unknown as Journal };
   }
 
@@ -382,8 +390,18 @@ export class BackupManager implements Engine {
       reasons[item.id] = reason;
     }
     const snaps = snapshotPolicy(this.catalog.snapshots, this.current.snapshotRetentionDays, this.clock.now());
-    for (const { item } of snaps.remove) removeSnapshotFiles(item);
-    this.catalog.snapshots = snaps.keep.map((k) => k.item);
+    const kept = snaps.keep.map((k) => k.item);
+    for (const { item } of snaps.remove) {
+      try {
+        removeSnapshotFiles(item);
+      } catch (err) {
+        if (!(err instanceof BackupError) || err.code !== 'UNSAFE_PATH') throw err;
+        // Its folder is reached through a link: nothing removed, and the record kept, until that is looked at.
+        kept.push(item);
+        this.hooks.warn?.(`The pre-restore snapshot ${item.id} was not removed: ${err.message}`, { snapshot: item.id });
+      }
+    }
+    this.catalog.snapshots = kept;
     if (decision.remove.length || snaps.remove.length) await this.catalog.save();
     return { deleted: decision.remove.map((r) => r.item.id), bytesFreed, reasons };
   }
@@ -391,6 +409,8 @@ export class BackupManager implements Engine {
   /** Removes a backup's archive and manifest (each by a name derived from its checked id) and its record. */
   private removeBackup(b: BackupRecord): number {
     const folder = new FolderGuard(this.backupsDir);
+    // Both names are checked before either goes: one refused leaves the backup whole.
+    folder.resolve(`manifests/${b.id}.json`);
     let freed = 0;
     if (b.archive) {
       freed = fs.lstatSync(folder.resolve(b.archive), { throwIfNoEntry: false })?.size ?? 0;

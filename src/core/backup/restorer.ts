@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { throwIfAborted } from '../cancel';
 import { verifyArchive } from './checker';
 import type { Engine, RunOptions } from './engine';
 import { FolderGuard, isInside, safeEntryPath } from './guard';
 import { StagingWriter } from './stagingWriter';
-import { finishSwap, makeMarked, snapshotDir, stagingDir, workDir, type Journal } from './swapJournal';
+import { finishSwap, makeMarked, stagingDir, workGuard, type Journal } from './swapJournal';
 import { BackupError, type BackupRecord, type ManifestEntry } from './types';
 import { walk } from './walk';
 
@@ -90,7 +89,6 @@ export async function restore(e: Engine, id: string, opts: RestoreOptions): Prom
   if (opts.path !== undefined && !safeEntryPath(opts.path)) throw new BackupError(`"${opts.path.slice(0, 200)}" is not a path inside the backup.`, 'INVALID');
   const target = targetOf(e, opts);
   const chain = e.catalog.chain(id);
-  fs.mkdirSync(workDir(target), { recursive: true, mode: 0o700 });
   const now = e.clock.now();
   const snapshotId = `snapshot-${stamp(now)}-${randomBytes(3).toString('hex')}`;
   const staging = stagingDir(target, snapshotId);
@@ -108,11 +106,12 @@ export async function restore(e: Engine, id: string, opts: RestoreOptions): Prom
     added: [],
     encrypted: chain.some((c) => c.encrypted),
   };
-  makeMarked(staging, journal.nonce);
-  makeMarked(snapshotDir(target, snapshotId), journal.nonce);
-  await e.journals.write(journal);
   let writer: StagingWriter | undefined;
   try {
+    // Through real folders only: a link in place of `.gardener-restore` or `journals` is refused here.
+    makeMarked(target, `staging-${snapshotId}`, journal.nonce);
+    makeMarked(target, `snapshots/${snapshotId}`, journal.nonce);
+    await e.journals.write(journal);
     const files = (writer = new StagingWriter());
     const staged = new Map<string, ManifestEntry>();
     /** Files the worker hashed: checked once it has finished, still before anything live is touched. */
@@ -179,7 +178,7 @@ export async function restore(e: Engine, id: string, opts: RestoreOptions): Prom
   } catch (err) {
     // Nothing may still be writing into staging while it is removed.
     await writer?.stop();
-    const work = new FolderGuard(workDir(target));
+    const work = workGuard(target);
     work.remove(`staging-${snapshotId}`, { recursive: true });
     work.remove(`snapshots/${snapshotId}`, { recursive: true });
     work.removeIfEmpty('snapshots');
