@@ -1,6 +1,5 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { writeFileAtomically } from '../atomicFile';
 import { FolderGuard, isId } from './guard';
 import { BACKUP_FIELDS, backupRecordProblem, parseManifest, SNAPSHOT_FIELDS, snapshotRecordProblem, soundRecords } from './records';
 import { isSealed, openJson, sealJson } from './sealedJson';
@@ -114,7 +113,7 @@ export class Catalog {
     const seal = this.sealed || this.encrypt();
     const key = seal ? await this.keys.getKey(this.encrypt()) : undefined;
     if (seal && !key) throw new BackupError('The backup catalog is encrypted and no backup key is available here: import the recovery key.', 'NO_KEY');
-    await writeFileAtomically(this.file, key ? sealJson(key, 'catalog', value) : JSON.stringify(value, null, 1) + '\n');
+    await new FolderGuard(this.dir).writeFile('catalog.json', key ? sealJson(key, 'catalog', value) : JSON.stringify(value, null, 1) + '\n');
     this.sealed = !!key;
     this.seen = await this.stamp();
   }

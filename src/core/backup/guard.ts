@@ -112,10 +112,15 @@ export class FolderGuard {
     this.checked.add(dir);
   }
 
-  /** Writes the file `rel` atomically (temporary file, fsync, rename), making its folders, each checked. */
+  /**
+   * Writes the file `rel` atomically (temporary file, fsync, rename), making its folders, each
+   * checked. A link at its name is removed first: the atomic write would write where it points.
+   */
   async writeFile(rel: string, data: string): Promise<void> {
     this.mkdirFor(rel);
-    await writeFileAtomically(this.resolve(rel), data);
+    const abs = this.resolve(rel);
+    if (fs.lstatSync(abs, { throwIfNoEntry: false })?.isSymbolicLink()) fs.rmSync(abs);
+    await writeFileAtomically(abs, data);
   }
 
   /** Renames `rel` under this root to `toRel` under `to`'s root, both checked. */

@@ -342,7 +342,9 @@ export class BackupManager implements Engine {
     const mark = `snapshots/${id}/.gardener/mark`;
     try {
       work.mkdirFor(mark);
-      fs.writeFileSync(work.resolve(mark), nonce, { mode: 0o600 });
+      // Written new, never through whatever stands at its name.
+      work.remove(mark);
+      fs.writeFileSync(work.resolve(mark), nonce, { mode: 0o600, flag: 'wx' });
     } catch (err) {
       if (!(err instanceof BackupError)) throw err;
       return { id: 'legacy', problem: err.message };
