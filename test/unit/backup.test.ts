@@ -4,7 +4,6 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { Header } from 'tar';
 import { BackupError, BackupManager, DecryptStream, keyId, EncryptStream, gathered, hashed, isEncrypted, readArchive, sealedMembers, select, unwrapKey, wrapKey, writeArchive, type Progress } from '../../src/core/backup';
 import picomatch from 'picomatch';
 import { createHash } from 'node:crypto';
@@ -19,7 +18,7 @@ import { CancelledError } from '../../src/core/cancel';
 import { systemClock } from '../../src/core/clock';
 import { isGardenerError } from '../../src/core/errors';
 import { tempDir } from './fixtures';
-import { fullyBackedUp, manager, seedData, snapshot, TEST_KEY, write } from './backupFixtures';
+import { craft, fullyBackedUp, manager, seedData, snapshot, TEST_KEY, write, type CraftedEntry } from './backupFixtures';
 import { runChild as killableChild } from './trustFixtures';
 
 const rejectsWith = (p: Promise<unknown>, code: BackupError['code']) => assert.rejects(p, (e: unknown) => e instanceof BackupError && e.code === code);
@@ -542,20 +541,6 @@ describe('backup: validation, corruption, keys and hostile archives', () => {
     await assert.rejects(unwrapKey('{"not":"it"}', 'x'), /not a recovery key file/);
   });
 
-  function craft(entries: { path: string; type: string; body?: string | Buffer; linkpath?: string }[]): Buffer {
-    const blocks: Buffer[] = [];
-    for (const e of entries) {
-      const body = Buffer.from(e.body ?? '');
-      const h = new Header({ path: e.path, type: e.type as 'File', size: e.type === 'File' ? body.length : 0, mode: 0o644, mtime: new Date(), linkpath: e.linkpath });
-      const block = Buffer.alloc(512);
-      h.encode(block, 0);
-      blocks.push(block);
-      if (e.type === 'File') blocks.push(body, Buffer.alloc((512 - (body.length % 512)) % 512));
-    }
-    blocks.push(Buffer.alloc(1024));
-    return zlib.gzipSync(Buffer.concat(blocks));
-  }
-
   it('a file whose bytes do not match the manifest is refused, though the archive and its manifest check out, whichever thread hashed it', async () => {
     const { data, m, b } = await fullyBackedUp(12, { plain: true, bigMB: 8 });
     const file = path.join(m.backupsDir, b.archive);
@@ -577,7 +562,7 @@ describe('backup: validation, corruption, keys and hostile archives', () => {
     }
   });
 
-  const hostile: [string, { path: string; type: string; body?: string; linkpath?: string }][] = [
+  const hostile: [string, CraftedEntry][] = [
     ['../ escape', { path: '../escaped.txt', type: 'File', body: 'x' }],
     ['nested ../', { path: 'projects/../../escaped.txt', type: 'File', body: 'x' }],
     ['absolute path', { path: '/tmp/gardener-absolute-escape.txt', type: 'File', body: 'x' }],

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { Header } from 'tar';
 import { systemClock } from '../../src/core/clock';
 import { BackupManager, type BackupRecord, type BackupSettings, type KeyProvider } from '../../src/core/backup';
 import { tempDir } from './fixtures';
@@ -61,4 +63,27 @@ export async function fullyBackedUp(files?: number, o: { plain?: boolean; bigMB?
   const m = o.plain ? manager(data, undefined, null, { encrypt: false }) : manager(data);
   await m.init();
   return { data, m, b: await m.createBackup('FULL') };
+}
+
+/** One entry of a crafted tar archive: any type tar knows, any path, hostile ones included. */
+export interface CraftedEntry {
+  path: string;
+  type: string;
+  body?: string | Buffer;
+  linkpath?: string;
+}
+
+/** A plain .tar.gz holding exactly `entries`, in order, whatever they are: for archives no backup would write. */
+export function craft(entries: CraftedEntry[]): Buffer {
+  const blocks: Buffer[] = [];
+  for (const e of entries) {
+    const body = Buffer.from(e.body ?? '');
+    const h = new Header({ path: e.path, type: e.type as 'File', size: e.type === 'File' ? body.length : 0, mode: 0o644, mtime: new Date(), linkpath: e.linkpath });
+    const block = Buffer.alloc(512);
+    h.encode(block, 0);
+    blocks.push(block);
+    if (e.type === 'File') blocks.push(body, Buffer.alloc((512 - (body.length % 512)) % 512));
+  }
+  blocks.push(Buffer.alloc(1024));
+  return zlib.gzipSync(Buffer.concat(blocks));
 }

@@ -1,9 +1,8 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { writeFileAtomically } from '../atomicFile';
-import { isId } from './guard';
+import { FolderGuard, isId } from './guard';
 import { keyNamed } from './keyring';
-import { backupRecordProblem, parseManifest, snapshotRecordProblem, soundRecords } from './records';
+import { BACKUP_FIELDS, backupRecordProblem, parseManifest, SNAPSHOT_FIELDS, snapshotRecordProblem, soundRecords } from './records';
 import { isSealed, openJson, sealJson } from './sealedJson';
 import { BackupError, type ArchiveManifest, type BackupRecord, type KeyProvider, type SnapshotRecord } from './types';
 
@@ -50,9 +49,14 @@ export class Catalog {
     return path.join(this.dir, 'catalog.json');
   }
 
+  /** A backup's manifest beside the catalog; a link in place of `manifests` is refused. */
   manifestFile(id: string): string {
+    return new FolderGuard(this.dir).resolve(this.manifestName(id));
+  }
+
+  private manifestName(id: string): string {
     if (!isId(id)) throw new BackupError(`"${String(id).slice(0, 80)}" is not a backup id.`, 'UNSAFE_PATH');
-    return path.join(this.dir, 'manifests', `${id}.json`);
+    return `manifests/${id}.json`;
   }
 
   private async stamp(): Promise<string> {
@@ -101,8 +105,8 @@ export class Catalog {
     }
     const d = data as Partial<CatalogFile> | null;
     if (!d || typeof d !== 'object' || d.version !== 1 || !Array.isArray(d.backups)) return this.moveAside(`${this.file} is not a backup catalog of version 1`);
-    const backups = soundRecords<BackupRecord>(d.backups, backupRecordProblem, 'backup');
-    const snapshots = soundRecords<SnapshotRecord>(d.snapshots ?? [], snapshotRecordProblem, 'snapshot');
+    const backups = soundRecords<BackupRecord>(d.backups, backupRecordProblem, 'backup', BACKUP_FIELDS);
+    const snapshots = soundRecords<SnapshotRecord>(d.snapshots ?? [], snapshotRecordProblem, 'snapshot', SNAPSHOT_FIELDS);
     this.backups = backups.records;
     this.snapshots = snapshots.records;
     return { dropped: [...backups.dropped, ...snapshots.dropped] };
@@ -123,7 +127,7 @@ export class Catalog {
     const seal = this.sealed || this.encrypt();
     const key = seal ? await this.keys.getKey(this.encrypt()) : undefined;
     if (seal && !key) throw new BackupError('The backup catalog is encrypted and no backup key is available here: import the recovery key.', 'NO_KEY');
-    await writeFileAtomically(this.file, key ? sealJson(key, 'catalog', value) : JSON.stringify(value, null, 1) + '\n');
+    await new FolderGuard(this.dir).writeFile('catalog.json', key ? sealJson(key, 'catalog', value) : JSON.stringify(value, null, 1) + '\n');
     this.sealed = !!key;
     this.seen = await this.stamp();
   }
@@ -151,7 +155,7 @@ export class Catalog {
 
   /** Writes a backup's manifest beside the catalog: sealed with `key` when the backup is encrypted. */
   saveManifest(id: string, m: ArchiveManifest, key: Buffer | undefined): Promise<void> {
-    return writeFileAtomically(this.manifestFile(id), key ? sealJson(key, `manifest:${id}`, m) : JSON.stringify(m) + '\n');
+    return new FolderGuard(this.dir).writeFile(this.manifestName(id), key ? sealJson(key, `manifest:${id}`, m) : JSON.stringify(m) + '\n');
   }
 
   /**

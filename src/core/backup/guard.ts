@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { writeFileAtomically } from '../atomicFile';
 import { BackupError } from './types';
 
 /** Longest relative path we accept: Linux's PATH_MAX. A longer one is forged, not a file. */
@@ -30,30 +31,49 @@ const unsafe = (what: string, root: string): BackupError =>
  * it belongs to, checked as a safe relative path, and each folder on the way is checked with
  * lstat, so neither `..`, an absolute path nor a planted link can carry a delete or a rename
  * outside that folder. Folders already checked are remembered, so a swap of thousands of files
- * pays one lstat per folder, not per file.
+ * pays one lstat per folder, not per file. A root of ours inside another folder (`base`: a
+ * target's `.gardener-restore/snapshots`, the backups folder's `journals`) has the folders
+ * from `base` down to it checked the same way: a link planted there is refused too.
  */
 export class FolderGuard {
   readonly root: string;
+  private readonly base: string;
+  /** The folders from `base` down to the root. */
+  private readonly above: string[];
   private readonly checked = new Set<string>();
 
-  constructor(root: string) {
+  constructor(root: string, base?: string) {
     this.root = path.resolve(root);
+    this.base = base === undefined ? this.root : path.resolve(base);
+    const above = path.relative(this.base, this.root);
+    if (above.startsWith('..') || path.isAbsolute(above)) throw unsafe(this.root, this.base);
+    this.above = above ? above.split(path.sep) : [];
   }
 
   /** The absolute path of `rel` under the root, after checking it and every folder above it. */
   resolve(rel: string): string {
     if (!safeEntryPath(rel)) throw unsafe(JSON.stringify(String(rel).slice(0, 200)), this.root);
     const parts = rel.split('/').filter((x) => x !== '' && x !== '.');
-    let dir = this.root;
-    for (const part of parts.slice(0, -1)) {
+    return path.join(this.walk([...this.above, ...parts.slice(0, -1)], rel), parts[parts.length - 1]);
+  }
+
+  /** Checks the folders from `base` down to the root, the root included. */
+  check(): void {
+    this.walk(this.above, this.root);
+  }
+
+  /** The folder `parts` lead to from `base`, each checked to be a real folder where it exists. */
+  private walk(parts: string[], what: string): string {
+    let dir = this.base;
+    for (const part of parts) {
       dir = path.join(dir, part);
       if (this.checked.has(dir)) continue;
       const st = fs.lstatSync(dir, { throwIfNoEntry: false });
       // A folder not there yet is fine: whatever makes it (mkdir) makes a real one.
-      if (st && !st.isDirectory()) throw unsafe(`${rel} (${path.relative(this.root, dir)} is a link or a file)`, this.root);
+      if (st && !st.isDirectory()) throw unsafe(`${what} (${path.relative(this.base, dir)} is a link or a file)`, this.base);
       if (st) this.checked.add(dir);
     }
-    return path.join(dir, parts[parts.length - 1]);
+    return dir;
   }
 
   /** Whether `rel` exists (as anything, a link included), checked like every other use. */
@@ -90,6 +110,17 @@ export class FolderGuard {
     // What mkdir made is real; anything it found on the way was checked by resolve.
     this.resolve(rel);
     this.checked.add(dir);
+  }
+
+  /**
+   * Writes the file `rel` atomically (temporary file, fsync, rename), making its folders, each
+   * checked. A link at its name is removed first: the atomic write would write where it points.
+   */
+  async writeFile(rel: string, data: string): Promise<void> {
+    this.mkdirFor(rel);
+    const abs = this.resolve(rel);
+    if (fs.lstatSync(abs, { throwIfNoEntry: false })?.isSymbolicLink()) fs.rmSync(abs);
+    await writeFileAtomically(abs, data);
   }
 
   /** Renames `rel` under this root to `toRel` under `to`'s root, both checked. */

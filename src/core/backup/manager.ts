@@ -343,8 +343,18 @@ export class BackupManager implements Engine {
       reasons[item.id] = reason;
     }
     const snaps = snapshotPolicy(this.catalog.snapshots, this.current.snapshotRetentionDays, this.clock.now());
-    for (const { item } of snaps.remove) removeSnapshotFiles(item);
-    this.catalog.snapshots = snaps.keep.map((k) => k.item);
+    const kept = snaps.keep.map((k) => k.item);
+    for (const { item } of snaps.remove) {
+      try {
+        removeSnapshotFiles(item);
+      } catch (err) {
+        if (!(err instanceof BackupError) || err.code !== 'UNSAFE_PATH') throw err;
+        // Its folder is reached through a link: nothing removed, and the record kept, until that is looked at.
+        kept.push(item);
+        this.hooks.warn?.(`The pre-restore snapshot ${item.id} was not removed: ${err.message}`, { snapshot: item.id });
+      }
+    }
+    this.catalog.snapshots = kept;
     if (decision.remove.length || snaps.remove.length) await this.catalog.save();
     return { deleted: decision.remove.map((r) => r.item.id), bytesFreed, reasons };
   }
@@ -352,6 +362,8 @@ export class BackupManager implements Engine {
   /** Removes a backup's archive and manifest (each by a name derived from its checked id) and its record. */
   private removeBackup(b: BackupRecord): number {
     const folder = new FolderGuard(this.backupsDir);
+    // Both names are checked before either goes: one refused leaves the backup whole.
+    folder.resolve(`manifests/${b.id}.json`);
     let freed = 0;
     if (b.archive) {
       freed = fs.lstatSync(folder.resolve(b.archive), { throwIfNoEntry: false })?.size ?? 0;

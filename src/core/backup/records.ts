@@ -26,6 +26,19 @@ const time = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v
 const hex64 = (v: unknown): boolean => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v);
 const optString = (v: unknown): boolean => v === undefined || typeof v === 'string';
 const pathList = (v: unknown): boolean => Array.isArray(v) && v.every(safeEntryPath);
+/**
+ * Only the fields we write, the others left behind: a record or entry is written back out (the
+ * catalog saved, manifests compared as text), and a forged field nested deep enough would
+ * overflow the stack there.
+ */
+function pick<T>(v: Obj, fields: readonly (keyof T & string)[]): T {
+  const out: Obj = {};
+  for (const f of fields) if (v[f] !== undefined) out[f] = v[f];
+  return out as T;
+}
+
+export const BACKUP_FIELDS = ['id', 'type', 'parentId', 'createdAt', 'status', 'archive', 'sizeBytes', 'fileCount', 'treeFileCount', 'sha256', 'encrypted', 'durationMs', 'error', 'deleted', 'note', 'skippedCount'] as const satisfies readonly (keyof BackupRecord)[];
+export const SNAPSHOT_FIELDS = ['id', 'createdAt', 'restoredBackupId', 'target', 'movedCount', 'addedCount', 'moved', 'added', 'undoing', 'group'] as const satisfies readonly (keyof SnapshotRecord)[];
 
 /** The archive file a backup's record must name: derived from its id, never taken from the file. */
 export function archiveName(id: string, encrypted: boolean): string {
@@ -103,22 +116,22 @@ export function parseManifest(v: unknown, backupId: string): ArchiveManifest | s
   const dirs = (m.dirs ?? []) as DirEntry[];
   if (!Array.isArray(dirs) || !dirs.every((d) => isObj(d) && safeEntryPath(d.path) && count(d.mode) && d.mode <= 0o7777)) return 'its folder list is malformed';
   const skipped = (m.skipped ?? []) as SkippedEntry[];
-  if (!Array.isArray(skipped) || !skipped.every((s) => isObj(s) && typeof s.path === 'string' && typeof s.reason === 'string')) return 'its list of what was left out is malformed';
+  if (!Array.isArray(skipped) || !skipped.every((s) => isObj(s) && typeof s.path === 'string' && typeof s.reason === 'string' && optString(s.detail))) return 'its list of what was left out is malformed';
   const problem = recordInfoProblem(m.record);
   if (problem) return problem;
   return {
     version: m.version,
     backupId,
-    ...(m.record ? { record: m.record as ArchiveRecordInfo } : {}),
-    files: m.files as ManifestEntry[],
+    ...(m.record ? { record: pick<ArchiveRecordInfo>(m.record as Obj, ['type', 'parentId', 'createdAt', 'note', 'sources']) } : {}),
+    files: (m.files as Obj[]).map((e) => pick<ManifestEntry>(e, ['path', 'size', 'mtimeMs', 'mode', 'sha256'])),
     deleted: deleted as string[],
-    dirs,
-    skipped,
+    dirs: dirs.map((d) => pick<DirEntry>(d as unknown as Obj, ['path', 'mode'])),
+    skipped: skipped.map((x) => pick<SkippedEntry>(x as unknown as Obj, ['path', 'reason', 'detail'])),
   };
 }
 
 /** Keeps the sound records, and says why each other one was left out. */
-export function soundRecords<T extends { id: string }>(list: unknown, problemOf: (v: unknown) => string | undefined, what: string): { records: T[]; dropped: string[] } {
+export function soundRecords<T extends { id: string }>(list: unknown, problemOf: (v: unknown) => string | undefined, what: string, fields: readonly (keyof T & string)[]): { records: T[]; dropped: string[] } {
   const records: T[] = [];
   const dropped: string[] = [];
   const ids = new Set<string>();
@@ -129,7 +142,7 @@ export function soundRecords<T extends { id: string }>(list: unknown, problemOf:
       continue;
     }
     ids.add((v as T).id);
-    records.push(v as T);
+    records.push(pick<T>(v as Obj, fields));
   }
   return { records, dropped };
 }

@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Engine } from './engine';
-import { FolderGuard } from './guard';
 import { completeSwap } from './restorer';
-import { dropRestore, isMarked, journalProblem, RESTORE_DIR, snapshotDir, workDir, type Journal } from './swapJournal';
+import { dropRestore, isMarked, journalProblem, RESTORE_DIR, snapshotDir, workDir, workGuard, type Journal } from './swapJournal';
+import { BackupError } from './types';
 
 /**
  * After a crash: every restore whose journal is still there, into whatever folder, is finished
@@ -20,7 +20,7 @@ export async function recoverRestores(e: Engine, problems: string[]): Promise<st
     }
     // A restore stopped while staging changed nothing live: what it made is removed (only
     // folders it marked), and its journal. One that was swapping is finished where it is ours.
-    if (journal.state === 'swapping' && !isMarked(snapshotDir(journal.target, journal.id), journal.nonce)) {
+    if (journal.state === 'swapping' && !isMarked(journal.target, `snapshots/${journal.id}`, journal.nonce)) {
       problems.push(`the restore journal ${id} names ${journal.target}, where no restore of ours is under way; it was not acted on`);
       continue;
     }
@@ -33,7 +33,7 @@ export async function recoverRestores(e: Engine, problems: string[]): Promise<st
         await completeSwap(e, journal);
         e.hooks.info?.(`Finished a restore of ${journal.restoredBackupId} into ${journal.target} that was interrupted`);
       }
-      if (id === 'legacy') new FolderGuard(workDir(e.dataDir)).remove('journal.json');
+      if (id === 'legacy') workGuard(e.dataDir).remove('journal.json');
       recovered.push(journal.id);
     } catch (err) {
       problems.push(`the interrupted restore ${id} could not be finished: ${(err as Error).message}`);
@@ -61,8 +61,18 @@ function legacyJournal(dataDir: string): { id: string; journal?: Journal; proble
   const journal = { version: 2, state: j.state, id, nonce, target, restoredBackupId: j.snapshot?.restoredBackupId, createdAt: j.snapshot?.createdAt, ops: j.ops, dirs: [], moved: j.snapshot?.moved ?? [], added: j.snapshot?.added ?? [], encrypted: false };
   const problem = journalProblem(journal, id);
   if (problem) return { id: 'legacy', problem };
-  // 0.1 made no mark; its snapshot folder, if any, is taken as marked by this journal.
-  fs.mkdirSync(path.join(snapshotDir(target, id), '.gardener'), { recursive: true, mode: 0o700 });
-  fs.writeFileSync(path.join(snapshotDir(target, id), '.gardener', 'mark'), nonce, { mode: 0o600 });
+  // 0.1 made no mark; its snapshot folder, if any, is taken as marked by this journal. Its
+  // folders are reached through real folders only: a link in place of one is refused.
+  const work = workGuard(target);
+  const mark = `snapshots/${id}/.gardener/mark`;
+  try {
+    work.mkdirFor(mark);
+    // Written new, never through whatever stands at its name.
+    work.remove(mark);
+    fs.writeFileSync(work.resolve(mark), nonce, { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    if (!(err instanceof BackupError)) throw err;
+    return { id: 'legacy', problem: err.message };
+  }
   return { id: 'legacy', journal: journal as unknown as Journal };
 }

@@ -5,7 +5,7 @@ import { verifyArchive } from './checker';
 import type { Engine, RunOptions } from './engine';
 import { FolderGuard, isInside, safeEntryPath } from './guard';
 import { StagingWriter } from './stagingWriter';
-import { dropRestore, finishSwap, makeMarked, RESTORE_DIR, snapshotDir, stagingDir, type Journal } from './swapJournal';
+import { dropRestore, finishSwap, makeMarked, RESTORE_DIR, stagingDir, type Journal } from './swapJournal';
 import { BackupError, type BackupRecord, type ManifestEntry, type SourcedType } from './types';
 import { scopeOf } from './sources';
 import { walk, type Selection } from './walk';
@@ -173,8 +173,9 @@ async function restorePart(e: Engine, id: string, part: Part, opts: RestoreOptio
   await e.journals.write(journal, journalKey);
   let writer: StagingWriter | undefined;
   try {
-    makeMarked(staging, journal.nonce);
-    makeMarked(snapshotDir(target, snapshotId), journal.nonce);
+    // Through real folders only: a link in place of `.gardener-restore` is refused here.
+    makeMarked(target, `staging-${snapshotId}`, journal.nonce);
+    makeMarked(target, `snapshots/${snapshotId}`, journal.nonce);
     const files = (writer = new StagingWriter());
     const staged = new Map<string, ManifestEntry>();
     /** Files the worker hashed: checked once it has finished, still before anything live is touched. */

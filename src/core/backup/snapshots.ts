@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Engine } from './engine';
 import { FolderGuard, safeEntryPath } from './guard';
-import { RESTORE_DIR, snapshotListsFile } from './swapJournal';
+import { RESTORE_DIR } from './swapJournal';
 import { BackupError, type SnapshotLists, type SnapshotRecord } from './types';
 
 /**
@@ -11,13 +11,14 @@ import { BackupError, type SnapshotLists, type SnapshotRecord } from './types';
  * own snapshot folder and its target, through their guards.
  */
 
+/** From the target down: a link in place of `.gardener-restore` or `snapshots` is refused. */
 function snapshotsGuard(s: SnapshotRecord): FolderGuard {
-  return new FolderGuard(path.join(s.target, RESTORE_DIR, 'snapshots'));
+  return new FolderGuard(path.join(s.target, RESTORE_DIR, 'snapshots'), s.target);
 }
 
 function readLists(s: SnapshotRecord): SnapshotLists {
   if (s.moved && s.added) return { moved: s.moved, added: s.added };
-  const file = snapshotListsFile(s);
+  const file = snapshotsGuard(s).resolve(`${s.id}.json`);
   let v: Partial<SnapshotLists>;
   try {
     v = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<SnapshotLists>;
@@ -44,7 +45,7 @@ export async function undoRestore(e: Engine, snapshotId: string): Promise<void> 
   }
   const lists = readLists(s);
   const live = new FolderGuard(s.target);
-  const aside = new FolderGuard(folder.resolve(s.id));
+  const aside = new FolderGuard(folder.resolve(s.id), s.target);
   // Everything is checked before anything moves: a link in the target refuses the whole undo.
   for (const p of [...lists.added, ...lists.moved]) live.resolve(p);
   // Marked first, so an undo cut short by a crash is finished at the next start; each step below can be repeated.

@@ -1,6 +1,5 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomically } from '../atomicFile';
 import { FolderGuard, isId, safeEntryPath } from './guard';
 import { keyNamed } from './keyring';
 import { isSealed, openJson, sealJson } from './sealedJson';
@@ -43,14 +42,17 @@ export const stagingDir = (target: string, id: string): string => path.join(targ
 export const snapshotDir = (target: string, id: string): string => path.join(target, RESTORE_DIR, 'snapshots', id);
 export const snapshotListsFile = (s: Pick<SnapshotRecord, 'id' | 'target'>): string => path.join(s.target, RESTORE_DIR, 'snapshots', `${s.id}.json`);
 
+/** The guard of a target's work folder: `.gardener-restore` itself is checked too, so a link there is refused. */
+export const workGuard = (target: string): FolderGuard => new FolderGuard(workDir(target), target);
+
 /**
  * Removes a restore that never began its swap: its staging and snapshot folders, if either is
  * marked as this restore's (it may have been stopped before making them), and our folder in
  * the target too when nothing else is in it, so the target is left as it was.
  */
 export function dropRestore(target: string, id: string, nonce: string): void {
-  const work = new FolderGuard(workDir(target));
-  if (isMarked(stagingDir(target, id), nonce) || isMarked(snapshotDir(target, id), nonce)) {
+  const work = workGuard(target);
+  if (isMarked(target, `staging-${id}`, nonce) || isMarked(target, `snapshots/${id}`, nonce)) {
     work.remove(`staging-${id}`, { recursive: true });
     work.remove(`snapshots/${id}`, { recursive: true });
   }
@@ -58,51 +60,65 @@ export function dropRestore(target: string, id: string, nonce: string): void {
   new FolderGuard(target).removeIfEmpty(RESTORE_DIR);
 }
 
-/** Makes a staging or snapshot folder, owner-only, marked as ours. */
-export function makeMarked(dir: string, nonce: string): void {
-  fs.mkdirSync(path.join(dir, '.gardener'), { recursive: true, mode: 0o700 });
-  fs.writeFileSync(path.join(dir, MARK), nonce, { mode: 0o600, flag: 'wx' });
+/** Makes a staging or snapshot folder (`rel` in the target's work folder), owner-only, marked as ours. */
+export function makeMarked(target: string, rel: string, nonce: string): void {
+  const work = workGuard(target);
+  work.mkdirFor(`${rel}/${MARK}`);
+  fs.writeFileSync(work.resolve(`${rel}/${MARK}`), nonce, { mode: 0o600, flag: 'wx' });
 }
 
-/** Whether `dir` is a real folder (not a link) that we marked with `nonce`. */
-export function isMarked(dir: string, nonce: string): boolean {
+/** Whether the folder `rel` of the target's work folder (`snapshots/<id>`, `staging-<id>`) is a real folder, reached through real folders, that we marked with `nonce`. */
+export function isMarked(target: string, rel: string, nonce: string): boolean {
   try {
-    const st = fs.lstatSync(dir);
-    const mark = fs.lstatSync(path.join(dir, MARK));
-    return st.isDirectory() && mark.isFile() && mark.size < 256 && fs.readFileSync(path.join(dir, MARK), 'utf8') === nonce;
+    const work = workGuard(target);
+    const st = fs.lstatSync(work.resolve(rel));
+    const file = work.resolve(`${rel}/${MARK}`);
+    const mark = fs.lstatSync(file);
+    return st.isDirectory() && mark.isFile() && mark.size < 256 && fs.readFileSync(file, 'utf8') === nonce;
   } catch {
     return false;
   }
 }
 
 export class Journals {
+  /** The folder's guard, from the backups folder down: a link in place of `journals` is refused. */
+  private readonly folder: FolderGuard;
+
   constructor(
     private readonly dir: string,
     private readonly keys: KeyProvider,
-  ) {}
+  ) {
+    this.folder = new FolderGuard(dir, path.dirname(dir));
+  }
+
+  private name(id: string): string {
+    if (!isId(id)) throw new BackupError(`"${String(id).slice(0, 80)}" is not a snapshot id.`, 'UNSAFE_PATH');
+    return `${id}.json`;
+  }
 
   file(id: string): string {
-    if (!isId(id)) throw new BackupError(`"${String(id).slice(0, 80)}" is not a snapshot id.`, 'UNSAFE_PATH');
-    return path.join(this.dir, `${id}.json`);
+    return this.folder.resolve(this.name(id));
   }
 
   /** Writes the journal, sealed with `key` (the restored backup's) when that backup is encrypted. */
   async write(j: Journal, key: Buffer | undefined): Promise<void> {
     if (j.encrypted && !key) throw new BackupError('No backup key is available to seal the restore journal. Nothing was changed.', 'NO_KEY');
-    await writeFileAtomically(this.file(j.id), j.encrypted && key ? sealJson(key, `journal:${j.id}`, j) : JSON.stringify(j) + '\n');
+    await this.folder.writeFile(this.name(j.id), j.encrypted && key ? sealJson(key, `journal:${j.id}`, j) : JSON.stringify(j) + '\n');
   }
 
   remove(id: string): void {
-    new FolderGuard(this.dir).remove(`${id}.json`);
+    this.folder.remove(this.name(id));
   }
 
   /** Every journal in the folder, each read and checked, or the reason it cannot be used. */
   async all(): Promise<{ id: string; journal?: Journal; problem?: string }[]> {
     let names: string[];
     try {
+      // A link in the folder's place is not read through: its journals are not ours to act on.
+      this.folder.check();
       names = fs.readdirSync(this.dir);
-    } catch {
-      return [];
+    } catch (err) {
+      return err instanceof BackupError ? [{ id: path.basename(this.dir), problem: err.message }] : [];
     }
     const out: { id: string; journal?: Journal; problem?: string }[] = [];
     for (const name of names) {
@@ -125,7 +141,8 @@ export class Journals {
 export function journalProblem(v: unknown, id: string): string | undefined {
   const j = v as Partial<Journal> | null;
   if (!j || typeof j !== 'object' || j.version !== 2) return 'not a journal we write';
-  if (j.id !== id || !id.startsWith('snapshot-')) return 'it names another restore';
+  // The id names its folders: 0.1's journal gives it in its body, where it could hold `../`.
+  if (!isId(id) || j.id !== id || !id.startsWith('snapshot-')) return 'it names another restore';
   if (j.state !== 'staging' && j.state !== 'swapping') return 'unknown state';
   if (typeof j.nonce !== 'string' || !/^[0-9a-f]{32}$/.test(j.nonce)) return 'no nonce';
   if (typeof j.target !== 'string' || !path.isAbsolute(j.target) || path.resolve(j.target) !== j.target) return 'its target is not a plain absolute path';
@@ -144,8 +161,8 @@ export function journalProblem(v: unknown, id: string): string | undefined {
  */
 export async function finishSwap(j: Journal, onSnapshot: (s: SnapshotRecord) => Promise<void>): Promise<void> {
   const live = new FolderGuard(j.target);
-  const staged = new FolderGuard(stagingDir(j.target, j.id));
-  const aside = new FolderGuard(snapshotDir(j.target, j.id));
+  const staged = new FolderGuard(stagingDir(j.target, j.id), j.target);
+  const aside = new FolderGuard(snapshotDir(j.target, j.id), j.target);
   // A folder the live tree lacks is renamed in whole: one rename instead of one per file
   // (restoring into a new folder, or a deleted subtree). After a crash, its files are simply
   // no longer in staging, which the per-file steps below already treat as done.
@@ -181,7 +198,7 @@ export async function finishSwap(j: Journal, onSnapshot: (s: SnapshotRecord) => 
     if (st?.isDirectory() && (st.mode & 0o7777) !== d.mode) fs.chmodSync(abs, d.mode);
   }
   const record: SnapshotRecord = { id: j.id, createdAt: j.createdAt, restoredBackupId: j.restoredBackupId, target: j.target, movedCount: j.moved.length, addedCount: j.added.length, ...(j.group ? { group: j.group } : {}) };
-  await writeFileAtomically(snapshotListsFile(record), JSON.stringify({ moved: j.moved, added: j.added } satisfies SnapshotLists));
+  await workGuard(j.target).writeFile(`snapshots/${j.id}.json`, JSON.stringify({ moved: j.moved, added: j.added } satisfies SnapshotLists));
   await onSnapshot(record);
-  new FolderGuard(workDir(j.target)).remove(`staging-${j.id}`, { recursive: true });
+  workGuard(j.target).remove(`staging-${j.id}`, { recursive: true });
 }
