@@ -9,11 +9,13 @@ import { formatBytes } from './backupsTree';
 import type { Cmd } from './commands';
 import type { Ctx } from './context';
 import { withCancellableProgress } from './progress';
+import { afterConfigurationRestore, configurationConfirmation } from './configurationRestore';
+import { prepareConfigurationBackup } from './configurationSources';
 
 const TYPE_PICKS: { label: string; type: BackupType; detail: string }[] = [
   { label: '$(archive) Full', type: 'FULL', detail: 'Everything in the data directory.' },
   { label: '$(diff-added) Incremental', type: 'INCREMENTAL', detail: 'Only what changed since the latest full or incremental backup.' },
-  { label: '$(settings-gear) Configuration', type: 'CONFIGURATION', detail: 'Settings and configuration files.' },
+  { label: '$(settings-gear) Configuration', type: 'CONFIGURATION', detail: 'VS Code’s settings, keybindings, tasks, snippets and profiles, each folder’s .vscode, the workspace file and the list of extensions.' },
   { label: '$(folder) User data', type: 'USER_DATA', detail: 'Projects and contexts.' },
 ];
 
@@ -89,6 +91,8 @@ export function createBackup(ctx: Ctx): Cmd {
     if (!type) return dismissed('No backup type was chosen.');
     const t = type;
     try {
+      const nothing = t === 'CONFIGURATION' ? await prepareConfigurationBackup(ctx) : undefined;
+      if (nothing) return nothing;
       const r = await run(`Codebase Gardener: ${t.toLowerCase().replace('_', ' ')} backup`, (signal, onProgress) => ctx.backups.createBackup(t, { signal, onProgress }));
       ctx.afterBackupChange();
       await ctx.resolveBackupAlert('run');
@@ -140,12 +144,13 @@ export function restoreBackup(ctx: Ctx, mode: 'whole' | 'to' | 'path' = 'whole')
       }
       const plan = await ctx.backups.planRestore(id, { path: subPath, target });
       if (!o.confirmed) {
-        const where = target ?? ctx.backups.dataDir;
+        const conf = configurationConfirmation(ctx, id, plan, target);
+        const where = target ?? conf?.where ?? ctx.backups.dataDir;
         const ok = await vscode.window.showWarningMessage(
           `Restore ${subPath ? `"${subPath}" from ` : ''}this backup into ${where}?`,
           {
             modal: true,
-            detail: `${plan.added.length} files will be added, ${plan.overwritten.length} overwritten and ${plan.deleted.length} deleted. The files replaced or deleted are kept in a pre-restore snapshot, so Undo Restore can bring them back.`,
+            detail: `${conf?.detail ?? ''}${plan.added.length} files will be added, ${plan.overwritten.length} overwritten and ${plan.deleted.length} deleted. The files replaced or deleted are kept in a pre-restore snapshot, so Undo Restore can bring them back.`,
           },
           'Restore',
         );
@@ -154,6 +159,7 @@ export function restoreBackup(ctx: Ctx, mode: 'whole' | 'to' | 'path' = 'whole')
       const r = await run('Codebase Gardener: restoring', (signal, onProgress) => ctx.backups.restore(id, { path: subPath, target, signal, onProgress }));
       ctx.afterBackupChange();
       if (!o.confirmed) {
+        void afterConfigurationRestore(ctx, id, r, target);
         void vscode.window
           .showInformationMessage(`Restored: ${r.added.length} added, ${r.overwritten.length} overwritten, ${r.deleted.length} deleted.`, 'Undo Restore')
           .then((c) => c && vscode.commands.executeCommand('codebaseGardener.undoRestore', r.snapshotId));

@@ -6,6 +6,7 @@ import { readAlertSettings, type ReadAlertSettings } from '../core/alerts';
 import { readHealthSettings, type HealthSettings } from '../core/health';
 import { DEFAULT_LOG_SETTINGS, LEVELS, type LogLevel, type LogSettings } from '../core/logs';
 import { DEFAULT_BACKUP_SETTINGS, type BackupSettings } from '../core/backup';
+import { configurationSources } from './configurationSources';
 
 export const SECTION = 'codebaseGardener';
 
@@ -47,6 +48,8 @@ function readBackupSettings(c: vscode.WorkspaceConfiguration, dataDir: string, g
       USER_DATA: list('backups.sources.userData', d.sources.USER_DATA),
     },
     exclude: list('backups.exclude', d.exclude),
+    // A Configuration backup reads VS Code's own configuration (configurationSources.ts), not the data directory.
+    roots: { CONFIGURATION: configurationSources(globalStorage, dataDir) },
     retention: {
       FULL: keep('backups.retention.full', d.retention.FULL),
       INCREMENTAL: keep('backups.retention.incremental', d.retention.INCREMENTAL),

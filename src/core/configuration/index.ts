@@ -1,0 +1,3 @@
+export * from './sources';
+export * from './extensions';
+export * from './describe';
