@@ -91,4 +91,14 @@ describe('backup sources: several roots', () => {
     await assert.rejects(m.createBackup('FULL'), (e: unknown) => e instanceof BackupError && e.code === 'INVALID');
     assert.ok(!fs.existsSync(path.join(root, 'backups')));
   });
+
+  it('a backups folder inside a source whose globs leave it out is accepted, and never backed up', async () => {
+    const root = tempDir();
+    write(root, 'a.txt', 'a');
+    const m = manager(tempDir(), path.join(root, 'state', 'backups'), TEST_KEY, { roots: { FULL: [{ name: 'w', root, include: [], exclude: ['state/**'] }] } });
+    await m.init();
+    const b = await m.createBackup('FULL');
+    assert.deepEqual([...(await m.treeOf(b.id)).files.keys()], ['w/a.txt']);
+  });
 });
+

@@ -136,6 +136,11 @@ export class FolderGuard {
  * a backups folder there would back up its own archives, and a restore would move them aside.
  */
 export function isInside(inner: string, outer: string): boolean {
+  return pathInside(inner, outer) !== undefined;
+}
+
+/** Where `inner` lies inside `outer` ('' when they are the same, '/'-separated), links resolved; undefined when outside. */
+export function pathInside(inner: string, outer: string): string | undefined {
   const real = (p: string): string => {
     const abs = path.resolve(p);
     // The deepest part that exists decides where the rest would be.
@@ -148,5 +153,5 @@ export function isInside(inner: string, outer: string): boolean {
     return path.join(fs.realpathSync(head), ...tail);
   };
   const rel = path.relative(real(outer), real(inner));
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel)) ? rel.split(path.sep).join('/') : undefined;
 }

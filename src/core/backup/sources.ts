@@ -1,4 +1,4 @@
-import { isInside, safeEntryPath } from './guard';
+import { pathInside, safeEntryPath } from './guard';
 import { RESTORE_DIR } from './swapJournal';
 import { BackupError, type Source } from './types';
 import { select, walk, walkBatches, type FileInfo, type Selection, type WalkReport } from './walk';
@@ -19,10 +19,15 @@ export function scopeOf(source: Source | undefined): Selection {
   return select(source?.include.length ? source.include : ['**'], [`${RESTORE_DIR}/**`, ...(source?.exclude ?? [])]);
 }
 
-/** The backups folder may be neither a source nor inside one: backups would hold earlier backups. */
+/**
+ * The backups folder may be neither a source nor inside one that would take it: backups would
+ * hold earlier backups, and a restore would move them aside. Inside a source whose globs leave
+ * it out (the User folder's globalStorage, a workspace that excludes it) it is neither.
+ */
 export function checkSources(sources: readonly Source[], backupsDir: string): void {
   for (const s of sources) {
-    if (isInside(backupsDir, s.root)) {
+    const rel = pathInside(backupsDir, s.root);
+    if (rel !== undefined && (rel === '' || !scopeOf(s).prunes(rel))) {
       throw new BackupError(
         `The backups folder ${backupsDir} is inside ${s.root}, which it backs up: backups would contain earlier backups, and a restore would move them aside. Choose a backups folder outside it (codebaseGardener.backups.folder).`,
         'INVALID',
