@@ -246,7 +246,8 @@ describe('adversary: forged restore journals', () => {
         assert.deepEqual(report.recovered, []);
         assert.equal(report.problems.length, 1, `problems: ${report.problems}`);
       });
-      assert.ok(fs.existsSync(journalFile(w)), 'the journal is left where it is');
+      // One that names a folder it never made acts on nothing; if it was staging, its journal goes.
+      if ((j as { state?: string }).state !== 'staging') assert.ok(fs.existsSync(journalFile(w)), 'the journal is left where it is');
     });
   }
 

@@ -24,6 +24,12 @@ export async function recoverRestores(e: Engine, problems: string[]): Promise<st
       problems.push(`the restore journal ${id} names ${journal.target}, where no restore of ours is under way; it was not acted on`);
       continue;
     }
+    // One stopped before it made its folders (or a forged one) acts on nothing: its journal goes, said as a problem.
+    if (journal.state === 'staging' && !isMarked(journal.target, `staging-${journal.id}`, journal.nonce) && !isMarked(journal.target, `snapshots/${journal.id}`, journal.nonce)) {
+      e.journals.remove(journal.id);
+      problems.push(`the restore journal ${id} named ${journal.target}, where it had made nothing of ours; it was removed and nothing else was touched`);
+      continue;
+    }
     try {
       if (journal.state === 'staging') {
         dropRestore(journal.target, journal.id, journal.nonce);
