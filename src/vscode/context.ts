@@ -6,17 +6,19 @@ import { HealthMonitor, type HealthReport } from '../core/health';
 import { LogManager, type LogEntry } from '../core/logs';
 import { archiveWriter, BackupManager } from '../core/backup';
 import { isGardenerError } from '../core/errors';
-import { SecretKeyProvider } from './backupKeys';
+import type { BackupKeyStore } from '../core/state';
+import { secretKeys } from './backupKeys';
 import { BackupsTree } from './backupsTree';
 import type { HistoryPoint } from '../shared/protocol';
 import { notify } from './alertCommands';
 import { AlertsTree } from './alertsTree';
-import { readConfig, SECTION, type GardenerConfig } from './config';
+import { dataDirOf01, readConfig, SECTION, type GardenerConfig, type Places } from './config';
 import { Dashboard } from './dashboard';
 import { Disposable } from './dispose';
 import { ReportDocuments } from './reportDocument';
 import { HealthStatusBar } from './statusBar';
 import { PendingViews } from './views';
+import { workspaceIdentity } from './workspaceIdentity';
 
 const HISTORY_POINTS = 120;
 
@@ -25,12 +27,14 @@ const HISTORY_POINTS = 120;
  * this context, so each one reads as a plain function of the extension's state.
  */
 export class Ctx extends Disposable {
+  /** Where our state lives for this workspace; changes with its folders. */
+  places: Places;
   config: GardenerConfig;
   readonly monitor: HealthMonitor;
   readonly alerts: AlertService;
   readonly alertsTree: AlertsTree;
   backups: BackupManager;
-  readonly backupKeys: SecretKeyProvider;
+  readonly backupKeys: BackupKeyStore;
   readonly backupsTree: BackupsTree;
   readonly statusBar: HealthStatusBar;
   readonly reports: ReportDocuments;
@@ -47,8 +51,15 @@ export class Ctx extends Disposable {
   constructor(readonly extension: vscode.ExtensionContext) {
     super();
     this.output = this.register(vscode.window.createOutputChannel('Codebase Gardener', { log: true }));
-    this.config = readConfig(extension.globalStorageUri);
+    // The identity decides the folders, and the logs live in one of them: what it says waits for the log.
+    const early: [string, string][] = [];
+    this.places = this.locate({ info: (m) => early.push(['info', m]), warn: (m) => early.push(['warn', m]) });
+    this.config = readConfig(this.places);
     this.logs = LogManager.in(this.config.dataDir, systemClock, this.config.logs);
+    for (const [level, m] of early) {
+      if (level === 'warn') this.logs.warn('state', m);
+      else this.logs.info('state', m);
+    }
     this.register({ dispose: () => this.logs.dispose() });
     const mirror = this.logs.onEntry((e) => mirrorEntry(this.output, e));
     this.register({ dispose: () => mirror.dispose() });
@@ -70,7 +81,7 @@ export class Ctx extends Disposable {
     this.alertsTree = this.register(new AlertsTree(this.alerts, (name) => this.hasRunbook(name)));
     const alertSub = this.alerts.onDidChange((events) => this.onAlerts(events));
     this.register({ dispose: () => alertSub.dispose() });
-    this.backupKeys = new SecretKeyProvider(extension.secrets, () => this.config.dataDir);
+    this.backupKeys = secretKeys(extension.secrets, () => ({ identity: this.places.identity, legacyDataDirs: [dataDirOf01(this.places)] }));
     this.backups = this.makeBackupManager();
     // The worker that writes archives outlives each backup (see ArchiveWriter), not the extension.
     this.register({ dispose: () => void archiveWriter.stop() });
@@ -94,7 +105,12 @@ export class Ctx extends Disposable {
         if (e.affectsConfiguration(SECTION)) this.applyConfig();
       }),
     );
-    this.register(vscode.workspace.onDidChangeWorkspaceFolders(() => this.applyConfig()));
+    this.register(
+      vscode.workspace.onDidChangeWorkspaceFolders(() => {
+        this.places = this.locate({ info: (m) => this.logs.info('state', m), warn: (m) => this.logs.warn('state', m) });
+        this.applyConfig();
+      }),
+    );
     this.register(vscode.workspace.onDidGrantWorkspaceTrust(() => this.applyConfig()));
   }
 
@@ -104,6 +120,11 @@ export class Ctx extends Disposable {
 
   hasRunbook(name: string): boolean {
     return this.runbooks.has(name);
+  }
+
+  private locate(log: { info(m: string): void; warn(m: string): void }): Places {
+    const globalStorage = this.extension.globalStorageUri.fsPath;
+    return { globalStorage, workspaceStorage: this.extension.storageUri?.fsPath, identity: workspaceIdentity(globalStorage, log) };
   }
 
   /** Called once activation has finished, so neither loading alerts nor sampling delays it. */
@@ -143,7 +164,7 @@ export class Ctx extends Disposable {
   }
 
   private applyConfig(): void {
-    this.config = readConfig(this.extension.globalStorageUri);
+    this.config = readConfig(this.places);
     this.monitor.updateSettings(this.config.health, this.config.dataDir);
     this.alerts.updateSettings(this.config.alerts.engine);
     this.logs.configure(this.config.logs);

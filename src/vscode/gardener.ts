@@ -14,6 +14,9 @@ export interface GardenerApi extends StartupTiming {
   /** Of that, evaluating the core's bundle, in ms. */
   readonly coreLoadMs: number;
   readonly dataDirectory: string;
+  readonly backupsFolder: string;
+  /** This workspace's identity: backups and the backup key are filed under it. */
+  readonly workspaceId: string;
   health(): HealthReport;
   statusBar(): { text: string; tooltip: string; background: string | undefined };
   alerts: {
@@ -63,6 +66,12 @@ export function start(extension: vscode.ExtensionContext, timing: StartupTiming 
     coreLoadMs,
     get dataDirectory() {
       return c.config.dataDir;
+    },
+    get backupsFolder() {
+      return c.config.backups.folder;
+    },
+    get workspaceId() {
+      return c.places.identity;
     },
     health: () => c.monitor.report(),
     statusBar: () => ({ text: c.statusBar.text, tooltip: c.statusBar.tooltipMarkdown, background: c.statusBar.background }),
