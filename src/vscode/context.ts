@@ -17,6 +17,7 @@ import { Dashboard } from './dashboard';
 import { Disposable } from './dispose';
 import { ReportDocuments } from './reportDocument';
 import { HealthStatusBar } from './statusBar';
+import { offerStateMove, resumeStateMove } from './stateMove';
 import { PendingViews } from './views';
 import { workspaceIdentity } from './workspaceIdentity';
 
@@ -45,6 +46,8 @@ export class Ctx extends Disposable {
   private readonly points: HistoryPoint[] = [];
   private shownProblems = '';
   private readonly runbooks: Set<string>;
+  /** The notifications offered at start ('move01'), for the API and tests. */
+  readonly offered: string[] = [];
   private readonly updated = this.register(new vscode.EventEmitter<HealthReport>());
   readonly onDidUpdate = this.updated.event;
 
@@ -131,16 +134,25 @@ export class Ctx extends Disposable {
   start(): void {
     this.updateStatusBar(this.monitor.report());
     this.reportProblems();
-    void this.initBackups();
+    // A move of 0.1's data cut short is finished before the alerts and backups in it are read.
+    const resumed = resumeStateMove(this);
+    resumed
+      .then(async () => {
+        await this.initBackups();
+        await offerStateMove(this);
+      })
+      .catch((err) => this.logs.error('state', 'Could not make the offers at start', err instanceof Error ? err : { error: String(err) }));
     const backupTimer = setInterval(() => void this.checkBackupFreshness(), 3_600_000);
     this.register({ dispose: () => clearInterval(backupTimer) });
-    this.alerts.init().then(
-      () => this.setMonitoring(this.config.monitoringEnabled),
-      (err) => {
-        this.logs.error('alerts', `Could not load alerts from ${this.alerts.file}`, err instanceof Error ? err : { error: String(err) });
-        this.setMonitoring(this.config.monitoringEnabled);
-      },
-    );
+    resumed
+      .then(() => this.alerts.init())
+      .then(
+        () => this.setMonitoring(this.config.monitoringEnabled),
+        (err) => {
+          this.logs.error('alerts', `Could not load alerts from ${this.alerts.file}`, err instanceof Error ? err : { error: String(err) });
+          this.setMonitoring(this.config.monitoringEnabled);
+        },
+      );
     try {
       const deleted = this.logs.applyRetention();
       if (deleted.length) this.logs.info('logs', `Deleted ${deleted.length} rotated log files past retention`, { files: deleted });
@@ -194,10 +206,22 @@ export class Ctx extends Disposable {
     });
   }
 
-  /** At start: load the catalog, clear half-written archives, finish an interrupted restore. */
-  private async initBackups(): Promise<void> {
+  /** A new manager on the configured folders, loaded: after 0.1's backups were moved in. */
+  async reopenBackups(): Promise<void> {
+    this.backups = this.makeBackupManager();
+    await this.initBackups();
+  }
+
+  /**
+   * At start: load the catalog, clear half-written archives, finish an interrupted restore.
+   * Says whether the catalog could be read (no backups folder yet counts: it is empty).
+   */
+  private async initBackups(): Promise<boolean> {
     // Only when backups exist: a workspace that never backed up gets no backups folder.
-    if (!fs.existsSync(this.backups.backupsDir)) return this.afterBackupChange();
+    if (!fs.existsSync(this.backups.backupsDir)) {
+      this.afterBackupChange();
+      return true;
+    }
     try {
       await this.backups.init();
       await this.checkBackupFreshness();
@@ -208,8 +232,11 @@ export class Ctx extends Disposable {
         await this.alerts.raise({ component: 'backup', metric: 'key', level: 'WARNING', message: err.message });
         void vscode.window.showWarningMessage(`Codebase Gardener: ${err.message}`, 'Import Recovery Key…').then((c) => c && vscode.commands.executeCommand('codebaseGardener.importRecoveryKey'));
       }
+      this.afterBackupChange();
+      return false;
     }
     this.afterBackupChange();
+    return true;
   }
 
   afterBackupChange(): void {

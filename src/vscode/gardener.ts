@@ -17,6 +17,8 @@ export interface GardenerApi extends StartupTiming {
   readonly backupsFolder: string;
   /** This workspace's identity: backups and the backup key are filed under it. */
   readonly workspaceId: string;
+  /** The notifications offered since start: 'move01' (0.1's data in the workspace). */
+  offers(): string[];
   health(): HealthReport;
   statusBar(): { text: string; tooltip: string; background: string | undefined };
   alerts: {
@@ -73,6 +75,7 @@ export function start(extension: vscode.ExtensionContext, timing: StartupTiming 
     get workspaceId() {
       return c.places.identity;
     },
+    offers: () => [...c.offered],
     health: () => c.monitor.report(),
     statusBar: () => ({ text: c.statusBar.text, tooltip: c.statusBar.tooltipMarkdown, background: c.statusBar.background }),
     alerts: {
