@@ -17,6 +17,7 @@ import { Dashboard } from './dashboard';
 import { Disposable } from './dispose';
 import { ReportDocuments } from './reportDocument';
 import { HealthStatusBar } from './statusBar';
+import { offerFirstBackup } from './firstRun';
 import { offerStateMove, resumeStateMove } from './stateMove';
 import { PendingViews } from './views';
 import { workspaceIdentity } from './workspaceIdentity';
@@ -46,7 +47,7 @@ export class Ctx extends Disposable {
   private readonly points: HistoryPoint[] = [];
   private shownProblems = '';
   private readonly runbooks: Set<string>;
-  /** The notifications offered at start ('move01'), for the API and tests. */
+  /** The notifications offered at start ('move01', 'firstBackup'), for the API and tests. */
   readonly offered: string[] = [];
   private readonly updated = this.register(new vscode.EventEmitter<HealthReport>());
   readonly onDidUpdate = this.updated.event;
@@ -138,8 +139,9 @@ export class Ctx extends Disposable {
     const resumed = resumeStateMove(this);
     resumed
       .then(async () => {
-        await this.initBackups();
-        await offerStateMove(this);
+        const loaded = await this.initBackups();
+        // 0.1's data, if any, is asked about first: its backups may be about to arrive.
+        if (!(await offerStateMove(this))) await offerFirstBackup(this, loaded);
       })
       .catch((err) => this.logs.error('state', 'Could not make the offers at start', err instanceof Error ? err : { error: String(err) }));
     const backupTimer = setInterval(() => void this.checkBackupFreshness(), 3_600_000);

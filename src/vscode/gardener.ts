@@ -17,7 +17,7 @@ export interface GardenerApi extends StartupTiming {
   readonly backupsFolder: string;
   /** This workspace's identity: backups and the backup key are filed under it. */
   readonly workspaceId: string;
-  /** The notifications offered since start: 'move01' (0.1's data in the workspace). */
+  /** The notifications offered since start: 'move01' (0.1's data in the workspace), 'firstBackup'. */
   offers(): string[];
   health(): HealthReport;
   statusBar(): { text: string; tooltip: string; background: string | undefined };

@@ -27,4 +27,11 @@ describe('Where things live', () => {
     const status = execFileSync('git', ['status', '--porcelain', '--untracked-files=all', '--ignored'], { cwd: folder, encoding: 'utf8' });
     assert.equal(status, '', `git status of ${folder}:\n${status}`);
   });
+
+  it('a workspace with no backups is offered one, once', async () => {
+    const api = await gardener();
+    await waitFor('the first-backup offer', () => api.offers().includes('firstBackup'));
+    assert.deepEqual(api.offers(), ['firstBackup'], 'no 0.1 data here, so no offer to move it');
+    await vscode.commands.executeCommand('notifications.clearAll');
+  });
 });
