@@ -77,7 +77,9 @@ async function moveLegacy(ctx: Ctx, legacy: string): Promise<void> {
     done(ctx, r, 'Moved', plan.backupsTo !== ctx.config.backups.folder ? plan.backupsTo : undefined);
   } catch (err) {
     ctx.logs.error('state', `Could not move 0.1's data out of ${legacy}`, err instanceof Error ? err : { error: String(err) });
-    void vscode.window.showErrorMessage(`Codebase Gardener could not move 0.1's data: ${err instanceof Error ? err.message : String(err)}`);
+    // Once its journal is written, a move that failed is taken up again at the next start; before, nothing moved.
+    const later = fs.existsSync(journalFile(ctx)) ? ' What was moved is in the new place; the rest is moved at the next start.' : ' Nothing was moved.';
+    void vscode.window.showErrorMessage(`Codebase Gardener could not move 0.1's data: ${err instanceof Error ? err.message : String(err)}${later}`);
   }
 }
 
