@@ -1,3 +1,5 @@
+import { GardenerError } from '../errors';
+
 /**
  * Which workspace this is, across renames and moves: the decision, as a pure function of what
  * was recorded before and what is seen now. Backups and keys are filed under the id it returns,
@@ -63,7 +65,7 @@ export function identify(records: readonly WorkspaceRecord[], seen: SeenWorkspac
   const byInode = byPath ? undefined : latest(records.filter((r) => sameRoots(r.roots, seen.roots)));
   const found = byPath ?? byInode;
   const id = found?.id ?? o.newId();
-  if (!isWorkspaceId(id)) throw new Error(`not a workspace id: ${JSON.stringify(id)}`);
+  if (!isWorkspaceId(id)) throw new GardenerError(`Not a workspace id: ${JSON.stringify(id)}`, 'INVALID');
   const record: WorkspaceRecord = { version: 1, id, key: seen.key, roots: seen.roots, seenAt: o.now };
   const changed = !found || found.key !== seen.key || JSON.stringify(found.roots) !== JSON.stringify(seen.roots);
   return { id, by: byPath ? 'path' : byInode ? 'inode' : 'new', record: changed ? record : found, changed };
