@@ -329,14 +329,29 @@ export function exportRecoveryKey(ctx: Ctx): Cmd {
 
 export function importRecoveryKey(ctx: Ctx): Cmd {
   return async (arg?: unknown) => {
-    const o = (arg ?? {}) as { passphrase?: string; source?: string };
+    const o = (arg ?? {}) as { passphrase?: string; source?: string; useForNewBackups?: boolean };
     const src = o.source ?? (await vscode.window.showOpenDialog({ title: 'Import Recovery Key', canSelectMany: false, filters: { 'Recovery key': ['gardenerkey', 'json'] } }))?.[0]?.fsPath;
     if (!src) return dismissed('No recovery key file was chosen.');
     const passphrase = o.passphrase ?? (await askPassphrase(false));
     if (isNotDone(passphrase)) return passphrase;
     try {
       const key = await unwrapKey(fs.readFileSync(src, 'utf8'), passphrase);
-      await ctx.backupKeys.setKey(key);
+      // The key is kept by its id whatever the answer, so backups made with it open here. Making it
+      // this workspace's key too means new backups use it; the backups made with the key it had
+      // stay readable, since that key stays stored under its own id. So asking is about which key
+      // new backups use, never about losing one.
+      const outcome = await ctx.backupKeys.importKey(key, async () => {
+        if (o.useForNewBackups !== undefined) return o.useForNewBackups;
+        const use = 'Use It for New Backups';
+        const choice = await vscode.window.showInformationMessage(
+          'This workspace already has a backup key. Backups made with the imported key can now be restored here. Should new backups of this workspace use the imported key too?',
+          { modal: true, detail: 'Backups made with the current key stay readable either way.' },
+          use,
+          'Keep the Current Key',
+        );
+        return choice === use;
+      });
+      ctx.logs.info('backup', `Recovery key imported (${outcome === 'stored' ? 'kept by id; new backups keep the current key' : 'new backups use it'})`);
       if (!arg) vscode.window.setStatusBarMessage('$(key) Recovery key imported: backups made with it can be restored here.', 6000);
       return true;
     } catch (err) {

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -10,6 +9,17 @@ import { configurationSources } from './configurationSources';
 
 export const SECTION = 'codebaseGardener';
 
+/**
+ * Where our state lives for the open workspace: the extension's storage folders (from
+ * ExtensionContext) and the workspace's identity (see workspaceIdentity.ts).
+ */
+export interface Places {
+  globalStorage: string;
+  /** ExtensionContext.storageUri: per workspace, outside it; undefined with no folder open. */
+  workspaceStorage?: string;
+  identity: string;
+}
+
 export interface GardenerConfig {
   dataDir: string;
   monitoringEnabled: boolean;
@@ -19,7 +29,7 @@ export interface GardenerConfig {
   backups: BackupSettings & { folder: string; staleAfterHours: number };
 }
 
-function readBackupSettings(c: vscode.WorkspaceConfiguration, dataDir: string, globalStorage: vscode.Uri, problems: string[]): GardenerConfig['backups'] {
+function readBackupSettings(c: vscode.WorkspaceConfiguration, places: Places, problems: string[]): GardenerConfig['backups'] {
   const d = DEFAULT_BACKUP_SETTINGS;
   const folderSetting = c.get<string>('backups.folder', '').trim();
   const list = (key: string, def: string[]): string[] => {
@@ -41,7 +51,7 @@ function readBackupSettings(c: vscode.WorkspaceConfiguration, dataDir: string, g
     return v;
   };
   return {
-    folder: folderSetting ? path.resolve(dataDir, folderSetting.startsWith('~/') ? path.join(os.homedir(), folderSetting.slice(2)) : folderSetting) : defaultBackupsFolder(dataDir, globalStorage),
+    folder: folderSetting ? userPath(folderSetting, places) : defaultBackupsFolder(places),
     sources: {
       FULL: list('backups.sources.full', d.sources.FULL),
       CONFIGURATION: list('backups.sources.configuration', d.sources.CONFIGURATION),
@@ -86,28 +96,41 @@ function readLogSettings(c: vscode.WorkspaceConfiguration, problems: string[]): 
 }
 
 /**
- * Where backups go unless the user says: the extension's global storage, one folder per data
- * directory, never inside what they protect (a backups folder there would back up its own
- * archives, and the engine refuses it).
+ * Where backups go unless the user says: the extension's global storage, one folder per
+ * workspace identity, so a renamed or moved workspace keeps its backups, and never inside what
+ * they protect (a backups folder there would back up its own archives; the engine refuses it).
  */
-export function defaultBackupsFolder(dataDir: string, globalStorage: vscode.Uri): string {
-  return path.join(globalStorage.fsPath, 'backups', createHash('sha256').update(dataDir).digest('hex').slice(0, 16));
+export function defaultBackupsFolder(places: Places): string {
+  return path.join(places.globalStorage, 'backups', places.identity);
+}
+
+function firstFolder(): string | undefined {
+  return vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file')?.uri.fsPath;
 }
 
 /**
  * The data directory: the setting if given (relative to the first workspace folder), else
- * `data` under the first workspace folder on disk, else the extension's global storage.
+ * `data` in the extension's storage for this workspace, or in its global storage with no
+ * folder open. Never in the workspace by default: our logs and alerts are not the user's files.
  */
-export function resolveDataDir(setting: string, globalStorage: vscode.Uri): string {
-  const folder = vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file');
-  const base = folder?.uri.fsPath ?? globalStorage.fsPath;
+export function resolveDataDir(setting: string, places: Places): string {
   const value = setting.trim();
-  if (!value) return path.join(base, 'data');
-  const expanded = value === '~' || value.startsWith('~/') ? path.join(os.homedir(), value.slice(1)) : value;
-  return path.resolve(base, expanded);
+  return value ? userPath(value, places) : path.join(places.workspaceStorage ?? places.globalStorage, 'data');
 }
 
-export function readConfig(globalStorage: vscode.Uri): GardenerConfig {
+/** A folder the user set: `~` is the home folder, a relative path starts at the first workspace folder. */
+function userPath(value: string, places: Places): string {
+  const expanded = value === '~' || value.startsWith('~/') ? path.join(os.homedir(), value.slice(1)) : value;
+  return path.resolve(firstFolder() ?? places.globalStorage, expanded);
+}
+
+/** The data directory 0.1 used with the same setting (`data` under the first workspace folder by default), whose path hash named its key. */
+export function dataDirOf01(places: Places): string {
+  const value = vscode.workspace.getConfiguration(SECTION).get<string>('dataDirectory', '').trim();
+  return value ? userPath(value, places) : path.join(firstFolder() ?? places.globalStorage, 'data');
+}
+
+export function readConfig(places: Places): GardenerConfig {
   const c = vscode.workspace.getConfiguration(SECTION);
   const alerts = readAlertSettings(c.get('alerts') ?? {}, `${SECTION}.alerts.`);
   const health = readHealthSettings(
@@ -121,8 +144,8 @@ export function readConfig(globalStorage: vscode.Uri): GardenerConfig {
   // One list of problems, so one warning names every bad setting and the Settings check fails.
   health.configurationProblems.push(...alerts.problems);
   const logs = readLogSettings(c, health.configurationProblems);
-  const dataDir = resolveDataDir(c.get<string>('dataDirectory', ''), globalStorage);
-  const backups = readBackupSettings(c, dataDir, globalStorage, health.configurationProblems);
+  const dataDir = resolveDataDir(c.get<string>('dataDirectory', ''), places);
+  const backups = readBackupSettings(c, places, health.configurationProblems);
   return {
     dataDir,
     backups,

@@ -6,17 +6,21 @@ import { HealthMonitor, type HealthReport } from '../core/health';
 import { LogManager, type LogEntry } from '../core/logs';
 import { archiveWriter, BackupManager } from '../core/backup';
 import { isGardenerError } from '../core/errors';
-import { SecretKeyProvider } from './backupKeys';
+import type { BackupKeyStore } from '../core/state';
+import { secretKeys } from './backupKeys';
 import { BackupsTree } from './backupsTree';
 import type { HistoryPoint } from '../shared/protocol';
 import { notify } from './alertCommands';
 import { AlertsTree } from './alertsTree';
-import { readConfig, SECTION, type GardenerConfig } from './config';
+import { dataDirOf01, readConfig, SECTION, type GardenerConfig, type Places } from './config';
 import { Dashboard } from './dashboard';
 import { Disposable } from './dispose';
 import { ReportDocuments } from './reportDocument';
 import { HealthStatusBar } from './statusBar';
+import { offerFirstBackup } from './firstRun';
+import { offerStateMove, resumeStateMove } from './stateMove';
 import { PendingViews } from './views';
+import { workspaceIdentity } from './workspaceIdentity';
 
 const HISTORY_POINTS = 120;
 
@@ -25,12 +29,14 @@ const HISTORY_POINTS = 120;
  * this context, so each one reads as a plain function of the extension's state.
  */
 export class Ctx extends Disposable {
+  /** Where our state lives for this workspace; changes with its folders. */
+  places: Places;
   config: GardenerConfig;
   readonly monitor: HealthMonitor;
   readonly alerts: AlertService;
   readonly alertsTree: AlertsTree;
   backups: BackupManager;
-  readonly backupKeys: SecretKeyProvider;
+  readonly backupKeys: BackupKeyStore;
   readonly backupsTree: BackupsTree;
   readonly statusBar: HealthStatusBar;
   readonly reports: ReportDocuments;
@@ -41,14 +47,23 @@ export class Ctx extends Disposable {
   private readonly points: HistoryPoint[] = [];
   private shownProblems = '';
   private readonly runbooks: Set<string>;
+  /** The notifications offered at start ('move01', 'firstBackup'), for the API and tests. */
+  readonly offered: string[] = [];
   private readonly updated = this.register(new vscode.EventEmitter<HealthReport>());
   readonly onDidUpdate = this.updated.event;
 
   constructor(readonly extension: vscode.ExtensionContext) {
     super();
     this.output = this.register(vscode.window.createOutputChannel('Codebase Gardener', { log: true }));
-    this.config = readConfig(extension.globalStorageUri);
+    // The identity decides the folders, and the logs live in one of them: what it says waits for the log.
+    const early: [string, string][] = [];
+    this.places = this.locate({ info: (m) => early.push(['info', m]), warn: (m) => early.push(['warn', m]) });
+    this.config = readConfig(this.places);
     this.logs = LogManager.in(this.config.dataDir, systemClock, this.config.logs);
+    for (const [level, m] of early) {
+      if (level === 'warn') this.logs.warn('state', m);
+      else this.logs.info('state', m);
+    }
     this.register({ dispose: () => this.logs.dispose() });
     const mirror = this.logs.onEntry((e) => mirrorEntry(this.output, e));
     this.register({ dispose: () => mirror.dispose() });
@@ -70,7 +85,7 @@ export class Ctx extends Disposable {
     this.alertsTree = this.register(new AlertsTree(this.alerts, (name) => this.hasRunbook(name)));
     const alertSub = this.alerts.onDidChange((events) => this.onAlerts(events));
     this.register({ dispose: () => alertSub.dispose() });
-    this.backupKeys = new SecretKeyProvider(extension.secrets, () => this.config.dataDir);
+    this.backupKeys = secretKeys(extension.secrets, () => ({ identity: this.places.identity, legacyDataDirs: [dataDirOf01(this.places)] }));
     this.backups = this.makeBackupManager();
     // The worker that writes archives outlives each backup (see ArchiveWriter), not the extension.
     this.register({ dispose: () => void archiveWriter.stop() });
@@ -94,7 +109,12 @@ export class Ctx extends Disposable {
         if (e.affectsConfiguration(SECTION)) this.applyConfig();
       }),
     );
-    this.register(vscode.workspace.onDidChangeWorkspaceFolders(() => this.applyConfig()));
+    this.register(
+      vscode.workspace.onDidChangeWorkspaceFolders(() => {
+        this.places = this.locate({ info: (m) => this.logs.info('state', m), warn: (m) => this.logs.warn('state', m) });
+        this.applyConfig();
+      }),
+    );
     this.register(vscode.workspace.onDidGrantWorkspaceTrust(() => this.applyConfig()));
   }
 
@@ -106,20 +126,35 @@ export class Ctx extends Disposable {
     return this.runbooks.has(name);
   }
 
+  private locate(log: { info(m: string): void; warn(m: string): void }): Places {
+    const globalStorage = this.extension.globalStorageUri.fsPath;
+    return { globalStorage, workspaceStorage: this.extension.storageUri?.fsPath, identity: workspaceIdentity(globalStorage, log) };
+  }
+
   /** Called once activation has finished, so neither loading alerts nor sampling delays it. */
   start(): void {
     this.updateStatusBar(this.monitor.report());
     this.reportProblems();
-    void this.initBackups();
+    // A move of 0.1's data cut short is finished before the alerts and backups in it are read.
+    const resumed = resumeStateMove(this);
+    resumed
+      .then(async () => {
+        const loaded = await this.initBackups();
+        // 0.1's data, if any, is asked about first: its backups may be about to arrive.
+        if (!(await offerStateMove(this))) await offerFirstBackup(this, loaded);
+      })
+      .catch((err) => this.logs.error('state', 'Could not make the offers at start', err instanceof Error ? err : { error: String(err) }));
     const backupTimer = setInterval(() => void this.checkBackupFreshness(), 3_600_000);
     this.register({ dispose: () => clearInterval(backupTimer) });
-    this.alerts.init().then(
-      () => this.setMonitoring(this.config.monitoringEnabled),
-      (err) => {
-        this.logs.error('alerts', `Could not load alerts from ${this.alerts.file}`, err instanceof Error ? err : { error: String(err) });
-        this.setMonitoring(this.config.monitoringEnabled);
-      },
-    );
+    resumed
+      .then(() => this.alerts.init())
+      .then(
+        () => this.setMonitoring(this.config.monitoringEnabled),
+        (err) => {
+          this.logs.error('alerts', `Could not load alerts from ${this.alerts.file}`, err instanceof Error ? err : { error: String(err) });
+          this.setMonitoring(this.config.monitoringEnabled);
+        },
+      );
     try {
       const deleted = this.logs.applyRetention();
       if (deleted.length) this.logs.info('logs', `Deleted ${deleted.length} rotated log files past retention`, { files: deleted });
@@ -143,7 +178,7 @@ export class Ctx extends Disposable {
   }
 
   private applyConfig(): void {
-    this.config = readConfig(this.extension.globalStorageUri);
+    this.config = readConfig(this.places);
     this.monitor.updateSettings(this.config.health, this.config.dataDir);
     this.alerts.updateSettings(this.config.alerts.engine);
     this.logs.configure(this.config.logs);
@@ -173,10 +208,22 @@ export class Ctx extends Disposable {
     });
   }
 
-  /** At start: load the catalog, clear half-written archives, finish an interrupted restore. */
-  private async initBackups(): Promise<void> {
+  /** A new manager on the configured folders, loaded: after 0.1's backups were moved in. */
+  async reopenBackups(): Promise<void> {
+    this.backups = this.makeBackupManager();
+    await this.initBackups();
+  }
+
+  /**
+   * At start: load the catalog, clear half-written archives, finish an interrupted restore.
+   * Says whether the catalog could be read (no backups folder yet counts: it is empty).
+   */
+  private async initBackups(): Promise<boolean> {
     // Only when backups exist: a workspace that never backed up gets no backups folder.
-    if (!fs.existsSync(this.backups.backupsDir)) return this.afterBackupChange();
+    if (!fs.existsSync(this.backups.backupsDir)) {
+      this.afterBackupChange();
+      return true;
+    }
     try {
       await this.backups.init();
       await this.checkBackupFreshness();
@@ -187,8 +234,11 @@ export class Ctx extends Disposable {
         await this.alerts.raise({ component: 'backup', metric: 'key', level: 'WARNING', message: err.message });
         void vscode.window.showWarningMessage(`Codebase Gardener: ${err.message}`, 'Import Recovery Key…').then((c) => c && vscode.commands.executeCommand('codebaseGardener.importRecoveryKey'));
       }
+      this.afterBackupChange();
+      return false;
     }
     this.afterBackupChange();
+    return true;
   }
 
   afterBackupChange(): void {

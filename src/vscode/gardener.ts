@@ -14,6 +14,11 @@ export interface GardenerApi extends StartupTiming {
   /** Of that, evaluating the core's bundle, in ms. */
   readonly coreLoadMs: number;
   readonly dataDirectory: string;
+  readonly backupsFolder: string;
+  /** This workspace's identity: backups and the backup key are filed under it. */
+  readonly workspaceId: string;
+  /** The notifications offered since start: 'move01' (0.1's data in the workspace), 'firstBackup'. */
+  offers(): string[];
   health(): HealthReport;
   statusBar(): { text: string; tooltip: string; background: string | undefined };
   alerts: {
@@ -64,6 +69,13 @@ export function start(extension: vscode.ExtensionContext, timing: StartupTiming 
     get dataDirectory() {
       return c.config.dataDir;
     },
+    get backupsFolder() {
+      return c.config.backups.folder;
+    },
+    get workspaceId() {
+      return c.places.identity;
+    },
+    offers: () => [...c.offered],
     health: () => c.monitor.report(),
     statusBar: () => ({ text: c.statusBar.text, tooltip: c.statusBar.tooltipMarkdown, background: c.statusBar.background }),
     alerts: {

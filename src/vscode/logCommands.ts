@@ -1,3 +1,4 @@
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CHANNELS, dismissed, LEVELS, notDone, type Channel, type ExportFormat, type LogEntry, type LogLevel, type SearchQuery, type SearchResult } from '../core/logs';
@@ -121,7 +122,8 @@ export function exportLogs(ctx: Ctx): Cmd {
       if (!format) return dismissed('No format was chosen.');
       const target = await vscode.window.showSaveDialog({
         title: 'Export Logs',
-        defaultUri: vscode.Uri.file(path.join(ctx.config.dataDir, `codebase_gardener_${channel.label}.${format.label}`)),
+        // The home folder: the data directory lies hidden in VS Code's storage, the workspace is the user's repository.
+        defaultUri: vscode.Uri.file(path.join(os.homedir(), `codebase_gardener_${channel.label}.${format.label}`)),
         filters: { [format.label.toUpperCase()]: [format.label] },
       });
       if (!target) return dismissed('No file was chosen to export to.');

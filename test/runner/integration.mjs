@@ -25,6 +25,15 @@ function prepare() {
   mkdirSync(join(workspace, '.vscode'), { recursive: true });
   writeFileSync(join(workspace, 'README.md'), '# Test workspace\n\nOpened by the Codebase Gardener integration tests.\n');
   writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'codebaseGardener.monitoring.intervalSeconds': 5 }, null, 2));
+  // A git repository with everything committed: the suite checks that `git status` stays empty,
+  // i.e. that the extension writes nothing of its own into the user's repository.
+  const git = (...args) => {
+    const r = spawnSync('git', ['-c', 'user.name=Gardener Tests', '-c', 'user.email=tests@example.invalid', '-c', 'commit.gpgsign=false', ...args], { cwd: workspace, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`git ${args.join(' ')} failed in ${workspace}: ${r.error?.message ?? r.stderr}`);
+  };
+  git('init', '-q');
+  git('add', '-A');
+  git('commit', '-q', '-m', 'Test workspace');
   return workspace;
 }
 
