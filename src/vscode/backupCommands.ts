@@ -9,14 +9,15 @@ import { formatBytes } from './backupsTree';
 import type { Cmd } from './commands';
 import type { Ctx } from './context';
 import { withCancellableProgress } from './progress';
+import { userDataNotChosen } from './userDataFolders';
 import { afterConfigurationRestore, configurationConfirmation } from './configurationRestore';
 import { prepareConfigurationBackup } from './configurationSources';
 
 const TYPE_PICKS: { label: string; type: BackupType; detail: string }[] = [
-  { label: '$(archive) Full', type: 'FULL', detail: 'Everything in the data directory.' },
+  { label: '$(archive) Full', type: 'FULL', detail: 'The workspace folders with their .git — not node_modules, build output or what .gitignore ignores.' },
   { label: '$(diff-added) Incremental', type: 'INCREMENTAL', detail: 'Only what changed since the latest full or incremental backup.' },
   { label: '$(settings-gear) Configuration', type: 'CONFIGURATION', detail: 'VS Code’s settings, keybindings, tasks, snippets and profiles, each folder’s .vscode, the workspace file and the list of extensions.' },
-  { label: '$(folder) User data', type: 'USER_DATA', detail: 'Projects and contexts.' },
+  { label: '$(folder) User data', type: 'USER_DATA', detail: 'Folders you name: a local tool’s data, notes, database dumps.' },
 ];
 
 function idOf(arg: unknown): string | undefined {
@@ -91,7 +92,7 @@ export function createBackup(ctx: Ctx): Cmd {
     if (!type) return dismissed('No backup type was chosen.');
     const t = type;
     try {
-      const nothing = t === 'CONFIGURATION' ? await prepareConfigurationBackup(ctx) : undefined;
+      const nothing = t === 'CONFIGURATION' ? await prepareConfigurationBackup(ctx) : t === 'USER_DATA' ? userDataNotChosen(ctx) : undefined;
       if (nothing) return nothing;
       const r = await run(`Codebase Gardener: ${t.toLowerCase().replace('_', ' ')} backup`, (signal, onProgress) => ctx.backups.createBackup(t, { signal, onProgress }));
       ctx.afterBackupChange();

@@ -5,6 +5,7 @@ import { readAlertSettings, type ReadAlertSettings } from '../core/alerts';
 import { readHealthSettings, type HealthSettings } from '../core/health';
 import { DEFAULT_LOG_SETTINGS, LEVELS, type LogLevel, type LogSettings } from '../core/logs';
 import { DEFAULT_BACKUP_SETTINGS, type BackupSettings } from '../core/backup';
+import { DEFAULT_WORKSPACE_EXCLUDES, userDataSources, userFolder, workspaceSources } from '../core/backup/workspaceSources';
 import { configurationSources } from './configurationSources';
 
 export const SECTION = 'codebaseGardener';
@@ -29,7 +30,7 @@ export interface GardenerConfig {
   backups: BackupSettings & { folder: string; staleAfterHours: number };
 }
 
-function readBackupSettings(c: vscode.WorkspaceConfiguration, places: Places, problems: string[]): GardenerConfig['backups'] {
+function readBackupSettings(c: vscode.WorkspaceConfiguration, places: Places, dataDir: string, problems: string[]): GardenerConfig['backups'] {
   const d = DEFAULT_BACKUP_SETTINGS;
   const folderSetting = c.get<string>('backups.folder', '').trim();
   const list = (key: string, def: string[]): string[] => {
@@ -50,16 +51,33 @@ function readBackupSettings(c: vscode.WorkspaceConfiguration, places: Places, pr
     }
     return v;
   };
+  const folder = folderSetting ? userPath(folderSetting, places) : defaultBackupsFolder(places);
+  const maxFileMB = c.get<unknown>('backups.maxFileSizeMB');
+  const options = {
+    exclude: list('backups.exclude', DEFAULT_WORKSPACE_EXCLUDES),
+    useGitignore: c.get<boolean>('backups.useGitignore', true),
+    maxFileBytes: (typeof maxFileMB === 'number' && maxFileMB > 0 ? maxFileMB : 100) * 1048576,
+    ours: [folder, dataDir],
+  };
+  const named = c.get<unknown>('backups.sources.userData');
+  const userFolders = (Array.isArray(named) ? named : []).flatMap((p) => {
+    const abs = typeof p === 'string' ? userFolder(p) : undefined;
+    if (!abs) problems.push(`${SECTION}.backups.sources.userData: ${JSON.stringify(p)} is not an absolute path or ~/…; it is left out.`);
+    return abs ? [abs] : [];
+  });
+  // A data directory the user chose is data of theirs too.
+  if (c.get<string>('dataDirectory', '').trim()) userFolders.push(dataDir);
   return {
-    folder: folderSetting ? userPath(folderSetting, places) : defaultBackupsFolder(places),
-    sources: {
-      FULL: list('backups.sources.full', d.sources.FULL),
-      CONFIGURATION: list('backups.sources.configuration', d.sources.CONFIGURATION),
-      USER_DATA: list('backups.sources.userData', d.sources.USER_DATA),
+    folder,
+    sources: d.sources,
+    exclude: options.exclude,
+    // What matters: the workspace folders, VS Code's own configuration (configurationSources.ts),
+    // and the folders the user names; never our own state.
+    roots: {
+      FULL: workspaceSources(fileFolders(), options),
+      CONFIGURATION: configurationSources(vscode.Uri.file(places.globalStorage), dataDir),
+      USER_DATA: userDataSources([...new Set(userFolders)], options),
     },
-    exclude: list('backups.exclude', d.exclude),
-    // A Configuration backup reads VS Code's own configuration (configurationSources.ts), not the data directory.
-    roots: { CONFIGURATION: configurationSources(globalStorage, dataDir) },
     retention: {
       FULL: keep('backups.retention.full', d.retention.FULL),
       INCREMENTAL: keep('backups.retention.incremental', d.retention.INCREMENTAL),
@@ -104,6 +122,11 @@ export function defaultBackupsFolder(places: Places): string {
   return path.join(places.globalStorage, 'backups', places.identity);
 }
 
+/** The workspace folders on disk (a virtual workspace has none we can back up). */
+function fileFolders(): string[] {
+  return (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
+}
+
 function firstFolder(): string | undefined {
   return vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file')?.uri.fsPath;
 }
@@ -145,7 +168,7 @@ export function readConfig(places: Places): GardenerConfig {
   health.configurationProblems.push(...alerts.problems);
   const logs = readLogSettings(c, health.configurationProblems);
   const dataDir = resolveDataDir(c.get<string>('dataDirectory', ''), places);
-  const backups = readBackupSettings(c, places, health.configurationProblems);
+  const backups = readBackupSettings(c, places, dataDir, health.configurationProblems);
   return {
     dataDir,
     backups,

@@ -30,6 +30,8 @@ export interface GardenerApi extends StartupTiming {
   dashboard(): { ready: boolean; messagesPosted: number };
   /** The Backups view as shown. */
   backupsTree(): { group: string; id: string; parent?: string }[];
+  /** The files a backup restores to, as paths in its archive (`workspace-<folder>/…`). */
+  backupFiles(id: string): Promise<string[]>;
   isMonitoring(): boolean;
 }
 
@@ -76,6 +78,7 @@ export function start(extension: vscode.ExtensionContext, timing: StartupTiming 
       return c.places.identity;
     },
     offers: () => [...c.offered],
+    backupFiles: async (id) => [...(await c.backups.treeOf(id)).files.keys()],
     health: () => c.monitor.report(),
     statusBar: () => ({ text: c.statusBar.text, tooltip: c.statusBar.tooltipMarkdown, background: c.statusBar.background }),
     alerts: {

@@ -12,21 +12,29 @@ function put(dir: string, rel: string, text: string): void {
   fs.writeFileSync(f, text);
 }
 
+/** The test workspace: the folder a Full backup holds. */
+const workspace = (): string => vscode.workspace.workspaceFolders![0].uri.fsPath;
+/** Its top-level folder in the archive. */
+const inArchive = (rel: string): string => `workspace-${path.basename(workspace())}/${rel}`;
+
 describe('Backups', () => {
   const ids: string[] = [];
 
-  it('Create Backup from the palette makes an encrypted backup that shows in the Backups tree', async () => {
+  it('Create Backup (Full) from the palette holds the workspace, encrypted, and shows in the Backups tree', async () => {
     const api = await gardener();
-    const data = api.dataDirectory;
-    put(data, 'settings/app.json', '{"theme":"dark"}');
-    put(data, 'projects/alpha/notes.md', '# Alpha\n');
-    put(data, 'contexts/one.json', '{}');
+    const ws = workspace();
+    put(ws, 'src/app.ts', 'export const app = 1;\n');
+    put(ws, 'notes/alpha.md', '# Alpha\n');
+    put(ws, 'node_modules/dep/index.js', 'regenerable, never backed up');
     const full = (await vscode.commands.executeCommand('codebaseGardener.createBackup', 'FULL')) as BackupRecord;
-    assert.equal(full.status, 'completed');
+    assert.equal(full.status, 'completed', JSON.stringify(full));
     assert.equal(full.encrypted, true);
-    assert.ok(full.fileCount >= 3);
     ids.push(full.id);
-    put(data, 'projects/alpha/notes.md', '# Alpha, edited\n');
+    const held = await api.backupFiles(full.id);
+    for (const f of ['README.md', 'src/app.ts', 'notes/alpha.md', '.vscode/settings.json']) assert.ok(held.includes(inArchive(f)), `${f} is in the backup`);
+    assert.ok(held.some((p) => p.startsWith(inArchive('.git/'))), 'the repository is in the backup');
+    assert.ok(!held.some((p) => p.includes('/node_modules/')), 'node_modules is not');
+    put(ws, 'notes/alpha.md', '# Alpha, edited\n');
     const inc = (await vscode.commands.executeCommand('codebaseGardener.createBackup', 'INCREMENTAL')) as BackupRecord;
     assert.equal(inc.type, 'INCREMENTAL');
     assert.equal(inc.parentId, full.id);
@@ -43,24 +51,34 @@ describe('Backups', () => {
     }
   });
 
-  it('Restore Backup (confirmation accepted) brings the data back, and Undo Restore reverses it', async () => {
+  it('a restore of one deleted file brings it back, and nothing else changes', async () => {
+    const ws = workspace();
+    fs.rmSync(path.join(ws, 'src/app.ts'));
+    put(ws, 'notes/alpha.md', 'edited since, left alone');
+    await vscode.commands.executeCommand('codebaseGardener.restoreBackup', ids[1], { confirmed: true, path: inArchive('src/app.ts') });
+    assert.equal(fs.readFileSync(path.join(ws, 'src/app.ts'), 'utf8'), 'export const app = 1;\n');
+    assert.equal(fs.readFileSync(path.join(ws, 'notes/alpha.md'), 'utf8'), 'edited since, left alone');
+  });
+
+  it('Restore Backup (confirmation accepted) brings the workspace back, and Undo Restore reverses it', async () => {
     const api = await gardener();
-    const data = api.dataDirectory;
-    put(data, 'projects/alpha/notes.md', 'broken by mistake');
-    fs.rmSync(path.join(data, 'settings/app.json'));
-    put(data, 'projects/stray.txt', 'not in any backup');
+    const ws = workspace();
+    put(ws, 'notes/alpha.md', 'broken by mistake');
+    fs.rmSync(path.join(ws, 'src/app.ts'));
+    put(ws, 'stray.txt', 'not in any backup');
     const r = (await vscode.commands.executeCommand('codebaseGardener.restoreBackup', ids[1], { confirmed: true })) as RestoreResult;
-    assert.equal(fs.readFileSync(path.join(data, 'projects/alpha/notes.md'), 'utf8'), '# Alpha, edited\n');
-    assert.equal(fs.readFileSync(path.join(data, 'settings/app.json'), 'utf8'), '{"theme":"dark"}');
-    assert.ok(!fs.existsSync(path.join(data, 'projects/stray.txt')));
-    assert.deepEqual(r.deleted, ['projects/stray.txt']);
+    assert.equal(fs.readFileSync(path.join(ws, 'notes/alpha.md'), 'utf8'), '# Alpha, edited\n');
+    assert.equal(fs.readFileSync(path.join(ws, 'src/app.ts'), 'utf8'), 'export const app = 1;\n');
+    assert.ok(!fs.existsSync(path.join(ws, 'stray.txt')));
+    assert.deepEqual(r.deleted, [inArchive('stray.txt')]);
+    assert.ok(fs.existsSync(path.join(ws, 'node_modules/dep/index.js')), 'what the backup leaves out is left alone');
     assert.ok(api.backupsTree().some((n) => n.group === 'Pre-restore snapshots' && n.id === r.snapshotId));
     await vscode.commands.executeCommand('codebaseGardener.backups.focus');
     await screenshot('backups-tree', 1200);
     await vscode.commands.executeCommand('codebaseGardener.undoRestore', r.snapshotId, { confirmed: true });
-    assert.equal(fs.readFileSync(path.join(data, 'projects/alpha/notes.md'), 'utf8'), 'broken by mistake');
-    assert.equal(fs.readFileSync(path.join(data, 'projects/stray.txt'), 'utf8'), 'not in any backup');
-    assert.ok(!fs.existsSync(path.join(data, 'settings/app.json')));
+    assert.equal(fs.readFileSync(path.join(ws, 'notes/alpha.md'), 'utf8'), 'broken by mistake');
+    assert.equal(fs.readFileSync(path.join(ws, 'stray.txt'), 'utf8'), 'not in any backup');
+    assert.ok(!fs.existsSync(path.join(ws, 'src/app.ts')));
   });
 
   it('every backup, validation and restore is timed and audited', async () => {

@@ -137,8 +137,23 @@ export class Catalog {
   }
 
   /** The manifest kept beside the catalog, checked; sealed ones open only with the key. */
+  /** Manifests read lately, by the identity of their file: a restore reads the same ones several times. */
+  private readonly read = new Map<string, { stamp: string; m: ArchiveManifest }>();
+
   async manifest(id: string): Promise<ArchiveManifest> {
     const file = this.manifestFile(id);
+    const st = await fs.stat(file).catch(() => undefined);
+    const stamp = st ? `${st.ino}:${st.size}:${st.mtimeMs}` : '';
+    const known = this.read.get(id);
+    if (known && stamp && known.stamp === stamp) return known.m;
+    const m = await this.readManifest(id, file);
+    this.read.delete(id);
+    this.read.set(id, { stamp, m });
+    if (this.read.size > 8) this.read.delete(this.read.keys().next().value as string);
+    return m;
+  }
+
+  private async readManifest(id: string, file: string): Promise<ArchiveManifest> {
     let parsed: unknown;
     try {
       parsed = JSON.parse(await fs.readFile(file, 'utf8'));

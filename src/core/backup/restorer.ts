@@ -169,18 +169,27 @@ async function restorePart(e: Engine, id: string, part: Part, opts: RestoreOptio
     encrypted: chain.some((c) => c.encrypted),
   };
   const journalKey = journal.encrypted ? await e.keyFor(chain[chain.length - 1]) : undefined;
-  // The journal before anything in the target: a start finds whatever a kill leaves from here on.
-  await e.journals.write(journal, journalKey);
-  let writer: StagingWriter | undefined;
+  // The staging worker starts (it touches nothing yet) and the manifests are read while the
+  // journal goes to disk: each of the three takes tens of milliseconds.
+  const writer = new StagingWriter();
+  const reading = Promise.all(chain.map((c) => e.catalog.manifest(c.id)));
+  reading.catch(() => undefined);
+  try {
+    // The journal before anything in the target: a start finds whatever a kill leaves from here on.
+    await e.journals.write(journal, journalKey);
+  } catch (err) {
+    await writer.stop();
+    throw err;
+  }
   try {
     // Through real folders only: a link in place of `.gardener-restore` is refused here.
     makeMarked(target, `staging-${snapshotId}`, journal.nonce);
     makeMarked(target, `snapshots/${snapshotId}`, journal.nonce);
-    const files = (writer = new StagingWriter());
+    const files = writer;
     const staged = new Map<string, ManifestEntry>();
     /** Files the worker hashed: checked once it has finished, still before anything live is touched. */
     const hashedByWorker: { id: number; path: string; sha256: string; backup: string }[] = [];
-    const manifests = await Promise.all(chain.map((c) => e.catalog.manifest(c.id)));
+    const manifests = await reading;
     let done = 0;
     let bytes = 0;
     const ofPart = manifests.map((m) => m.files.filter((f) => local(f.path) !== undefined));
@@ -242,16 +251,18 @@ async function restorePart(e: Engine, id: string, part: Part, opts: RestoreOptio
     const liveSet = new Set(live);
     journal.ops = [...[...staged.keys()].map((p) => ({ path: p, fromStaging: true })), ...live.filter((p) => !staged.has(p)).map((p) => ({ path: p, fromStaging: false }))];
     // A link where the swap would go through a folder: refused now, while nothing has moved.
+    // Each folder once: thousands of files share a few hundred.
     const guard = new FolderGuard(target);
-    for (const op of journal.ops) guard.resolve(op.path);
-    for (const d of journal.dirs) guard.resolve(d.path);
+    const folders = new Set<string>();
+    for (const p of [...journal.ops.map((o) => o.path), ...journal.dirs.map((d) => d.path)]) folders.add(p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '');
+    for (const f of folders) guard.resolve(f ? `${f}/x` : 'x');
     journal.moved = live;
     journal.added = [...staged.keys()].filter((p) => !liveSet.has(p));
     journal.state = 'swapping';
     await e.journals.write(journal, journalKey);
   } catch (err) {
     // Nothing may still be writing into staging while it is removed.
-    await writer?.stop();
+    await writer.stop();
     dropRestore(target, snapshotId, journal.nonce);
     e.journals.remove(snapshotId);
     if (err instanceof BackupError && err.code === 'UNSAFE_PATH') throw new BackupError(`${err.message.replace(/ Nothing there was changed\.$/, '')} A restore does not write through links: remove the link, or restore into another folder.`, 'UNSAFE_PATH');

@@ -1,7 +1,9 @@
 import { pathInside, safeEntryPath } from './guard';
 import { RESTORE_DIR } from './swapJournal';
 import { BackupError, type Source } from './types';
+import { withGitignore } from './gitignore';
 import { select, walk, walkBatches, type FileInfo, type Selection, type WalkReport } from './walk';
+import { keptDespiteGitignore } from './workspaceSources';
 
 /**
  * The folders a backup reads. Each source's files are archived under its name (`<name>/<path>`),
@@ -16,7 +18,13 @@ export function isSourceName(v: unknown): v is string {
 
 /** What of a source a backup takes, and a restore may replace: its globs, never our restore folder. */
 export function scopeOf(source: Source | undefined): Selection {
-  return select(source?.include.length ? source.include : ['**'], [`${RESTORE_DIR}/**`, ...(source?.exclude ?? [])]);
+  let sel = select(source?.include.length ? source.include : ['**'], [`${RESTORE_DIR}/**`, ...(source?.exclude ?? [])]);
+  if (source?.keep?.length) {
+    const base = sel;
+    const kept = select(source.keep, [`${RESTORE_DIR}/**`]);
+    sel = { keep: (rel) => kept.keep(rel) || base.keep(rel), prunes: (dir) => base.prunes(dir) && !kept.keep(`${dir}/\u0000probe`) };
+  }
+  return source?.gitignore ? withGitignore(source.root, sel, keptDespiteGitignore) : sel;
 }
 
 /**
@@ -36,6 +44,22 @@ export function checkSources(sources: readonly Source[], backupsDir: string): vo
   }
 }
 
+/** Whether a file is within the source's size limit; one that is not is listed as left out. */
+function fits(s: Source, f: FileInfo, report: WalkReport): boolean {
+  if (s.maxFileBytes === undefined || f.size <= s.maxFileBytes || keptWhole(s, f.path)) return true;
+  report.skipped.push({ path: f.path, reason: 'too-large', detail: `${Math.round(f.size / 1048576)} MB, over the ${Math.round(s.maxFileBytes / 1048576)} MB limit` });
+  return false;
+}
+
+const keptSelections = new WeakMap<Source, Selection>();
+/** Whether the source's `keep` globs hold this path: the size limit does not apply to it. */
+function keptWhole(s: Source, rel: string): boolean {
+  if (!s.keep?.length) return false;
+  let k = keptSelections.get(s);
+  if (!k) keptSelections.set(s, (k = select(s.keep, [])));
+  return k.keep(rel);
+}
+
 const named = (name: string, f: FileInfo): FileInfo => (name ? { ...f, path: `${name}/${f.path}` } : f);
 
 function nameReport(name: string, from: WalkReport, into: WalkReport): void {
@@ -48,7 +72,7 @@ export async function walkSources(sources: readonly Source[], signal: AbortSigna
   const out: FileInfo[] = [];
   for (const s of sources) {
     const own: WalkReport = { dirs: [], skipped: [] };
-    for (const f of await walk(s.root, scopeOf(s), signal, own)) out.push(named(s.name, f));
+    for (const f of await walk(s.root, scopeOf(s), signal, own)) if (fits(s, f, own)) out.push(named(s.name, f));
     nameReport(s.name, own, report);
   }
   return sources.length < 2 ? out : out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -58,7 +82,10 @@ export async function walkSources(sources: readonly Source[], signal: AbortSigna
 export async function* walkSourcesBatches(sources: readonly Source[], signal: AbortSignal | undefined, report: WalkReport): AsyncGenerator<FileInfo[]> {
   for (const s of sources) {
     const own: WalkReport = { dirs: [], skipped: [] };
-    for await (const batch of walkBatches(s.root, scopeOf(s), signal, own)) yield s.name ? batch.map((f) => named(s.name, f)) : batch;
+    for await (const batch of walkBatches(s.root, scopeOf(s), signal, own)) {
+      const kept = s.maxFileBytes === undefined ? batch : batch.filter((f) => fits(s, f, own));
+      yield s.name ? kept.map((f) => named(s.name, f)) : kept;
+    }
     nameReport(s.name, own, report);
   }
 }

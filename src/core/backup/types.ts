@@ -44,7 +44,7 @@ export interface DirEntry {
 /** What a backup left out, and why: never silently. */
 export interface SkippedEntry {
   path: string;
-  reason: 'symlink' | 'not-utf8' | 'special' | 'unreadable';
+  reason: 'symlink' | 'not-utf8' | 'special' | 'unreadable' | 'too-large';
   detail?: string;
 }
 
@@ -118,6 +118,12 @@ export interface Source {
   include: string[];
   /** Globs relative to root, never backed up (besides the settings' `exclude`). */
   exclude: string[];
+  /** Globs kept whatever `exclude` and the size limit say (the repository's `.git`). */
+  keep?: string[];
+  /** Honour the `.gitignore` files under root (but for `.git` and local environment files). */
+  gitignore?: boolean;
+  /** Files bigger than this are left out, and listed as left out. */
+  maxFileBytes?: number;
 }
 
 export type SourcedType = Exclude<BackupType, 'INCREMENTAL'>;

@@ -38,6 +38,12 @@ function globDir(g: string): string | undefined {
  */
 function plainGlob(g: string): ((p: string) => boolean) | undefined {
   if (g === '**') return () => true;
+  // `**/name/**`: a folder of that name anywhere (node_modules, .venv…), a segment of the path.
+  const name = /^\*\*\/([^*?[\]{}()!+@\\/]+)\/\*\*$/.exec(g)?.[1];
+  if (name) {
+    const inner = `/${name}/`;
+    return (p) => p === name || p.startsWith(`${name}/`) || p.endsWith(`/${name}`) || p.includes(inner);
+  }
   const dir = globDir(g);
   if (!dir) return undefined;
   const prefix = `${dir}/`;

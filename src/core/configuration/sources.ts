@@ -125,8 +125,8 @@ const shortHash = (s: string): string => createHash('sha256').update(s).digest('
  * one gets which name never depends on their order in the workspace: a restore never puts one
  * folder's `.vscode/` into another.
  */
-export function workspaceSourceNames(paths: readonly string[]): string[] {
-  const base = paths.map((p) => WORKSPACE_PREFIX + safeName(path.basename(p)));
+export function workspaceSourceNames(paths: readonly string[], prefix = WORKSPACE_PREFIX): string[] {
+  const base = paths.map((p) => prefix + safeName(path.basename(p)));
   const count = new Map<string, number>();
   for (const n of [...RESERVED, ...base]) count.set(n.toLowerCase(), (count.get(n.toLowerCase()) ?? 0) + 1);
   const names = base.map((n, i) => ((count.get(n.toLowerCase()) ?? 0) > 1 ? `${n}-${shortHash(paths[i])}` : n));
