@@ -53,11 +53,13 @@ function readBackupSettings(c: vscode.WorkspaceConfiguration, places: Places, da
   };
   const folder = folderSetting ? userPath(folderSetting, places) : defaultBackupsFolder(places);
   const maxFileMB = c.get<unknown>('backups.maxFileSizeMB');
+  // Restores stage and keep what they replaced here, beside our state, not in your folders.
+  const scratchDir = path.join(dataDir, 'restore');
   const options = {
     exclude: list('backups.exclude', DEFAULT_WORKSPACE_EXCLUDES),
     useGitignore: c.get<boolean>('backups.useGitignore', true),
     maxFileBytes: (typeof maxFileMB === 'number' && maxFileMB > 0 ? maxFileMB : 100) * 1048576,
-    ours: [folder, dataDir],
+    ours: [folder, dataDir, scratchDir],
   };
   const named = c.get<unknown>('backups.sources.userData');
   const userFolders = (Array.isArray(named) ? named : []).flatMap((p) => {
@@ -71,6 +73,7 @@ function readBackupSettings(c: vscode.WorkspaceConfiguration, places: Places, da
     folder,
     sources: d.sources,
     exclude: options.exclude,
+    scratchDir,
     // What matters: the workspace folders, VS Code's own configuration (configurationSources.ts),
     // and the folders the user names; never our own state.
     roots: {

@@ -19,7 +19,9 @@ function onProgress(p: Progress): void {
 }
 
 void (async () => {
-  const m = manager(dataDir, backupsDir);
+  // With GARDENER_SCRATCH set, restores stage and keep snapshots there, as the extension does.
+  const scratchDir = process.env.GARDENER_SCRATCH;
+  const m = manager(dataDir, backupsDir, undefined, scratchDir ? { scratchDir } : {});
   await m.init();
   process.stdout.write('ready\n');
   if (op === 'backup') await m.createBackup((id as 'FULL') ?? 'FULL');

@@ -2,7 +2,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BackupError, type Source } from '../../src/core/backup';
-import { manager, snapshot, TEST_KEY, write } from './backupFixtures';
+import { manager, seedData, snapshot, TEST_KEY, write } from './backupFixtures';
+import { runChild } from './trustFixtures';
 import { tempDir } from './fixtures';
 
 /** Two workspace roots whose relative paths clash, and a manager that backs both up as FULL. */
@@ -99,6 +100,52 @@ describe('backup sources: several roots', () => {
     await m.init();
     const b = await m.createBackup('FULL');
     assert.deepEqual([...(await m.treeOf(b.id)).files.keys()], ['w/a.txt']);
+  });
+
+  it('with a scratch folder on the same disk, a restore leaves nothing of ours in the root it restores: staging and the pre-restore snapshot live in the scratch folder, and Undo works', async () => {
+    const { a, b, m } = twoRoots();
+    const scratchDir = path.join(tempDir(), 'restore');
+    m.configure({ ...m.settings(), scratchDir });
+    await m.init();
+    const full = await m.createBackup('FULL');
+    write(a, 'src/index.ts', 'broken');
+    const r = await m.restore(full.id);
+    for (const root of [a, b]) assert.ok(!fs.existsSync(path.join(root, '.gardener-restore')), `nothing of ours in ${root}`);
+    assert.ok(m.catalog.snapshots.every((s) => s.work?.startsWith(scratchDir)), 'the snapshots lie in the scratch folder');
+    await m.undoRestore(r.snapshotId);
+    assert.equal(fs.readFileSync(path.join(a, 'src/index.ts'), 'utf8'), 'broken');
+    assert.deepEqual(fs.readdirSync(path.join(scratchDir, fs.readdirSync(scratchDir)[0], 'snapshots')), [], 'undone: nothing left in the scratch folder');
+  });
+
+  it('with a scratch folder, a restore killed at random moments leaves the folder wholly old or wholly new after the next start', async function () {
+    this.timeout(300_000);
+    const data = tempDir();
+    seedData(data, 40);
+    const scratchDir = path.join(tempDir(), 'restore');
+    const m = manager(data, undefined, TEST_KEY, { scratchDir });
+    await m.init();
+    const b = await m.createBackup('FULL');
+    const fresh = snapshot(data);
+    const t0 = Date.now();
+    await m.restore(b.id);
+    const window = Math.max(50, Date.now() - t0);
+    process.env.GARDENER_SCRATCH = scratchDir;
+    let killed = 0;
+    try {
+      for (let i = 0; i < 12; i++) {
+        write(data, 'projects/p1/file-1.txt', `old ${i}`);
+        fs.rmSync(path.join(data, 'settings/app.json'), { force: true });
+        const old = snapshot(data);
+        if ((await runChild(['restore', data, m.backupsDir, b.id], { after: 'ready', ms: Math.floor(Math.random() * window) })).outcome === 'killed') killed++;
+        await manager(data, m.backupsDir, TEST_KEY, { scratchDir }).init();
+        const now = JSON.stringify(snapshot(data));
+        assert.ok(now === JSON.stringify(old) || now === JSON.stringify(fresh), `run ${i}: wholly old or wholly new`);
+        assert.ok(!fs.existsSync(path.join(data, '.gardener-restore')), `run ${i}: nothing of ours in the data`);
+      }
+    } finally {
+      delete process.env.GARDENER_SCRATCH;
+    }
+    assert.ok(killed >= 3, `${killed} of 12 runs were killed midway`);
   });
 });
 

@@ -37,7 +37,7 @@ const unsafe = (what: string, root: string): BackupError =>
  */
 export class FolderGuard {
   readonly root: string;
-  private readonly base: string;
+  readonly base: string;
   /** The folders from `base` down to the root. */
   private readonly above: string[];
   private readonly checked = new Set<string>();

@@ -346,7 +346,7 @@ export class BackupManager implements Engine {
     const kept = snaps.keep.map((k) => k.item);
     for (const { item } of snaps.remove) {
       try {
-        removeSnapshotFiles(item);
+        removeSnapshotFiles(this, item);
       } catch (err) {
         if (!(err instanceof BackupError) || err.code !== 'UNSAFE_PATH') throw err;
         // Its folder is reached through a link: nothing removed, and the record kept, until that is looked at.

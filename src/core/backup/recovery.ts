@@ -1,8 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Engine } from './engine';
+import { FolderGuard } from './guard';
 import { completeSwap } from './restorer';
-import { dropRestore, isMarked, journalProblem, RESTORE_DIR, snapshotDir, workDir, workGuard, type Journal } from './swapJournal';
+import { dropRestore, isMarked, journalProblem, RESTORE_DIR, workAt, workDir, type Journal } from './swapJournal';
 import { BackupError } from './types';
 
 /**
@@ -18,28 +19,33 @@ export async function recoverRestores(e: Engine, problems: string[]): Promise<st
       problems.push(`the restore journal ${id} was not acted on: ${problem}`);
       continue;
     }
+    const work = workAt(e.settings().scratchDir, journal.target, journal.work);
+    if (!work) {
+      problems.push(`the restore journal ${id} names a work folder that is not one of ours; it was not acted on`);
+      continue;
+    }
     // A restore stopped while staging changed nothing live: what it made is removed (only
     // folders it marked), and its journal. One that was swapping is finished where it is ours.
-    if (journal.state === 'swapping' && !isMarked(journal.target, `snapshots/${journal.id}`, journal.nonce)) {
+    if (journal.state === 'swapping' && !isMarked(work, `snapshots/${journal.id}`, journal.nonce)) {
       problems.push(`the restore journal ${id} names ${journal.target}, where no restore of ours is under way; it was not acted on`);
       continue;
     }
-    // One stopped before it made its folders (or a forged one) acts on nothing: its journal goes, said as a problem.
-    if (journal.state === 'staging' && !isMarked(journal.target, `staging-${journal.id}`, journal.nonce) && !isMarked(journal.target, `snapshots/${journal.id}`, journal.nonce)) {
+    // One stopped before it made its folders (or a forged one) changed nothing: only its journal goes.
+    if (journal.state === 'staging' && !isMarked(work, `staging-${journal.id}`, journal.nonce) && !isMarked(work, `snapshots/${journal.id}`, journal.nonce)) {
       e.journals.remove(journal.id);
-      problems.push(`the restore journal ${id} named ${journal.target}, where it had made nothing of ours; it was removed and nothing else was touched`);
+      e.hooks.info?.(`Removed the journal of a restore into ${journal.target} that stopped before it made anything; nothing else was touched`);
       continue;
     }
     try {
       if (journal.state === 'staging') {
-        dropRestore(journal.target, journal.id, journal.nonce);
+        dropRestore(work, journal.target, journal.id, journal.nonce);
         e.journals.remove(journal.id);
         e.hooks.info?.(`Dropped a restore into ${journal.target} that was interrupted while staging; that folder was not changed`);
       } else {
         await completeSwap(e, journal);
         e.hooks.info?.(`Finished a restore of ${journal.restoredBackupId} into ${journal.target} that was interrupted`);
       }
-      if (id === 'legacy') workGuard(e.dataDir).remove('journal.json');
+      if (id === 'legacy') legacyWork(e.dataDir).remove('journal.json');
       recovered.push(journal.id);
     } catch (err) {
       problems.push(`the interrupted restore ${id} could not be finished: ${(err as Error).message}`);
@@ -60,7 +66,7 @@ function legacyJournal(dataDir: string): { id: string; journal?: Journal; proble
   const id = j?.snapshot?.id ?? '';
   const target = dataDir;
   // 0.1 wrote its folders out in full: they must be exactly the ones it would have made.
-  if (j?.target !== target || j.staging !== path.join(target, RESTORE_DIR, `staging-${id}`) || j.snapshotDir !== snapshotDir(target, id)) {
+  if (j?.target !== target || j.staging !== path.join(target, RESTORE_DIR, `staging-${id}`) || j.snapshotDir !== path.join(target, RESTORE_DIR, 'snapshots', id)) {
     return { id: 'legacy', problem: `${file} names folders other than its own` };
   }
   const nonce = '0'.repeat(32);
@@ -69,7 +75,7 @@ function legacyJournal(dataDir: string): { id: string; journal?: Journal; proble
   if (problem) return { id: 'legacy', problem };
   // 0.1 made no mark; its snapshot folder, if any, is taken as marked by this journal. Its
   // folders are reached through real folders only: a link in place of one is refused.
-  const work = workGuard(target);
+  const work = legacyWork(target);
   const mark = `snapshots/${id}/.gardener/mark`;
   try {
     work.mkdirFor(mark);
@@ -81,4 +87,9 @@ function legacyJournal(dataDir: string): { id: string; journal?: Journal; proble
     return { id: 'legacy', problem: err.message };
   }
   return { id: 'legacy', journal: journal as unknown as Journal };
+}
+
+/** 0.1's work folder: always in the data directory. */
+function legacyWork(dataDir: string): FolderGuard {
+  return new FolderGuard(workDir(dataDir), dataDir);
 }

@@ -5,7 +5,7 @@ import { verifyArchive } from './checker';
 import type { Engine, RunOptions } from './engine';
 import { FolderGuard, isInside, safeEntryPath } from './guard';
 import { StagingWriter } from './stagingWriter';
-import { dropRestore, finishSwap, makeMarked, RESTORE_DIR, stagingDir, type Journal } from './swapJournal';
+import { dropRestore, finishSwap, makeMarked, workAt, workFor, workGuard, type Journal } from './swapJournal';
 import { BackupError, type BackupRecord, type ManifestEntry, type SourcedType } from './types';
 import { scopeOf } from './sources';
 import { walk, type Selection } from './walk';
@@ -147,12 +147,13 @@ async function restorePart(e: Engine, id: string, part: Part, opts: RestoreOptio
     const l = local(p);
     return l !== undefined && under(l, part.sub) ? l : undefined;
   };
-  // Our own folders in the target must be real ones: a link there would carry staged and
-  // moved-aside files out of it. Checked before mkdir, which would follow it.
-  new FolderGuard(target).resolve(`${RESTORE_DIR}/snapshots/check`);
+  // Our own folders must be real ones: a link there would carry staged and moved-aside files
+  // out of them. Checked before mkdir, which would follow it.
+  const work = workFor(e.settings().scratchDir, target);
+  workGuard(work).resolve('snapshots/check');
   const now = e.clock.now();
   const snapshotId = `snapshot-${stamp(now)}-${randomBytes(3).toString('hex')}`;
-  const staging = stagingDir(target, snapshotId);
+  const staging = path.join(work.dir, `staging-${snapshotId}`);
   const journal: Journal = {
     version: 2,
     state: 'staging',
@@ -167,6 +168,7 @@ async function restorePart(e: Engine, id: string, part: Part, opts: RestoreOptio
     moved: [],
     added: [],
     encrypted: chain.some((c) => c.encrypted),
+    ...(work.base !== target ? { work: work.dir } : {}),
   };
   const journalKey = journal.encrypted ? await e.keyFor(chain[chain.length - 1]) : undefined;
   // The staging worker starts (it touches nothing yet) and the manifests are read while the
@@ -183,8 +185,8 @@ async function restorePart(e: Engine, id: string, part: Part, opts: RestoreOptio
   }
   try {
     // Through real folders only: a link in place of `.gardener-restore` is refused here.
-    makeMarked(target, `staging-${snapshotId}`, journal.nonce);
-    makeMarked(target, `snapshots/${snapshotId}`, journal.nonce);
+    makeMarked(work, `staging-${snapshotId}`, journal.nonce);
+    makeMarked(work, `snapshots/${snapshotId}`, journal.nonce);
     const files = writer;
     const staged = new Map<string, ManifestEntry>();
     /** Files the worker hashed: checked once it has finished, still before anything live is touched. */
@@ -263,7 +265,7 @@ async function restorePart(e: Engine, id: string, part: Part, opts: RestoreOptio
   } catch (err) {
     // Nothing may still be writing into staging while it is removed.
     await writer.stop();
-    dropRestore(target, snapshotId, journal.nonce);
+    dropRestore(work, target, snapshotId, journal.nonce);
     e.journals.remove(snapshotId);
     if (err instanceof BackupError && err.code === 'UNSAFE_PATH') throw new BackupError(`${err.message.replace(/ Nothing there was changed\.$/, '')} A restore does not write through links: remove the link, or restore into another folder.`, 'UNSAFE_PATH');
     throw err;
@@ -282,7 +284,9 @@ async function restorePart(e: Engine, id: string, part: Part, opts: RestoreOptio
 
 /** Finishes a swap and its bookkeeping: the snapshot recorded, the journal gone. */
 export async function completeSwap(e: Engine, j: Journal): Promise<void> {
-  await finishSwap(j, async (record) => {
+  const work = workAt(e.settings().scratchDir, j.target, j.work);
+  if (!work) throw new BackupError(`The restore journal ${j.id} names a work folder that is not one of ours (${j.work}).`, 'UNSAFE_PATH');
+  await finishSwap(j, work, async (record) => {
     if (!e.catalog.snapshots.some((s) => s.id === record.id)) e.catalog.snapshots.push(record);
     await e.catalog.save();
   });

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Engine } from './engine';
 import { FolderGuard, safeEntryPath } from './guard';
-import { RESTORE_DIR } from './swapJournal';
+import { workAt } from './swapJournal';
 import { BackupError, type SnapshotLists, type SnapshotRecord } from './types';
 
 /**
@@ -11,14 +11,19 @@ import { BackupError, type SnapshotLists, type SnapshotRecord } from './types';
  * own snapshot folder and its target, through their guards.
  */
 
-/** From the target down: a link in place of `.gardener-restore` or `snapshots` is refused. */
-function snapshotsGuard(s: SnapshotRecord): FolderGuard {
-  return new FolderGuard(path.join(s.target, RESTORE_DIR, 'snapshots'), s.target);
+/**
+ * From the work folder's base down: a link in place of `.gardener-restore` or `snapshots` is
+ * refused, and a record naming a work folder that is not one of the two a restore uses is too.
+ */
+function snapshotsGuard(e: Engine, s: SnapshotRecord): FolderGuard {
+  const w = workAt(e.settings().scratchDir, s.target, s.work);
+  if (!w) throw new BackupError(`Snapshot ${s.id} names a folder that is not one of ours (${s.work}); nothing was done.`, 'UNSAFE_PATH');
+  return new FolderGuard(path.join(w.dir, 'snapshots'), w.base);
 }
 
-function readLists(s: SnapshotRecord): SnapshotLists {
+function readLists(folder: FolderGuard, s: SnapshotRecord): SnapshotLists {
   if (s.moved && s.added) return { moved: s.moved, added: s.added };
-  const file = snapshotsGuard(s).resolve(`${s.id}.json`);
+  const file = folder.resolve(`${s.id}.json`);
   let v: Partial<SnapshotLists>;
   try {
     v = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<SnapshotLists>;
@@ -35,7 +40,7 @@ function readLists(s: SnapshotRecord): SnapshotLists {
 export async function undoRestore(e: Engine, snapshotId: string): Promise<void> {
   const s = e.catalog.snapshots.find((x) => x.id === snapshotId);
   if (!s) throw new BackupError(`No pre-restore snapshot has the ID ${snapshotId}.`, 'NOT_FOUND');
-  const folder = snapshotsGuard(s);
+  const folder = snapshotsGuard(e, s);
   // The record says where; the folder must be a real one a restore made there.
   const st = folder.exists(s.id) ? fs.lstatSync(folder.resolve(s.id)) : undefined;
   if (!st?.isDirectory()) {
@@ -43,9 +48,9 @@ export async function undoRestore(e: Engine, snapshotId: string): Promise<void> 
     if (s.undoing) return forget(e, s.id);
     throw new BackupError(`The files restore ${s.id} moved aside are not in ${folder.root}; nothing was undone.`, 'NOT_FOUND');
   }
-  const lists = readLists(s);
+  const lists = readLists(folder, s);
   const live = new FolderGuard(s.target);
-  const aside = new FolderGuard(folder.resolve(s.id), s.target);
+  const aside = new FolderGuard(folder.resolve(s.id), folder.base);
   // Everything is checked before anything moves: a link in the target refuses the whole undo.
   for (const p of [...lists.added, ...lists.moved]) live.resolve(p);
   // Marked first, so an undo cut short by a crash is finished at the next start; each step below can be repeated.
@@ -55,7 +60,7 @@ export async function undoRestore(e: Engine, snapshotId: string): Promise<void> 
   }
   for (const p of lists.added) if (live.exists(p) && !fs.lstatSync(live.resolve(p)).isDirectory()) live.remove(p);
   for (const p of lists.moved) if (aside.exists(p)) aside.renameTo(p, live, p);
-  removeSnapshotFiles(s);
+  removeSnapshotFiles(e, s);
   await forget(e, s.id);
 }
 
@@ -80,8 +85,8 @@ export async function resumeUndos(e: Engine, problems: string[]): Promise<string
 }
 
 /** Removes a snapshot's folder and lists, each through its guard. */
-export function removeSnapshotFiles(s: SnapshotRecord): void {
-  const folder = snapshotsGuard(s);
+export function removeSnapshotFiles(e: Engine, s: SnapshotRecord): void {
+  const folder = snapshotsGuard(e, s);
   folder.remove(s.id, { recursive: true });
   folder.remove(`${s.id}.json`);
 }

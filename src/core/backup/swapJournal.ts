@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FolderGuard, isId, safeEntryPath } from './guard';
@@ -35,42 +36,75 @@ export interface Journal {
   added: string[];
   /** Whether the restored backup is encrypted: then the journal is sealed too. */
   encrypted: boolean;
+  /** The folder holding its staging and snapshot folders, when not `<target>/.gardener-restore`: checked against the two places it may be. */
+  work?: string;
+}
+
+/**
+ * Where a restore into a target keeps its staging and snapshot folders (`dir`, each folder from
+ * `base` down checked by the guard): in our own state when that is on the target's device, so
+ * nothing of ours lands in the user's folders (a repository's `git status` stays clean); else
+ * in `<target>/.gardener-restore`, since swapping is renaming and renames stay on one device.
+ */
+export interface Work {
+  dir: string;
+  base: string;
 }
 
 export const workDir = (target: string): string => path.join(target, RESTORE_DIR);
-export const stagingDir = (target: string, id: string): string => path.join(target, RESTORE_DIR, `staging-${id}`);
-export const snapshotDir = (target: string, id: string): string => path.join(target, RESTORE_DIR, 'snapshots', id);
-export const snapshotListsFile = (s: Pick<SnapshotRecord, 'id' | 'target'>): string => path.join(s.target, RESTORE_DIR, 'snapshots', `${s.id}.json`);
+const inTarget = (target: string): Work => ({ dir: workDir(target), base: target });
+const inScratch = (scratch: string, target: string): Work => ({ dir: path.join(scratch, createHash('sha256').update(target).digest('hex').slice(0, 16)), base: scratch });
 
-/** The guard of a target's work folder: `.gardener-restore` itself is checked too, so a link there is refused. */
-export const workGuard = (target: string): FolderGuard => new FolderGuard(workDir(target), target);
+/** The device of `p`, or of the nearest folder above it that exists. */
+function deviceOf(p: string): number {
+  for (let at = path.resolve(p); ; at = path.dirname(at)) {
+    const st = fs.statSync(at, { throwIfNoEntry: false });
+    if (st || path.dirname(at) === at) return st?.dev ?? -1;
+  }
+}
+
+/** Where a new restore into `target` works. */
+export function workFor(scratch: string | undefined, target: string): Work {
+  if (!scratch) return inTarget(target);
+  fs.mkdirSync(scratch, { recursive: true, mode: 0o700 });
+  return deviceOf(scratch) === deviceOf(target) ? inScratch(scratch, target) : inTarget(target);
+}
+
+/** Where a recorded restore (a journal, a snapshot) works: only either place it may be, else undefined. */
+export function workAt(scratch: string | undefined, target: string, recorded: string | undefined): Work | undefined {
+  if (recorded === undefined || recorded === workDir(target)) return inTarget(target);
+  return scratch && recorded === inScratch(scratch, target).dir ? inScratch(scratch, target) : undefined;
+}
+
+/** The guard of a work folder: checked from its base down, so a link in place of it is refused. */
+export const workGuard = (w: Work): FolderGuard => new FolderGuard(w.dir, w.base);
 
 /**
  * Removes a restore that never began its swap: its staging and snapshot folders, if either is
  * marked as this restore's (it may have been stopped before making them), and our folder in
  * the target too when nothing else is in it, so the target is left as it was.
  */
-export function dropRestore(target: string, id: string, nonce: string): void {
-  const work = workGuard(target);
-  if (isMarked(target, `staging-${id}`, nonce) || isMarked(target, `snapshots/${id}`, nonce)) {
+export function dropRestore(w: Work, target: string, id: string, nonce: string): void {
+  const work = workGuard(w);
+  if (isMarked(w, `staging-${id}`, nonce) || isMarked(w, `snapshots/${id}`, nonce)) {
     work.remove(`staging-${id}`, { recursive: true });
     work.remove(`snapshots/${id}`, { recursive: true });
   }
   work.removeIfEmpty('snapshots');
-  new FolderGuard(target).removeIfEmpty(RESTORE_DIR);
+  if (w.dir === workDir(target)) new FolderGuard(target).removeIfEmpty(RESTORE_DIR);
 }
 
-/** Makes a staging or snapshot folder (`rel` in the target's work folder), owner-only, marked as ours. */
-export function makeMarked(target: string, rel: string, nonce: string): void {
-  const work = workGuard(target);
+/** Makes a staging or snapshot folder (`rel` in the work folder), owner-only, marked as ours. */
+export function makeMarked(w: Work, rel: string, nonce: string): void {
+  const work = workGuard(w);
   work.mkdirFor(`${rel}/${MARK}`);
   fs.writeFileSync(work.resolve(`${rel}/${MARK}`), nonce, { mode: 0o600, flag: 'wx' });
 }
 
-/** Whether the folder `rel` of the target's work folder (`snapshots/<id>`, `staging-<id>`) is a real folder, reached through real folders, that we marked with `nonce`. */
-export function isMarked(target: string, rel: string, nonce: string): boolean {
+/** Whether the folder `rel` of the work folder (`snapshots/<id>`, `staging-<id>`) is a real folder, reached through real folders, that we marked with `nonce`. */
+export function isMarked(w: Work, rel: string, nonce: string): boolean {
   try {
-    const work = workGuard(target);
+    const work = workGuard(w);
     const st = fs.lstatSync(work.resolve(rel));
     const file = work.resolve(`${rel}/${MARK}`);
     const mark = fs.lstatSync(file);
@@ -147,6 +181,7 @@ export function journalProblem(v: unknown, id: string): string | undefined {
   if (typeof j.nonce !== 'string' || !/^[0-9a-f]{32}$/.test(j.nonce)) return 'no nonce';
   if (typeof j.target !== 'string' || !path.isAbsolute(j.target) || path.resolve(j.target) !== j.target) return 'its target is not a plain absolute path';
   if (j.group !== undefined && !isId(j.group)) return 'its group is not an id we make';
+  if (j.work !== undefined && (typeof j.work !== 'string' || !path.isAbsolute(j.work) || path.resolve(j.work) !== j.work)) return 'its work folder is not a plain absolute path';
   if (!isId(j.restoredBackupId) || typeof j.createdAt !== 'number' || typeof j.encrypted !== 'boolean') return 'a field is malformed';
   if (!Array.isArray(j.ops) || !j.ops.every((o) => o && safeEntryPath(o.path) && typeof o.fromStaging === 'boolean')) return 'an operation has an unsafe path';
   if (!Array.isArray(j.dirs) || !j.dirs.every((d) => d && safeEntryPath(d.path) && Number.isInteger(d.mode) && d.mode >= 0 && d.mode <= 0o7777)) return 'a folder has an unsafe path';
@@ -159,10 +194,10 @@ export function journalProblem(v: unknown, id: string): string | undefined {
  * any point is finished by running it again. Every rename goes through the target's guard: a
  * link planted in the target is never written through.
  */
-export async function finishSwap(j: Journal, onSnapshot: (s: SnapshotRecord) => Promise<void>): Promise<void> {
+export async function finishSwap(j: Journal, w: Work, onSnapshot: (s: SnapshotRecord) => Promise<void>): Promise<void> {
   const live = new FolderGuard(j.target);
-  const staged = new FolderGuard(stagingDir(j.target, j.id), j.target);
-  const aside = new FolderGuard(snapshotDir(j.target, j.id), j.target);
+  const staged = new FolderGuard(path.join(w.dir, `staging-${j.id}`), w.base);
+  const aside = new FolderGuard(path.join(w.dir, 'snapshots', j.id), w.base);
   // A folder the live tree lacks is renamed in whole: one rename instead of one per file
   // (restoring into a new folder, or a deleted subtree). After a crash, its files are simply
   // no longer in staging, which the per-file steps below already treat as done.
@@ -197,8 +232,17 @@ export async function finishSwap(j: Journal, onSnapshot: (s: SnapshotRecord) => 
     const st = fs.lstatSync(abs, { throwIfNoEntry: false });
     if (st?.isDirectory() && (st.mode & 0o7777) !== d.mode) fs.chmodSync(abs, d.mode);
   }
-  const record: SnapshotRecord = { id: j.id, createdAt: j.createdAt, restoredBackupId: j.restoredBackupId, target: j.target, movedCount: j.moved.length, addedCount: j.added.length, ...(j.group ? { group: j.group } : {}) };
-  await workGuard(j.target).writeFile(`snapshots/${j.id}.json`, JSON.stringify({ moved: j.moved, added: j.added } satisfies SnapshotLists));
+  const record: SnapshotRecord = {
+    id: j.id,
+    createdAt: j.createdAt,
+    restoredBackupId: j.restoredBackupId,
+    target: j.target,
+    movedCount: j.moved.length,
+    addedCount: j.added.length,
+    ...(j.group ? { group: j.group } : {}),
+    ...(w.dir !== workDir(j.target) ? { work: w.dir } : {}),
+  };
+  await workGuard(w).writeFile(`snapshots/${j.id}.json`, JSON.stringify({ moved: j.moved, added: j.added } satisfies SnapshotLists));
   await onSnapshot(record);
-  workGuard(j.target).remove(`staging-${j.id}`, { recursive: true });
+  workGuard(w).remove(`staging-${j.id}`, { recursive: true });
 }

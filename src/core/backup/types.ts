@@ -89,6 +89,8 @@ export interface SnapshotRecord {
   target: string;
   movedCount: number;
   addedCount: number;
+  /** Where its folder lies, when not in `<target>/.gardener-restore` (our own state, on the target's device). */
+  work?: string;
   /** The first snapshot of the same restore, when it wrote several roots: undone together. */
   group?: string;
   /** Set when Undo Restore starts: an undo cut short is finished at the next start. */
@@ -131,6 +133,8 @@ export type SourcedType = Exclude<BackupType, 'INCREMENTAL'>;
 export interface BackupSettings {
   /** Globs under the data directory, for the types `roots` does not give. */
   sources: Record<SourcedType, string[]>;
+  /** A folder of ours where restores stage and keep pre-restore snapshots, when on the target's device; unset: in the target. */
+  scratchDir?: string;
   /** Where each type reads from, given by the adapter (workspace folders, VS Code's User folder…). */
   roots?: Partial<Record<SourcedType, Source[]>>;
   exclude: string[];
