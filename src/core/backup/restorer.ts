@@ -6,8 +6,8 @@ import type { Engine, RunOptions } from './engine';
 import { FolderGuard, isInside, safeEntryPath } from './guard';
 import { StagingWriter } from './stagingWriter';
 import { dropRestore, finishSwap, makeMarked, RESTORE_DIR, stagingDir, type Journal } from './swapJournal';
-import { BackupError, type BackupRecord, type ManifestEntry, type SourcedType } from './types';
-import { scopeOf } from './sources';
+import { BackupError, type BackupRecord, type ManifestEntry, type Source, type SourcedType } from './types';
+import { rootId, sameRoot, scopeOf } from './sources';
 import { walk, type Selection } from './walk';
 
 export interface RestorePlan {
@@ -69,12 +69,14 @@ const prefixed = (name: string, p: string): string => (name ? `${name}/${p}` : p
 async function partsOf(e: Engine, b: BackupRecord, opts: RestoreOptions): Promise<Part[]> {
   const chain = e.catalog.chain(b.id);
   const type = chain[0].type === 'INCREMENTAL' ? 'FULL' : (chain[0].type as SourcedType);
-  const names = (await e.catalog.manifest(b.id)).record?.sources;
+  const record = (await e.catalog.manifest(b.id)).record;
+  const names = record?.sources;
   if (!names) return [{ name: '', target: targetOf(e, opts.target ?? e.dataDir), scope: e.selection(type), sub: opts.path }];
+  const sources = e.sourcesOf(type);
   const parts: Part[] = [];
-  for (const name of names) {
+  for (const [i, name] of names.entries()) {
     if (opts.path !== undefined && !under(opts.path, name)) continue;
-    const source = e.sourcesOf(type).find((s) => s.name === name);
+    const source = sources.find((s) => s.name === name) ?? renamed(sources, names, record?.roots?.[i]);
     const root = opts.target !== undefined ? path.join(opts.target, name) : source?.root;
     if (!root) throw new BackupError(`The folder "${name}" this backup came from is not part of this workspace now; use Restore To… to put it elsewhere. Nothing was changed.`, 'NOT_FOUND');
     const sub = opts.path === undefined || opts.path.replace(/\/+$/, '') === name ? undefined : opts.path.slice(name.length + 1);
@@ -82,6 +84,17 @@ async function partsOf(e: Engine, b: BackupRecord, opts: RestoreOptions): Promis
   }
   if (!parts.length) throw new BackupError(`"${opts.path}" is not a path inside the backup.`, 'NOT_FOUND');
   return parts;
+}
+
+/**
+ * The source whose folder is the one a backup's source was made from, under another name now
+ * (the folder was renamed or moved on the same disk): the same device and inode. Never a source
+ * the backup names itself, and only when exactly one matches.
+ */
+function renamed(sources: readonly Source[], names: readonly string[], id: string | undefined): Source | undefined {
+  if (!id) return undefined;
+  const found = sources.filter((s) => !names.includes(s.name) && sameRoot(id, rootId(s.root) ?? ''));
+  return found.length === 1 ? found[0] : undefined;
 }
 
 /** The live files a restore of one part would replace or remove: the source's scope in the target. */
