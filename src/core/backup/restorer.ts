@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { throwIfAborted } from '../cancel';
 import { verifyArchive } from './checker';
 import type { Engine, RunOptions } from './engine';
-import { FolderGuard, isInside, safeEntryPath } from './guard';
+import { FolderGuard, isInside, pathInside, safeEntryPath } from './guard';
 import { StagingWriter } from './stagingWriter';
 import { dropRestore, finishSwap, makeMarked, RESTORE_DIR, stagingDir, type Journal } from './swapJournal';
 import { BackupError, type BackupRecord, type ManifestEntry, type Source, type SourcedType } from './types';
@@ -58,6 +58,8 @@ interface Part {
   scope: Selection;
   /** The path to restore inside this part, if only one. */
   sub?: string;
+  /** The top-level folder of the target that holds the backups folder (the User folder's globalStorage), which no entry may lie in. */
+  reserved?: string;
 }
 
 const prefixed = (name: string, p: string): string => (name ? `${name}/${p}` : p);
@@ -71,7 +73,7 @@ async function partsOf(e: Engine, b: BackupRecord, opts: RestoreOptions): Promis
   const type = chain[0].type === 'INCREMENTAL' ? 'FULL' : (chain[0].type as SourcedType);
   const record = (await e.catalog.manifest(b.id)).record;
   const names = record?.sources;
-  if (!names) return [{ name: '', target: targetOf(e, opts.target ?? e.dataDir), scope: e.selection(type), sub: opts.path }];
+  if (!names) return [{ name: '', ...targetOf(e, opts.target ?? e.dataDir), scope: e.selection(type), sub: opts.path }];
   const sources = e.sourcesOf(type);
   const parts: Part[] = [];
   for (const [i, name] of names.entries()) {
@@ -80,7 +82,8 @@ async function partsOf(e: Engine, b: BackupRecord, opts: RestoreOptions): Promis
     const root = opts.target !== undefined ? path.join(opts.target, name) : source?.root;
     if (!root) throw new BackupError(`The folder "${name}" this backup came from is not part of this workspace now; use Restore To… to put it elsewhere. Nothing was changed.`, 'NOT_FOUND');
     const sub = opts.path === undefined || opts.path.replace(/\/+$/, '') === name ? undefined : opts.path.slice(name.length + 1);
-    parts.push({ name, target: targetOf(e, root), scope: scopeOf(source), sub });
+    const scope = scopeOf(source);
+    parts.push({ name, ...targetOf(e, root, opts.target === undefined ? scope : undefined), scope, sub });
   }
   if (!parts.length) throw new BackupError(`"${opts.path}" is not a path inside the backup.`, 'NOT_FOUND');
   return parts;
@@ -102,12 +105,20 @@ async function liveFiles(part: Part): Promise<string[]> {
   return (await walk(part.target, part.scope)).map((f) => f.path).filter((p) => under(p, part.sub));
 }
 
-function targetOf(e: Engine, where: string): string {
+/**
+ * Where a part goes, refused when it would touch the backups folder: the target may neither lie
+ * in it nor hold it, except (for a source's own root, whose `scope` is given) in a top-level
+ * folder the source never takes, as the default backups folder lies in the User folder's
+ * globalStorage. That folder is then reserved: the restore refuses any entry in it.
+ */
+function targetOf(e: Engine, where: string, scope?: Selection): { target: string; reserved?: string } {
   const target = path.resolve(where);
-  if (isInside(e.backupsDir, target) || isInside(target, e.backupsDir)) {
+  const rel = pathInside(e.backupsDir, target);
+  const top = rel ? rel.split('/')[0] : undefined;
+  if ((rel !== undefined && !(top && scope?.prunes(top))) || isInside(target, e.backupsDir)) {
     throw new BackupError(`Restoring into ${target} would touch the backups folder ${e.backupsDir}; choose a folder apart from it. Nothing was changed.`, 'INVALID');
   }
-  return target;
+  return { target, ...(top ? { reserved: top } : {}) };
 }
 
 /** What a restore would do, without doing it: for the confirmation. Paths are the backup's. */
@@ -212,6 +223,7 @@ async function restorePart(e: Engine, id: string, part: Part, opts: RestoreOptio
       const key = await e.keyFor(c);
       const inner = await verifyArchive(path.join(e.backupsDir, c.archive), c, key, manifests[i], {
         signal: opts.signal,
+        ...(part.reserved ? { reserved: [prefixed(name, part.reserved)] } : {}),
         ring: files.ring,
         sink: (entry, m) => {
           const rel = wanted(entry.path);
@@ -248,6 +260,9 @@ async function restorePart(e: Engine, id: string, part: Part, opts: RestoreOptio
       }
       journal.dirs = inner.dirs.flatMap((d) => {
         const rel = wanted(d.path);
+        if (rel !== undefined && part.reserved && under(rel, part.reserved)) {
+          throw new BackupError(`Backup ${c.id} holds the folder ${d.path}, where the backups folder is. Nothing was changed.`, 'UNSAFE_ENTRY');
+        }
         return rel === undefined ? [] : [{ path: rel, mode: d.mode }];
       });
     }
