@@ -24,7 +24,7 @@ describe('benchmark smoke runs: logs', () => {
 });
 
 describe('benchmark smoke runs: backup', () => {
-  it('bench:backup backs up, increments, validates and restores a small tree against tar', function () {
+  it('bench:backup backs up, increments, validates and restores a small tree against tar, and backs up a small workspace against tar', function () {
     this.timeout(120_000);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { run } = require('../../bench/backup') as typeof import('../../bench/backup');
@@ -32,5 +32,11 @@ describe('benchmark smoke runs: backup', () => {
     assert.equal(r.files, 200);
     for (const k of ['fullVsTar', 'incrementalVsFull', 'restoreVsTar', 'validateThenRestoreVsTar', 'peakRssMB']) assert.ok(Number.isFinite(r[k]) && r[k] > 0, k);
     assert.ok(r.incrementalMB < r.treeMB, 'the incremental holds only the changed files');
+    // The workspace-shaped tree scales down with the run: 120 sources, 800 node_modules files.
+    assert.equal(r.workspaceSources, 120);
+    assert.ok(r.workspaceGitFiles > 0, 'a real .git');
+    assert.equal(r.workspaceFiles, r.workspaceSources + r.workspaceGitFiles, 'ours holds the sources and .git, not node_modules');
+    assert.equal(r.workspaceFiles, r.workspaceTarFiles, 'ours and tar are timed on the same files');
+    for (const k of ['workspaceFullVsTar', 'workspaceIncrementalVsFull']) assert.ok(Number.isFinite(r[k]) && r[k] > 0, k);
   });
 });

@@ -11,7 +11,7 @@ import { hashFile } from './hashFile';
 import { archiveName } from './records';
 import { stamp } from './restorer';
 import { BackupError, type ArchiveManifest, type BackupRecord, type BackupType, type ManifestEntry, type ManifestTail, type Source } from './types';
-import { checkSources, walkSources, walkSourcesBatches } from './sources';
+import { checkSources, rootId, walkSources, walkSourcesBatches } from './sources';
 import type { FileInfo, WalkReport } from './walk';
 
 /** The tree a new backup restores to, once it is complete: the next incremental builds on it. */
@@ -79,8 +79,18 @@ export async function createBackup(e: Engine, requested: BackupType, o: RunOptio
   const folder = new FolderGuard(e.backupsDir);
   const partial = folder.resolve(`${id}.partial`);
   const tail = (): ManifestTail => ({ deleted, dirs: report.dirs, skipped: report.skipped });
-  const names = sources.map((s) => s.name).filter(Boolean);
-  const recordInfo = { type, ...(parent && type === 'INCREMENTAL' ? { parentId: parent.id } : {}), createdAt: now, ...(note ? { note } : {}), ...(names.length ? { sources: names } : {}) };
+  const named = sources.filter((s) => s.name);
+  const names = named.map((s) => s.name);
+  // Where each source's folder is on disk, so a restore finds it after a rename: all or none.
+  const roots = named.map((s) => rootId(s.root));
+  const recordInfo = {
+    type,
+    ...(parent && type === 'INCREMENTAL' ? { parentId: parent.id } : {}),
+    createdAt: now,
+    ...(note ? { note } : {}),
+    ...(names.length ? { sources: names } : {}),
+    ...(names.length && roots.every((r) => r !== undefined) ? { roots: roots as string[] } : {}),
+  };
   let result: ArchiveResult;
   try {
     result = await archiveWriter.write(files, partial, {

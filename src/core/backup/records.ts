@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { isId, safeEntryPath } from './guard';
-import { isSourceName } from './sources';
+import { isSourceName, ROOT_ID } from './sources';
 import {
   BACKUP_TYPES,
   type ArchiveManifest,
@@ -90,6 +90,9 @@ function recordInfoProblem(r: unknown): string | undefined {
   if (!isObj(r) || !BACKUP_TYPES.includes(r.type as never) || !time(r.createdAt)) return 'its record is malformed';
   if (r.parentId !== undefined && !isId(r.parentId)) return 'its parent id is not one we make';
   if (r.sources !== undefined && (!Array.isArray(r.sources) || !r.sources.every(isSourceName) || new Set(r.sources).size !== r.sources.length)) return 'its source names are not plain, distinct names';
+  if (r.roots !== undefined && (!Array.isArray(r.sources) || !Array.isArray(r.roots) || r.roots.length !== r.sources.length || !r.roots.every((x) => typeof x === 'string' && ROOT_ID.test(x)))) {
+    return 'its source folders are not one device, inode and time per source';
+  }
   return optString(r.note) ? undefined : 'its note is not text';
 }
 
@@ -123,7 +126,7 @@ export function parseManifest(v: unknown, backupId: string): ArchiveManifest | s
   return {
     version: m.version,
     backupId,
-    ...(m.record ? { record: pick<ArchiveRecordInfo>(m.record as Obj, ['type', 'parentId', 'createdAt', 'note', 'sources']) } : {}),
+    ...(m.record ? { record: pick<ArchiveRecordInfo>(m.record as Obj, ['type', 'parentId', 'createdAt', 'note', 'sources', 'roots']) } : {}),
     files: (m.files as Obj[]).map((e) => pick<ManifestEntry>(e, ['path', 'size', 'mtimeMs', 'mode', 'sha256'])),
     deleted: deleted as string[],
     dirs: dirs.map((d) => pick<DirEntry>(d as unknown as Obj, ['path', 'mode'])),

@@ -3,11 +3,11 @@ import * as path from 'node:path';
 import { throwIfAborted } from '../cancel';
 import { verifyArchive } from './checker';
 import type { Engine, RunOptions } from './engine';
-import { FolderGuard, isInside, safeEntryPath } from './guard';
+import { FolderGuard, isInside, pathInside, safeEntryPath } from './guard';
 import { StagingWriter } from './stagingWriter';
 import { dropRestore, finishSwap, makeMarked, workAt, workFor, workGuard, type Journal } from './swapJournal';
-import { BackupError, type BackupRecord, type ManifestEntry, type SourcedType } from './types';
-import { scopeOf } from './sources';
+import { BackupError, type BackupRecord, type ManifestEntry, type Source, type SourcedType } from './types';
+import { rootId, sameRoot, scopeOf } from './sources';
 import { walk, type Selection } from './walk';
 
 export interface RestorePlan {
@@ -58,6 +58,8 @@ interface Part {
   scope: Selection;
   /** The path to restore inside this part, if only one. */
   sub?: string;
+  /** The top-level folder of the target that holds the backups folder (the User folder's globalStorage), which no entry may lie in. */
+  reserved?: string;
 }
 
 const prefixed = (name: string, p: string): string => (name ? `${name}/${p}` : p);
@@ -69,19 +71,33 @@ const prefixed = (name: string, p: string): string => (name ? `${name}/${p}` : p
 async function partsOf(e: Engine, b: BackupRecord, opts: RestoreOptions): Promise<Part[]> {
   const chain = e.catalog.chain(b.id);
   const type = chain[0].type === 'INCREMENTAL' ? 'FULL' : (chain[0].type as SourcedType);
-  const names = (await e.catalog.manifest(b.id)).record?.sources;
-  if (!names) return [{ name: '', target: targetOf(e, opts.target ?? e.dataDir), scope: e.selection(type), sub: opts.path }];
+  const record = (await e.catalog.manifest(b.id)).record;
+  const names = record?.sources;
+  if (!names) return [{ name: '', ...targetOf(e, opts.target ?? e.dataDir), scope: e.selection(type), sub: opts.path }];
+  const sources = e.sourcesOf(type);
   const parts: Part[] = [];
-  for (const name of names) {
+  for (const [i, name] of names.entries()) {
     if (opts.path !== undefined && !under(opts.path, name)) continue;
-    const source = e.sourcesOf(type).find((s) => s.name === name);
+    const source = sources.find((s) => s.name === name) ?? renamed(sources, names, record?.roots?.[i]);
     const root = opts.target !== undefined ? path.join(opts.target, name) : source?.root;
     if (!root) throw new BackupError(`The folder "${name}" this backup came from is not part of this workspace now; use Restore To… to put it elsewhere. Nothing was changed.`, 'NOT_FOUND');
     const sub = opts.path === undefined || opts.path.replace(/\/+$/, '') === name ? undefined : opts.path.slice(name.length + 1);
-    parts.push({ name, target: targetOf(e, root), scope: scopeOf(source), sub });
+    const scope = scopeOf(source);
+    parts.push({ name, ...targetOf(e, root, opts.target === undefined ? scope : undefined), scope, sub });
   }
   if (!parts.length) throw new BackupError(`"${opts.path}" is not a path inside the backup.`, 'NOT_FOUND');
   return parts;
+}
+
+/**
+ * The source whose folder is the one a backup's source was made from, under another name now
+ * (the folder was renamed or moved on the same disk): the same device and inode. Never a source
+ * the backup names itself, and only when exactly one matches.
+ */
+function renamed(sources: readonly Source[], names: readonly string[], id: string | undefined): Source | undefined {
+  if (!id) return undefined;
+  const found = sources.filter((s) => !names.includes(s.name) && sameRoot(id, rootId(s.root) ?? ''));
+  return found.length === 1 ? found[0] : undefined;
 }
 
 /** The live files a restore of one part would replace or remove: the source's scope in the target. */
@@ -89,12 +105,20 @@ async function liveFiles(part: Part): Promise<string[]> {
   return (await walk(part.target, part.scope)).map((f) => f.path).filter((p) => under(p, part.sub));
 }
 
-function targetOf(e: Engine, where: string): string {
+/**
+ * Where a part goes, refused when it would touch the backups folder: the target may neither lie
+ * in it nor hold it, except (for a source's own root, whose `scope` is given) in a top-level
+ * folder the source never takes, as the default backups folder lies in the User folder's
+ * globalStorage. That folder is then reserved: the restore refuses any entry in it.
+ */
+function targetOf(e: Engine, where: string, scope?: Selection): { target: string; reserved?: string } {
   const target = path.resolve(where);
-  if (isInside(e.backupsDir, target) || isInside(target, e.backupsDir)) {
+  const rel = pathInside(e.backupsDir, target);
+  const top = rel ? rel.split('/')[0] : undefined;
+  if ((rel !== undefined && !(top && scope?.prunes(top))) || isInside(target, e.backupsDir)) {
     throw new BackupError(`Restoring into ${target} would touch the backups folder ${e.backupsDir}; choose a folder apart from it. Nothing was changed.`, 'INVALID');
   }
-  return target;
+  return { target, ...(top ? { reserved: top } : {}) };
 }
 
 /** What a restore would do, without doing it: for the confirmation. Paths are the backup's. */
@@ -201,6 +225,7 @@ async function restorePart(e: Engine, id: string, part: Part, opts: RestoreOptio
       const key = await e.keyFor(c);
       const inner = await verifyArchive(path.join(e.backupsDir, c.archive), c, key, manifests[i], {
         signal: opts.signal,
+        ...(part.reserved ? { reserved: [prefixed(name, part.reserved)] } : {}),
         ring: files.ring,
         sink: (entry, m) => {
           const rel = wanted(entry.path);
@@ -237,6 +262,9 @@ async function restorePart(e: Engine, id: string, part: Part, opts: RestoreOptio
       }
       journal.dirs = inner.dirs.flatMap((d) => {
         const rel = wanted(d.path);
+        if (rel !== undefined && part.reserved && under(rel, part.reserved)) {
+          throw new BackupError(`Backup ${c.id} holds the folder ${d.path}, where the backups folder is. Nothing was changed.`, 'UNSAFE_ENTRY');
+        }
         return rel === undefined ? [] : [{ path: rel, mode: d.mode }];
       });
     }

@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import { pathInside, safeEntryPath } from './guard';
 import { RESTORE_DIR } from './swapJournal';
 import { BackupError, type Source } from './types';
@@ -58,6 +59,29 @@ function keptWhole(s: Source, rel: string): boolean {
   let k = keptSelections.get(s);
   if (!k) keptSelections.set(s, (k = select(s.keep, [])));
   return k.keep(rel);
+}
+
+/**
+ * A folder's identity on disk, `<device>:<inode>:<birth time ms>` (decimal; birth time 0 where
+ * the file system keeps none): a rename or a move on the same disk keeps it, as the workspace
+ * identity's rule has it. Undefined when the folder cannot be read.
+ */
+export function rootId(dir: string): string | undefined {
+  try {
+    const st = fs.statSync(dir, { bigint: true });
+    return `${st.dev}:${st.ino}:${st.birthtimeMs}`;
+  } catch {
+    return undefined;
+  }
+}
+
+export const ROOT_ID = /^[0-9]{1,20}:[0-9]{1,20}:[0-9]{1,20}$/;
+
+/** The same folder: device and inode, and birth time where both sides know it (a freed inode may be reused). */
+export function sameRoot(a: string, b: string): boolean {
+  const [da, ia, ba] = a.split(':');
+  const [db, ib, bb] = b.split(':');
+  return da === db && ia === ib && (ba === '0' || bb === '0' || ba === bb);
 }
 
 const named = (name: string, f: FileInfo): FileInfo => (name ? { ...f, path: `${name}/${f.path}` } : f);

@@ -63,6 +63,11 @@ export interface ArchiveRecordInfo {
   note?: string;
   /** The names of the sources whose files it holds under `<name>/`; absent for one unnamed source. */
   sources?: string[];
+  /**
+   * Each source's root folder as it was on disk (`rootId`), in the order of `sources`: a folder
+   * renamed since (whose source name, taken from its name, changed) is found again by it.
+   */
+  roots?: string[];
 }
 
 /**
