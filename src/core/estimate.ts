@@ -1,5 +1,6 @@
 import { walkSources } from './backup/sources';
 import type { Source } from './backup/types';
+import { MACHINE_SOURCE, USER_SOURCE, WORKSPACE_FILE_SOURCE, WORKSPACE_PREFIX } from './configuration/sources';
 
 /** What a backup of these sources would hold now, found by the walk the engine makes. */
 export interface Measure {
@@ -39,4 +40,23 @@ export function roughBytes(n: number): string {
 /** "1 file", "1,234 files". */
 export function countOf(n: number, one: string, many = `${one}s`): string {
   return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+}
+
+/**
+ * The parts of VS Code's configuration a Configuration backup's paths hold, in words:
+ * "settings, keybindings, snippets, .vscode and 41 extensions".
+ */
+export function configurationParts(paths: readonly string[], extensions: number): string {
+  const has = (re: RegExp): boolean => paths.some((p) => re.test(p));
+  const profile = `^(?:${USER_SOURCE}|${MACHINE_SOURCE})/(?:profiles/[^/]+/)?`;
+  const parts = [
+    has(new RegExp(`${profile}settings\\.json$`)) && 'settings',
+    has(new RegExp(`${profile}keybindings\\.json$`)) && 'keybindings',
+    has(new RegExp(`${profile}tasks\\.json$`)) && 'tasks',
+    has(new RegExp(`${profile}snippets/`)) && 'snippets',
+    paths.some((p) => p.startsWith(WORKSPACE_PREFIX) && !p.startsWith(`${WORKSPACE_FILE_SOURCE}/`) && p.includes('/.vscode/')) && '.vscode',
+    paths.some((p) => p.startsWith(`${WORKSPACE_FILE_SOURCE}/`)) && 'the workspace file',
+    extensions > 0 && countOf(extensions, 'extension'),
+  ].filter((p): p is string => !!p);
+  return parts.length < 2 ? (parts[0] ?? '') : `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}`;
 }

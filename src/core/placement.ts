@@ -1,5 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { BackupSettings } from './backup/types';
+import { MACHINE_SOURCE, USER_SOURCE } from './configuration/sources';
 
 /*
  * Whether the backups folder shares a device with what it protects: a backup on the same disk
@@ -24,6 +26,19 @@ export interface SharedPlacement {
   shared: PlacedRoot[];
   /** The kinds among them, in the order workspace, settings, user data. */
   kinds: RootKind[];
+}
+
+/**
+ * What a disk failure could take from the backup types' sources: the workspace folders (Full),
+ * VS Code's User folder and a remote's Machine folder (Configuration; each folder's `.vscode`
+ * is in the workspace already, and the extension list is ours), and the user's data folders.
+ */
+export function rootsToCheck(roots: BackupSettings['roots']): PlacedRoot[] {
+  const out: PlacedRoot[] = [];
+  for (const s of roots?.FULL ?? []) out.push({ kind: 'workspace', path: s.root });
+  for (const s of roots?.CONFIGURATION ?? []) if (s.name === USER_SOURCE || s.name === MACHINE_SOURCE) out.push({ kind: 'settings', path: s.root });
+  for (const s of roots?.USER_DATA ?? []) out.push({ kind: 'userData', path: s.root });
+  return out;
 }
 
 type StatDev = (p: string) => { dev: number } | undefined;
@@ -70,9 +85,14 @@ function list(words: string[]): string {
   return words.length < 2 ? (words[0] ?? '') : `${words.slice(0, -1).join(', ')} and ${words.at(-1)}`;
 }
 
-/** "Backups are on the same disk as your workspace", for a tree item's label. */
+/** "Backups are on the same disk as your workspace and your VS Code settings". */
 export function sameDiskTitle(p: SharedPlacement): string {
   return `Backups are on the same disk as ${list(p.kinds.map((k) => KIND_WORDS[k]))}`;
+}
+
+/** "Same disk as your workspace": the first kind only, short enough for a tree item in a sidebar. */
+export function sameDiskShort(p: SharedPlacement): string {
+  return `Same disk as ${KIND_WORDS[p.kinds[0]]}`;
 }
 
 /** "… a disk failure would take both", the consequence on its own. */

@@ -3,8 +3,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_WORKSPACE_EXCLUDES, workspaceSources } from '../../src/core/backup/workspaceSources';
-import { countOf, measureSources, roughBytes } from '../../src/core/estimate';
-import { nearestExisting, sameDiskWarning, sharedDevice } from '../../src/core/placement';
+import { configurationParts, countOf, measureSources, roughBytes } from '../../src/core/estimate';
+import { nearestExisting, rootsToCheck, sameDiskShort, sameDiskWarning, sharedDevice } from '../../src/core/placement';
+import type { BackupSettings } from '../../src/core/backup/types';
+import { BackupEstimates, type Estimate } from '../../src/vscode/backupEstimates';
 import { write } from './backupFixtures';
 import { tempDir } from './fixtures';
 
@@ -47,7 +49,26 @@ describe('where backups sit: the same-device check', () => {
     assert.deepEqual(p.kinds, ['workspace', 'settings', 'userData']);
     assert.equal(p.shared.length, 3);
     assert.equal(sameDiskWarning(p), 'Backups are on the same disk as your workspace, your VS Code settings and your user data: a disk failure would take them all.');
+    assert.equal(sameDiskShort(p), 'Same disk as your workspace');
     assert.equal(sharedDevice(backups, [{ kind: 'workspace', path: path.join(backups, 'missing') }]), undefined);
+  });
+
+  it('checks the workspace folders, the User and Machine folders and the user-data folders; not .vscode nor our extension list', () => {
+    const src = (name: string, root: string) => ({ name, root, include: [], exclude: [] });
+    assert.deepEqual(
+      rootsToCheck({
+        FULL: [src('workspace-a', '/w/a'), src('workspace-b', '/w/b')],
+        CONFIGURATION: [src('user', '/u/User'), src('machine', '/u/Machine'), src('workspace-a', '/w/a'), src('extensions', '/d/configuration')],
+        USER_DATA: [src('data-notes', '/n')],
+      }),
+      [
+        { kind: 'workspace', path: '/w/a' },
+        { kind: 'workspace', path: '/w/b' },
+        { kind: 'settings', path: '/u/User' },
+        { kind: 'settings', path: '/u/Machine' },
+        { kind: 'userData', path: '/n' },
+      ],
+    );
   });
 
   (other ? it : it.skip)(
@@ -94,6 +115,53 @@ describe('what a backup would hold: the estimate', () => {
     write(ws, 'a.txt', 'a');
     const sources = workspaceSources([ws], { exclude: [], useGitignore: false, maxFileBytes: 1e9, ours: [] });
     await assert.rejects(measureSources(sources, AbortSignal.abort()));
+  });
+
+  it('names the parts of VS Code’s configuration it found', () => {
+    const paths = ['user/settings.json', 'user/profiles/p1/keybindings.json', 'user/snippets/ts.json', 'workspace-api/.vscode/launch.json', 'workspace-file/x.code-workspace', 'extensions/extensions.json'];
+    assert.equal(configurationParts(paths, 41), 'settings, keybindings, snippets, .vscode, the workspace file and 41 extensions');
+    assert.equal(configurationParts(['workspace-file/x.code-workspace'], 0), 'the workspace file');
+    assert.equal(configurationParts([], 1), '1 extension');
+  });
+
+  it('the Backups view’s estimates: nothing measured until asked, then each type in the background, kept, measured again when the sources change, stopped on dispose', async () => {
+    const ws = tempDir();
+    write(ws, 'a.txt', 'aaaa');
+    let roots: BackupSettings['roots'] = { FULL: workspaceSources([ws], { exclude: [], useGitignore: false, maxFileBytes: 1e9, ours: [] }), CONFIGURATION: [], USER_DATA: [] };
+    let asked = 0;
+    let changes = 0;
+    const estimates = new BackupEstimates(
+      () => (asked++, roots),
+      () => changes++,
+    );
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(asked, 0, 'nothing is measured before the view asks');
+    assert.deepEqual(estimates.get('FULL'), { state: 'measuring' });
+    const done = async (): Promise<Extract<Estimate, { state: 'done' }>> => {
+      for (let i = 0; i < 200; i++) {
+        const e = estimates.get('FULL');
+        if (e.state === 'done') return e;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      throw new Error('never measured');
+    };
+    assert.equal((await done()).measure.files, 1);
+    assert.equal(changes, 3, 'the view is told as each type is measured');
+    write(ws, 'b.txt', 'bb');
+    assert.equal(estimates.get('FULL').state, 'done', 'kept: files changing alone do not start a walk');
+    estimates.sourcesChanged();
+    assert.equal(estimates.get('FULL').state, 'done', 'the same sources: kept');
+    roots = { ...roots, FULL: workspaceSources([ws], { exclude: ['b.txt'], useGitignore: false, maxFileBytes: 1e9, ours: [] }) };
+    estimates.sourcesChanged();
+    assert.deepEqual(estimates.get('FULL'), { state: 'measuring' });
+    assert.equal((await done()).measure.files, 1, 'measured again with the new globs');
+    estimates.refreshIfOlderThan(-1);
+    assert.equal(estimates.get('FULL').state, 'measuring');
+    assert.equal((estimates.get('FULL') as { previous?: unknown }).previous !== undefined, true, 'the last figures are shown meanwhile');
+    const before = changes;
+    estimates.dispose();
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal(changes, before, 'a disposed measure reports nothing');
   });
 
   it('sizes and counts read as estimates', () => {
