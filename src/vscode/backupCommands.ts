@@ -12,6 +12,8 @@ import { withCancellableProgress } from './progress';
 import { userDataNotChosen } from './userDataFolders';
 import { afterConfigurationRestore, configurationConfirmation } from './configurationRestore';
 import { prepareConfigurationBackup } from './configurationSources';
+import { sameDiskWarning } from '../core/placement';
+import { CHOOSE_BACKUP_FOLDER } from './backupFolder';
 
 const TYPE_PICKS: { label: string; type: BackupType; detail: string }[] = [
   { label: '$(archive) Full', type: 'FULL', detail: 'The workspace folders with their .git — not node_modules, build output or what .gitignore ignores.' },
@@ -87,7 +89,9 @@ async function pickBackup(ctx: Ctx, placeHolder: string): Promise<BackupRecord |
 
 export function createBackup(ctx: Ctx): Cmd {
   return async (arg?: unknown) => {
-    let type = typeof arg === 'string' && (BACKUP_TYPES as readonly string[]).includes(arg.toUpperCase()) ? (arg.toUpperCase() as BackupType) : undefined;
+    // A type, or an item of the Backups view's empty state (Back Up Now).
+    const named = typeof arg === 'string' ? arg : (arg as BackupNode | undefined)?.kind === 'estimate' ? (arg as { type: string }).type : undefined;
+    let type = named && (BACKUP_TYPES as readonly string[]).includes(named.toUpperCase()) ? (named.toUpperCase() as BackupType) : undefined;
     if (!type) type = (await vscode.window.showQuickPick(TYPE_PICKS, { placeHolder: 'What to back up?' }))?.type;
     if (!type) return dismissed('No backup type was chosen.');
     const t = type;
@@ -237,9 +241,18 @@ export function showBackupStatus(ctx: Ctx): Cmd {
     const s = ctx.backups.status();
     const rows = Object.entries(s.types).map(([t, v]) => `| ${t} | ${v.total} | ${v.completed} | ${v.failed} | ${v.lastSuccessful ?? '—'} | ${v.retention} |`);
     const recent = s.recent.map((b) => `| ${b.id} | ${b.type} | ${b.status} | ${formatBytes(b.sizeBytes)} | ${b.fileCount} | ${b.encrypted ? 'yes' : 'no'} | ${(b.durationMs / 1000).toFixed(1)} s |`);
+    const p = ctx.backupsTree.placement();
     const md = [
       '# Backup status',
       '',
+      ...(p
+        ? [
+            `> **${sameDiskWarning(p)}**  `,
+            `> On the same disk as the backups folder: ${p.shared.map((r) => r.path).join(', ')}.  `,
+            '> Run **Choose Backup Folder…** (Command Palette, or the first item of the Backups view) to keep them on another disk.',
+            '',
+          ]
+        : []),
       `Data directory: ${ctx.backups.dataDir}  `,
       `Backups folder: ${ctx.backups.backupsDir} (${formatBytes(s.backupsFolderBytes)})`,
       s.hoursSinceLastSuccess !== undefined ? `\nLast successful backup ${s.hoursSinceLastSuccess} h ago.` : '\nNo successful backup yet.',
@@ -256,7 +269,12 @@ export function showBackupStatus(ctx: Ctx): Cmd {
       '',
     ].join('\n');
     await ctx.reports.showMarkdown('Codebase Gardener Backup Status', md);
-    return s;
+    // The document cannot hold a button (Markdown previews run no commands), and the Backups
+    // view's warning item has one: a notification only when that view is not in sight.
+    if (p && !ctx.backupsTree.view.visible) {
+      void vscode.window.showWarningMessage(sameDiskWarning(p), CHOOSE_BACKUP_FOLDER).then((c) => c && vscode.commands.executeCommand('codebaseGardener.chooseBackupFolder'));
+    }
+    return { ...s, sameDisk: p ? sameDiskWarning(p) : undefined };
   };
 }
 
@@ -364,6 +382,7 @@ export function importRecoveryKey(ctx: Ctx): Cmd {
 export function backupCommands(ctx: Ctx): Record<string, Cmd> {
   return {
     'codebaseGardener.createBackup': createBackup(ctx),
+    'codebaseGardener.backUpNow': createBackup(ctx),
     'codebaseGardener.restoreBackup': restoreBackup(ctx, 'whole'),
     'codebaseGardener.restoreBackupTo': restoreBackup(ctx, 'to'),
     'codebaseGardener.restoreBackupPath': restoreBackup(ctx, 'path'),

@@ -1,15 +1,40 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { BackupManager, BackupRecord, BackupType, SnapshotRecord } from '../core/backup';
+import type { BackupManager, BackupRecord, BackupType, SnapshotRecord, SourcedType } from '../core/backup';
+import { describeConfigurationPaths } from '../core/configuration';
+import { configurationParts, countOf, roughBytes } from '../core/estimate';
+import { rootsToCheck, sameDiskConsequence, sameDiskShort, sameDiskWarning, sharedDevice, type SharedPlacement } from '../core/placement';
 import { relativeTime } from './alertsTree';
+import { BackupEstimates } from './backupEstimates';
 import { Disposable } from './dispose';
 
 export type BackupNode =
+  | { kind: 'placement'; placement: SharedPlacement }
+  | { kind: 'estimate'; type: SourcedType }
   | { kind: 'type'; type: BackupType | 'SNAPSHOTS'; label: string }
   | { kind: 'backup'; backup: BackupRecord }
   | { kind: 'snapshot'; snapshot: SnapshotRecord };
 
+/** What the Backups view shows besides the catalog. */
+export interface BackupsHost {
+  manager(): BackupManager;
+  /** The extensions a Configuration backup lists. */
+  extensionCount(): number;
+}
+
+/** A top-level item as shown, for tests and diagnostics. */
+export interface ShownItem {
+  id: string;
+  label: string;
+  description?: string;
+  contextValue?: string;
+  command?: string;
+}
+
 const TYPE_LABEL: Record<string, string> = { FULL: 'Full', CONFIGURATION: 'Configuration', USER_DATA: 'User data', SNAPSHOTS: 'Pre-restore snapshots' };
+const TYPE_ICON: Record<SourcedType, string> = { FULL: 'archive', CONFIGURATION: 'settings-gear', USER_DATA: 'folder' };
+/** The estimates are measured again when the view is shown after this long: files change. */
+const ESTIMATE_MAX_AGE_MS = 10 * 60_000;
 
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -18,19 +43,56 @@ export function formatBytes(n: number): string {
   return `${(n / 1073741824).toFixed(2)} GB`;
 }
 
-/** Backups grouped by type, incrementals under the full backup they build on. */
+/**
+ * Backups grouped by type, incrementals under the full backup they build on. Above them, a
+ * warning when the backups folder shares a disk with what it protects; with no backup yet,
+ * one item per type saying what it would hold, measured, with Back Up Now.
+ */
 export class BackupsTree extends Disposable implements vscode.TreeDataProvider<BackupNode> {
   private readonly changed = this.register(new vscode.EventEmitter<BackupNode | undefined>());
   readonly onDidChangeTreeData = this.changed.event;
   readonly view: vscode.TreeView<BackupNode>;
+  readonly estimates: BackupEstimates;
 
-  constructor(private readonly manager: () => BackupManager) {
+  constructor(private readonly host: BackupsHost) {
     super();
+    this.estimates = this.register(new BackupEstimates(() => this.manager().settings().roots, () => this.refresh()));
     this.view = this.register(vscode.window.createTreeView('codebaseGardener.backups', { treeDataProvider: this }));
+    this.register(this.view.onDidChangeVisibility((e) => e.visible && this.estimates.refreshIfOlderThan(ESTIMATE_MAX_AGE_MS)));
+  }
+
+  private manager(): BackupManager {
+    return this.host.manager();
   }
 
   refresh(): void {
     this.changed.fire(undefined);
+  }
+
+  /** The backup settings changed (folders, sources, globs): measure again if what the types read changed. */
+  settingsChanged(): void {
+    this.estimates.sourcesChanged();
+    this.refresh();
+  }
+
+  /** Which of what backups protect shares the backups folder's disk, if any. */
+  placement(): SharedPlacement | undefined {
+    const m = this.manager();
+    return sharedDevice(m.backupsDir, rootsToCheck(m.settings().roots));
+  }
+
+  /** The top-level items as shown. */
+  shown(): ShownItem[] {
+    return this.getChildren().map((n) => {
+      const item = this.getTreeItem(n);
+      return {
+        id: item.id ?? '',
+        label: typeof item.label === 'string' ? item.label : (item.label?.label ?? ''),
+        ...(typeof item.description === 'string' ? { description: item.description } : {}),
+        ...(item.contextValue ? { contextValue: item.contextValue } : {}),
+        ...(item.command ? { command: item.command.command } : {}),
+      };
+    });
   }
 
   /** Every node as shown, depth first, as `label: id` lines (for tests and diagnostics). */
@@ -50,12 +112,18 @@ export class BackupsTree extends Disposable implements vscode.TreeDataProvider<B
   getChildren(node?: BackupNode): BackupNode[] {
     const c = this.manager().catalog;
     if (!node) {
-      if (!c.backups.length && !c.snapshots.length) return [];
+      const p = this.placement();
+      const top: BackupNode[] = p ? [{ kind: 'placement', placement: p }] : [];
+      if (!c.backups.length && !c.snapshots.length) {
+        // Without sources of its own (none given), there is nothing to measure: the welcome says what to do.
+        if (!this.manager().settings().roots) return top;
+        return [...top, ...(['FULL', 'CONFIGURATION', 'USER_DATA'] as const).map((type): BackupNode => ({ kind: 'estimate', type }))];
+      }
       const groups: BackupNode[] = (['FULL', 'CONFIGURATION', 'USER_DATA'] as const)
         .filter((t) => c.backups.some((b) => b.type === t || (t === 'FULL' && b.type === 'INCREMENTAL')))
         .map((t) => ({ kind: 'type', type: t, label: TYPE_LABEL[t] }));
       if (c.snapshots.length) groups.push({ kind: 'type', type: 'SNAPSHOTS', label: TYPE_LABEL.SNAPSHOTS });
-      return groups;
+      return [...top, ...groups];
     }
     if (node.kind === 'type') {
       if (node.type === 'SNAPSHOTS') return [...c.snapshots].reverse().map((snapshot) => ({ kind: 'snapshot', snapshot }));
@@ -72,6 +140,8 @@ export class BackupsTree extends Disposable implements vscode.TreeDataProvider<B
   }
 
   getTreeItem(node: BackupNode): vscode.TreeItem {
+    if (node.kind === 'placement') return this.placementItem(node.placement);
+    if (node.kind === 'estimate') return this.estimateItem(node.type);
     if (node.kind === 'type') {
       const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.Expanded);
       item.id = `type:${node.type}`;
@@ -118,6 +188,73 @@ export class BackupsTree extends Disposable implements vscode.TreeDataProvider<B
     md.appendMarkdown(`Took ${(b.durationMs / 1000).toFixed(1)} s · ${b.archive ? path.basename(b.archive) : 'no archive'}  \nID: \`${b.id}\``);
     item.tooltip = md;
     item.contextValue = `backup:${b.status}`;
+    return item;
+  }
+
+  private placementItem(p: SharedPlacement): vscode.TreeItem {
+    const item = new vscode.TreeItem(sameDiskShort(p));
+    item.id = 'placement';
+    item.description = sameDiskConsequence(p);
+    item.accessibilityInformation = { label: `${sameDiskWarning(p)} Choose Backup Folder…` };
+    item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
+    item.command = { command: 'codebaseGardener.chooseBackupFolder', title: 'Choose Backup Folder…' };
+    const md = new vscode.MarkdownString(undefined, true);
+    md.appendMarkdown(`$(warning) **${sameDiskWarning(p)}**\n\n`);
+    md.appendMarkdown(`Backups folder: \`${this.manager().backupsDir}\`  \nOn the same disk: ${p.shared.map((r) => `\`${r.path}\``).join(', ')}\n\n`);
+    md.appendMarkdown('Click to choose a folder on another disk: an external drive or a network share.');
+    item.tooltip = md;
+    item.contextValue = 'placement';
+    return item;
+  }
+
+  private estimateItem(type: SourcedType): vscode.TreeItem {
+    const roots = this.manager().settings().roots?.[type] ?? [];
+    const e = this.estimates.get(type);
+    const item = new vscode.TreeItem(TYPE_LABEL[type]);
+    item.id = `estimate:${type}`;
+    item.iconPath = new vscode.ThemeIcon(TYPE_ICON[type]);
+    item.contextValue = `estimate:${type}`;
+    // The figures shown: the measure, or the last one while measuring again.
+    const now = e.state === 'done' ? e.measure : e.state === 'measuring' ? e.previous : undefined;
+    // The size first: a narrow sidebar cuts a description at its end.
+    const size = now ? (now.files ? `about ${roughBytes(now.bytes)}` : 'no files yet') : e.state === 'failed' ? 'could not measure' : 'measuring…';
+    const md = new vscode.MarkdownString(undefined, true);
+    const measuredLine =
+      e.state === 'failed'
+        ? `Could not measure: ${e.error}`
+        : now
+          ? `Now: ${countOf(now.files, 'file')}, about ${roughBytes(now.bytes)}.${now.leftOut ? ` ${countOf(now.leftOut, 'file')} (too large, links or special files) will be left out and listed.` : ''}`
+          : 'Measuring…';
+    const within = (where: string): string => (now?.files ? `${size} · ${countOf(now.files, 'file')} in ${where}` : `${size} · ${where}`);
+    if (type === 'FULL') {
+      if (!roots.length) {
+        item.description = 'no folder open';
+        item.contextValue = 'estimate:FULL:none';
+        md.appendMarkdown('**Full backup**: the workspace folders. Open a folder to back it up.');
+      } else {
+        item.description = within(roots.length === 1 ? 'this workspace' : `${roots.length} folders`);
+        md.appendMarkdown(`**Full backup** of ${roots.map((s) => `\`${s.root}\``).join(', ')}, with the repository's \`.git\`.\n\n`);
+        md.appendMarkdown('Left out: node_modules, build output and caches (`backups.exclude`), what .gitignore ignores (but `.env` files), and files over the size limit.\n\n');
+        md.appendMarkdown(`${measuredLine}\n\nIncremental backups then hold only what changed.`);
+      }
+    } else if (type === 'CONFIGURATION') {
+      const extensions = this.host.extensionCount();
+      const parts = now ? configurationParts(now.paths ?? [], extensions) : 'your VS Code settings';
+      item.description = [size, now?.files && countOf(now.files, 'file'), parts].filter(Boolean).join(' · ');
+      md.appendMarkdown('**Configuration backup**: VS Code’s settings, keybindings, tasks, snippets and profiles, each folder’s `.vscode`, the workspace file and the list of extensions.\n\n');
+      md.appendMarkdown(measuredLine);
+      const found = describeConfigurationPaths((now?.paths ?? []).filter((p) => !p.startsWith('extensions/')));
+      if (now) md.appendMarkdown(`\n\nFound: ${found ? `${found}; ` : ''}the list of ${countOf(extensions, 'extension')}.`);
+    } else if (!roots.length) {
+      item.description = 'choose folders first';
+      item.contextValue = 'estimate:USER_DATA:unchosen';
+      item.command = { command: 'codebaseGardener.chooseUserDataFolders', title: 'Choose User-data Folders…' };
+      md.appendMarkdown('**User-data backup**: folders you name, such as a local model server’s data, notes or database dumps. None is named yet: click to choose them.');
+    } else {
+      item.description = within(countOf(roots.length, 'folder'));
+      md.appendMarkdown(`**User-data backup** of ${roots.map((s) => `\`${s.root}\``).join(', ')}.\n\n${measuredLine}`);
+    }
+    item.tooltip = md;
     return item;
   }
 }

@@ -5,6 +5,7 @@ import { alertCommands } from './alertCommands';
 import { logCommands } from './logCommands';
 import { backupCommands } from './backupCommands';
 import { catalogCommands } from './catalogCommands';
+import { backupFolderCommands } from './backupFolder';
 import type { Ctx } from './context';
 
 export type Cmd = (...args: unknown[]) => unknown;
@@ -69,5 +70,6 @@ export function allCommands(ctx: Ctx): Record<string, Cmd> {
     ...logCommands(ctx),
     ...backupCommands(ctx),
     ...catalogCommands(ctx),
+    ...backupFolderCommands(ctx),
   };
 }

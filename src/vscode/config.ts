@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -51,7 +52,7 @@ function readBackupSettings(c: vscode.WorkspaceConfiguration, places: Places, da
     }
     return v;
   };
-  const folder = folderSetting ? userPath(folderSetting, places) : defaultBackupsFolder(places);
+  const folder = backupsFolder(c, folderSetting, places);
   const maxFileMB = c.get<unknown>('backups.maxFileSizeMB');
   // Restores stage and keep what they replaced here, beside our state, not in your folders.
   const scratchDir = path.join(dataDir, 'restore');
@@ -123,6 +124,24 @@ function readLogSettings(c: vscode.WorkspaceConfiguration, problems: string[]): 
  */
 export function defaultBackupsFolder(places: Places): string {
   return path.join(places.globalStorage, 'backups', places.identity);
+}
+
+/**
+ * The backups folder `backups.folder` names. Set in a workspace's (or folder's) settings, it is
+ * that workspace's backups folder. Set in user settings it applies to every workspace, so it is
+ * the folder that holds one backups folder per workspace (`<folder>/<workspace id>`, as the
+ * default place does): two workspaces never share a catalog, whose retention and incrementals
+ * would otherwise mix their backups. A user-set folder that already holds a catalog (set before
+ * this rule) is used as it is.
+ */
+function backupsFolder(c: vscode.WorkspaceConfiguration, setting: string, places: Places): string {
+  if (!setting) return defaultBackupsFolder(places);
+  const folder = userPath(setting, places);
+  const i = c.inspect<string>('backups.folder');
+  // An untrusted workspace's value is not used (restrictedConfigurations): the setting in effect is the user's.
+  const fromWorkspace = vscode.workspace.isTrusted && (i?.workspaceFolderValue !== undefined || i?.workspaceValue !== undefined);
+  if (fromWorkspace || fs.existsSync(path.join(folder, 'catalog.json'))) return folder;
+  return path.join(folder, places.identity);
 }
 
 /** The workspace folders on disk (a virtual workspace has none we can back up). */

@@ -5,6 +5,7 @@ import { systemClock } from '../core/clock';
 import { HealthMonitor, type HealthReport } from '../core/health';
 import { LogManager, type LogEntry } from '../core/logs';
 import { archiveWriter, BackupManager } from '../core/backup';
+import { userExtensions } from '../core/configuration';
 import { isGardenerError } from '../core/errors';
 import type { BackupKeyStore } from '../core/state';
 import { secretKeys } from './backupKeys';
@@ -89,7 +90,10 @@ export class Ctx extends Disposable {
     this.backups = this.makeBackupManager();
     // The worker that writes archives outlives each backup (see ArchiveWriter), not the extension.
     this.register({ dispose: () => void archiveWriter.stop() });
-    this.backupsTree = this.register(new BackupsTree(() => this.backups));
+    this.backupsTree = this.register(
+      new BackupsTree({ manager: () => this.backups, extensionCount: () => userExtensions(vscode.extensions.all, vscode.env.appRoot).length }),
+    );
+    this.register(vscode.extensions.onDidChange(() => this.backupsTree.refresh()));
     this.statusBar = this.register(new HealthStatusBar());
     this.reports = this.register(new ReportDocuments());
     this.register(new PendingViews());
@@ -188,6 +192,7 @@ export class Ctx extends Disposable {
     } else {
       this.backups.configure(this.config.backups);
     }
+    this.backupsTree.settingsChanged();
     void this.alerts.setDataDir(this.config.dataDir).catch((err) => this.logs.error('alerts', 'Could not load alerts', err instanceof Error ? err : { error: String(err) }));
     this.reportProblems();
     this.setMonitoring(this.config.monitoringEnabled);

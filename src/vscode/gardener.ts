@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import type { Alert, AlertCounts, AlertQuery, AlertState } from '../core/alerts';
 import type { HealthReport } from '../core/health';
 import { auditOutcome } from '../core/logs';
+import type { ShownItem } from './backupsTree';
 import { allCommands, type Cmd } from './commands';
 import { Ctx } from './context';
 import type { StartupTiming } from './extension';
@@ -28,8 +29,10 @@ export interface GardenerApi extends StartupTiming {
     tree(): { groups: { state: AlertState; ids: string[] }[]; badge: number | undefined };
   };
   dashboard(): { ready: boolean; messagesPosted: number };
-  /** The Backups view as shown. */
+  /** The Backups view as shown: the backups in it, by group. */
   backupsTree(): { group: string; id: string; parent?: string }[];
+  /** The Backups view's top-level items as shown: the same-disk warning, each type's estimate (no backup yet) or group. */
+  backupsView(): ShownItem[];
   /** The files a backup restores to, as paths in its archive (`workspace-<folder>/…`). */
   backupFiles(id: string): Promise<string[]>;
   isMonitoring(): boolean;
@@ -88,6 +91,7 @@ export function start(extension: vscode.ExtensionContext, timing: StartupTiming 
     },
     dashboard: () => ({ ready: c.dashboard.isReady, messagesPosted: c.dashboard.messagesPosted }),
     backupsTree: () => c.backupsTree.snapshot(),
+    backupsView: () => c.backupsTree.shown(),
     isMonitoring: () => c.monitor.isRunning,
   };
   return { api, commands, revive: (panel) => c.dashboard.revive(panel), dispose: () => c.dispose() };
