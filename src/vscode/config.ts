@@ -54,8 +54,9 @@ function readBackupSettings(c: vscode.WorkspaceConfiguration, places: Places, da
   };
   const folder = backupsFolder(c, folderSetting, places);
   const maxFileMB = c.get<unknown>('backups.maxFileSizeMB');
-  // Restores stage and keep what they replaced here, beside our state, not in your folders.
-  const scratchDir = path.join(dataDir, 'restore');
+  // Restores stage and keep what they replaced here, not in your folders: by workspace identity,
+  // so a renamed workspace or another data directory still finds its snapshots and journals.
+  const scratchDir = path.join(places.globalStorage, 'restore', places.identity);
   const options = {
     exclude: list('backups.exclude', DEFAULT_WORKSPACE_EXCLUDES),
     useGitignore: c.get<boolean>('backups.useGitignore', true),

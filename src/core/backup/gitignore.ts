@@ -3,12 +3,12 @@ import * as path from 'node:path';
 import type { Selection } from './walk';
 
 type Ignore = { add(rules: string): Ignore; test(p: string): { ignored: boolean; unignored: boolean } };
-let lib: (() => Ignore) | undefined;
-/** Loaded on first use: activation must not pay for it. */
+let lib: ((o: { ignorecase: boolean }) => Ignore) | undefined;
+/** Loaded on first use: activation must not pay for it. Case matters where the file system's does, as in git. */
 function ignore(): Ignore {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  lib ??= require('ignore') as () => Ignore;
-  return lib();
+  lib ??= require('ignore') as (o: { ignorecase: boolean }) => Ignore;
+  return lib({ ignorecase: process.platform === 'darwin' || process.platform === 'win32' });
 }
 
 /**

@@ -124,9 +124,15 @@ export class BackupManager implements Engine {
     return this.locked(async () => {
       const report: InitReport = { removed: [], recovered: [], problems: [], adopted: [] };
       if (fs.existsSync(this.catalog.file)) fs.copyFileSync(this.catalog.file, `${this.catalog.file}.before-rebuild-${this.clock.now()}`);
+      const before = this.catalog.backups;
       this.catalog.backups = [];
       this.last = undefined;
-      await this.adopt(report, signal);
+      try {
+        await this.adopt(report, signal);
+      } catch (err) {
+        this.catalog.backups = before;
+        throw err;
+      }
       await this.catalog.save();
       return report;
     });

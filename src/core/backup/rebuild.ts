@@ -1,9 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { verifyArchive } from './checker';
+import { isGardenerError } from '../errors';
 import type { Engine } from './engine';
 import { isId } from './guard';
-import { BACKUP_TYPES, type ArchiveManifest, type BackupRecord, type BackupType } from './types';
+import { BackupError, BACKUP_TYPES, type ArchiveManifest, type BackupRecord, type BackupType } from './types';
 
 const ARCHIVE = /^(.+)\.(cgb|tar\.gz)$/;
 
@@ -64,6 +65,8 @@ export async function adoptArchives(e: Engine, signal?: AbortSignal): Promise<Ad
       await e.catalog.saveManifest(id, inner, key);
       found.push({ record, manifest: inner });
     } catch (err) {
+      // A cancel is not an unreadable archive: the rebuild stops, and nothing is saved.
+      if (isGardenerError(err, 'CANCELLED') || signal?.aborted) throw new BackupError('Rebuilding the catalog was cancelled; it was not changed.', 'CANCELLED');
       out.unreadable.push(`${name}: ${(err as Error).message}`);
     }
   }

@@ -7,7 +7,7 @@ import { FolderGuard, isInside, pathInside, safeEntryPath } from './guard';
 import { StagingWriter } from './stagingWriter';
 import { dropRestore, finishSwap, makeMarked, workAt, workFor, workGuard, type Journal } from './swapJournal';
 import { BackupError, type BackupRecord, type ManifestEntry, type Source, type SourcedType } from './types';
-import { rootId, sameRoot, scopeOf } from './sources';
+import { keptWhole, rootId, sameRoot, scopeOf } from './sources';
 import { walk, type Selection } from './walk';
 
 export interface RestorePlan {
@@ -60,9 +60,14 @@ interface Part {
   sub?: string;
   /** The top-level folder of the target that holds the backups folder (the User folder's globalStorage), which no entry may lie in. */
   reserved?: string;
+  /** Live files the backup could not have held (over the size limit, left out as it was made): never moved aside. */
+  leftOut: (rel: string, size: number) => boolean;
 }
 
 const prefixed = (name: string, p: string): string => (name ? `${name}/${p}` : p);
+
+/** A path as the archive writes it: no `./`, no doubled or trailing slashes. */
+const normalised = (p: string | undefined): string | undefined => (p === undefined ? undefined : p.split('/').filter((x) => x && x !== '.').join('/'));
 
 /**
  * The folders a restore of `b` writes: each source the backup names, back where that source is
@@ -71,9 +76,11 @@ const prefixed = (name: string, p: string): string => (name ? `${name}/${p}` : p
 async function partsOf(e: Engine, b: BackupRecord, opts: RestoreOptions): Promise<Part[]> {
   const chain = e.catalog.chain(b.id);
   const type = chain[0].type === 'INCREMENTAL' ? 'FULL' : (chain[0].type as SourcedType);
-  const record = (await e.catalog.manifest(b.id)).record;
+  const newest = await e.catalog.manifest(b.id);
+  const record = newest.record;
   const names = record?.sources;
-  if (!names) return [{ name: '', ...targetOf(e, opts.target ?? e.dataDir), scope: e.selection(type), sub: opts.path }];
+  const skipped = new Set(newest.skipped.map((x) => x.path));
+  if (!names) return [{ name: '', ...targetOf(e, opts.target ?? e.dataDir), scope: e.selection(type), sub: opts.path, leftOut: (rel) => skipped.has(rel) }];
   const sources = e.sourcesOf(type);
   const parts: Part[] = [];
   for (const [i, name] of names.entries()) {
@@ -83,7 +90,9 @@ async function partsOf(e: Engine, b: BackupRecord, opts: RestoreOptions): Promis
     if (!root) throw new BackupError(`The folder "${name}" this backup came from is not part of this workspace now; use Restore To… to put it elsewhere. Nothing was changed.`, 'NOT_FOUND');
     const sub = opts.path === undefined || opts.path.replace(/\/+$/, '') === name ? undefined : opts.path.slice(name.length + 1);
     const scope = scopeOf(source);
-    parts.push({ name, ...targetOf(e, root, opts.target === undefined ? scope : undefined), scope, sub });
+    const max = source?.maxFileBytes;
+    const leftOut = (rel: string, size: number): boolean => skipped.has(`${name}/${rel}`) || (max !== undefined && size > max && !keptWhole(source!, rel));
+    parts.push({ name, ...targetOf(e, root, opts.target === undefined ? scope : undefined), scope, sub, leftOut });
   }
   if (!parts.length) throw new BackupError(`"${opts.path}" is not a path inside the backup.`, 'NOT_FOUND');
   return parts;
@@ -102,7 +111,7 @@ function renamed(sources: readonly Source[], names: readonly string[], id: strin
 
 /** The live files a restore of one part would replace or remove: the source's scope in the target. */
 async function liveFiles(part: Part): Promise<string[]> {
-  return (await walk(part.target, part.scope)).map((f) => f.path).filter((p) => under(p, part.sub));
+  return (await walk(part.target, part.scope)).filter((f) => under(f.path, part.sub) && !part.leftOut(f.path, f.size)).map((f) => f.path);
 }
 
 /**
@@ -124,6 +133,7 @@ function targetOf(e: Engine, where: string, scope?: Selection): { target: string
 /** What a restore would do, without doing it: for the confirmation. Paths are the backup's. */
 export async function planRestore(e: Engine, id: string, opts: RestoreOptions = {}): Promise<RestorePlan> {
   const b = mustGet(e, id);
+  opts = { ...opts, path: normalised(opts.path) };
   const tree = [...(await e.treeOf(id)).files.keys()];
   const plan: RestorePlan = { added: [], overwritten: [], deleted: [] };
   for (const part of await partsOf(e, b, opts)) {
@@ -147,11 +157,23 @@ export async function planRestore(e: Engine, id: string, opts: RestoreOptions = 
 export async function restore(e: Engine, id: string, opts: RestoreOptions): Promise<RestoreResult> {
   const b = mustGet(e, id);
   if (opts.path !== undefined && !safeEntryPath(opts.path)) throw new BackupError(`"${opts.path.slice(0, 200)}" is not a path inside the backup.`, 'INVALID');
+  opts = { ...opts, path: normalised(opts.path) };
   const parts = await partsOf(e, b, opts);
   const out: RestoreResult = { snapshotId: '', snapshotIds: [], target: opts.target ?? parts[0].target, added: [], overwritten: [], deleted: [] };
+  if (opts.path !== undefined && ![...(await e.treeOf(id)).files.keys()].some((p) => under(p, opts.path))) {
+    throw new BackupError(`"${opts.path}" is not a path inside the backup. Nothing was changed.`, 'NOT_FOUND');
+  }
   // One root after another, each wholly: a crash between two leaves each wholly old or new.
   for (const part of parts) {
-    const r = await restorePart(e, id, part, opts, out.snapshotIds[0]);
+    let r: Omit<RestoreResult, 'snapshotIds'>;
+    try {
+      r = await restorePart(e, id, part, opts, out.snapshotIds[0]);
+    } catch (err) {
+      // Roots already restored stay restored (and can be undone): say so, not "nothing was changed".
+      if (!out.snapshotIds.length || !(err instanceof BackupError)) throw err;
+      const done = parts.slice(0, out.snapshotIds.length).map((p) => p.name).join(', ');
+      throw new BackupError(`${done} ${out.snapshotIds.length > 1 ? 'were' : 'was'} restored; then ${part.name} was not, and its folder was not changed: ${err.message} Undo Restore puts back what was restored.`, err.code);
+    }
     out.snapshotIds.push(r.snapshotId);
     out.added.push(...r.added.map((p) => prefixed(part.name, p)));
     out.overwritten.push(...r.overwritten.map((p) => prefixed(part.name, p)));
@@ -221,8 +243,19 @@ async function restorePart(e: Engine, id: string, part: Part, opts: RestoreOptio
     const ofPart = manifests.map((m) => m.files.filter((f) => local(f.path) !== undefined));
     const totalFiles = ofPart.reduce((t, m) => t + m.length, 0);
     const totalBytes = ofPart.reduce((t, m) => m.reduce((u, f) => u + f.size, t), 0);
+    /** Folders staged by an earlier backup of the chain that a later one emptied: a file may take their place. */
+    const emptied = new Set<string>();
     for (const [i, c] of chain.entries()) {
       const key = await e.keyFor(c);
+      // An incremental's deletions first: a path it deleted may come back as a folder (or a
+      // folder as a file) in its own archive. They come from its manifest, which must equal the
+      // one inside the archive (checked as it is read): nothing unverified is kept.
+      for (const d of manifests[i].deleted) {
+        const rel = local(d);
+        if (rel === undefined || !staged.delete(rel)) continue;
+        files.remove(path.join(staging, ...rel.split('/')));
+        for (let at = rel.lastIndexOf('/'); at > 0; at = rel.lastIndexOf('/', at - 1)) emptied.add(rel.slice(0, at));
+      }
       const inner = await verifyArchive(path.join(e.backupsDir, c.archive), c, key, manifests[i], {
         signal: opts.signal,
         ...(part.reserved ? { reserved: [prefixed(name, part.reserved)] } : {}),
@@ -232,7 +265,7 @@ async function restorePart(e: Engine, id: string, part: Part, opts: RestoreOptio
           if (rel === undefined) return undefined;
           // Hashed by the worker as it writes while it keeps up, else by the checker as parsed.
           const onWorker = !files.behind();
-          const file = files.open(path.join(staging, ...rel.split('/')), staged.has(rel), m.mode, onWorker);
+          const file = files.open(path.join(staging, ...rel.split('/')), staged.has(rel) || emptied.has(rel), m.mode, onWorker);
           return {
             hashes: onWorker,
             data: (buf, pos) => files.write(file, pos, buf.length),
@@ -250,12 +283,6 @@ async function restorePart(e: Engine, id: string, part: Part, opts: RestoreOptio
       }).catch((err: unknown) => {
         throw nothingChanged(err);
       });
-      // What an incremental deletes comes from its verified manifest alone.
-      for (const d of inner.deleted) {
-        const rel = local(d);
-        if (rel === undefined || !staged.delete(rel)) continue;
-        files.remove(path.join(staging, ...rel.split('/')));
-      }
       for (const m of inner.files) {
         const rel = wanted(m.path);
         if (rel !== undefined) staged.set(rel, m);
@@ -279,12 +306,27 @@ async function restorePart(e: Engine, id: string, part: Part, opts: RestoreOptio
     // Plan the swap: staged files in, live files in scope that the backup lacks out.
     const live = await liveFiles(part);
     const liveSet = new Set(live);
-    journal.ops = [...[...staged.keys()].map((p) => ({ path: p, fromStaging: true })), ...live.filter((p) => !staged.has(p)).map((p) => ({ path: p, fromStaging: false }))];
+    // A live file where the backup has a folder is moved aside first, so the folder can come in.
+    const stagedFolders = new Set<string>();
+    for (const p of staged.keys()) for (let i = p.indexOf('/'); i > 0; i = p.indexOf('/', i + 1)) stagedFolders.add(p.slice(0, i));
+    const liveOnly = live.filter((p) => !staged.has(p));
+    const blocking = liveOnly.filter((p) => stagedFolders.has(p));
+    const blocked = new Set(blocking);
+    journal.ops = [
+      ...blocking.map((p) => ({ path: p, fromStaging: false })),
+      ...[...staged.keys()].map((p) => ({ path: p, fromStaging: true })),
+      ...liveOnly.filter((p) => !blocked.has(p)).map((p) => ({ path: p, fromStaging: false })),
+    ];
     // A link where the swap would go through a folder: refused now, while nothing has moved.
-    // Each folder once: thousands of files share a few hundred.
+    // Each folder once: thousands of files share a few hundred. Under a file moved aside first, the file's own folder is what counts.
     const guard = new FolderGuard(target);
     const folders = new Set<string>();
-    for (const p of [...journal.ops.map((o) => o.path), ...journal.dirs.map((d) => d.path)]) folders.add(p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '');
+    const folderOf = (p: string): string => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '');
+    for (const p of [...journal.ops.map((o) => o.path), ...journal.dirs.map((d) => d.path)]) {
+      let f = folderOf(p);
+      for (let up = f; up; up = folderOf(up)) if (blocked.has(up)) f = folderOf(up);
+      folders.add(f);
+    }
     for (const f of folders) guard.resolve(f ? `${f}/x` : 'x');
     journal.moved = live;
     journal.added = [...staged.keys()].filter((p) => !liveSet.has(p));

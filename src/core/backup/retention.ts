@@ -64,7 +64,8 @@ export function snapshotPolicy(snapshots: readonly SnapshotRecord[], days: numbe
   const cutoff = now - days * 86_400_000;
   const out: Decision<SnapshotRecord> = { keep: [], remove: [] };
   for (const s of snapshots) {
-    if (s.createdAt >= cutoff) out.keep.push({ item: s, reason: `younger than ${days} days` });
+    if (s.undoing) out.keep.push({ item: s, reason: 'its undo was interrupted and is not finished yet' });
+    else if (s.createdAt >= cutoff) out.keep.push({ item: s, reason: `younger than ${days} days` });
     else out.remove.push({ item: s, reason: `older than ${days} days` });
   }
   return out;

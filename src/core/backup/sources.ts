@@ -54,7 +54,7 @@ function fits(s: Source, f: FileInfo, report: WalkReport): boolean {
 
 const keptSelections = new WeakMap<Source, Selection>();
 /** Whether the source's `keep` globs hold this path: the size limit does not apply to it. */
-function keptWhole(s: Source, rel: string): boolean {
+export function keptWhole(s: Source, rel: string): boolean {
   if (!s.keep?.length) return false;
   let k = keptSelections.get(s);
   if (!k) keptSelections.set(s, (k = select(s.keep, [])));

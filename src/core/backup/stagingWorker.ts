@@ -26,8 +26,9 @@ function run(op: StagingOp): void {
         fs.mkdirSync(dir, { recursive: true });
         madeDirs.add(dir);
       }
-      // An earlier backup of the chain may have staged it, read-only perhaps.
-      if (op.replace) fs.rmSync(op.path, { force: true });
+      // An earlier backup of the chain may have staged it, read-only perhaps, or staged a folder
+      // there that the chain has since emptied (a folder that became a file).
+      if (op.replace) fs.rmSync(op.path, { force: true, recursive: true });
       const mode = op.mode & 0o777;
       files.set(op.id, { fd: fs.openSync(op.path, 'wx', mode), mode, hash: op.hash ? createHash('sha256') : undefined });
       return;

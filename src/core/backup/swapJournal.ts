@@ -218,10 +218,22 @@ export async function finishSwap(j: Journal, w: Work, onSnapshot: (s: SnapshotRe
     }
     return false;
   };
+  /**
+   * Whether a live path is there to move aside. A folder replaced by a file of the backup's was
+   * moved aside whole, with what was in it: a path under it is then already aside, not refused.
+   */
+  const liveAt = (rel: string): boolean => {
+    try {
+      return live.exists(rel);
+    } catch (err) {
+      if (err instanceof BackupError && err.code === 'UNSAFE_PATH' && aside.exists(rel)) return false;
+      throw err;
+    }
+  };
   for (const op of j.ops) {
     if (op.fromStaging && movedWhole(op.path)) continue;
     const stagedThere = op.fromStaging && staged.exists(op.path);
-    if ((stagedThere || !op.fromStaging) && live.exists(op.path) && !aside.exists(op.path)) live.renameTo(op.path, aside, op.path);
+    if ((stagedThere || !op.fromStaging) && liveAt(op.path) && !aside.exists(op.path)) live.renameTo(op.path, aside, op.path);
     if (stagedThere) staged.renameTo(op.path, live, op.path);
   }
   // Folders: made first, then given their modes deepest first, so a read-only folder does not

@@ -113,7 +113,9 @@ function safeName(name: string): string {
     .normalize('NFC')
     .replace(/[^\p{L}\p{N}._-]+/gu, '-')
     .replace(/^[-.]+|-+$/g, '');
-  return s || 'folder';
+  // An archive's top-level names stay short: a long folder name is cut (the clash check below
+  // then adds a hash where two cut names meet).
+  return (s.length > 60 ? s.slice(0, 60).replace(/-+$/, '') : s) || 'folder';
 }
 
 const shortHash = (s: string): string => createHash('sha256').update(s).digest('hex').slice(0, 6);
