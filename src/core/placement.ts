@@ -95,8 +95,8 @@ export function sameDiskShort(p: SharedPlacement): string {
   return `Same disk as ${KIND_WORDS[p.kinds[0]]}`;
 }
 
-/** "… a disk failure would take both", the consequence on its own. */
-export function sameDiskConsequence(p: SharedPlacement): string {
+/** "a disk failure would take both", or "them all" when several kinds share the disk. */
+function sameDiskConsequence(p: SharedPlacement): string {
   return p.kinds.length > 1 ? 'a disk failure would take them all' : 'a disk failure would take both';
 }
 

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import type { BackupManager, BackupRecord, BackupType, SnapshotRecord, SourcedType } from '../core/backup';
 import { describeConfigurationPaths } from '../core/configuration';
 import { configurationParts, countOf, roughBytes } from '../core/estimate';
-import { rootsToCheck, sameDiskConsequence, sameDiskShort, sameDiskWarning, sharedDevice, type SharedPlacement } from '../core/placement';
+import { rootsToCheck, sameDiskShort, sameDiskWarning, sharedDevice, type SharedPlacement } from '../core/placement';
 import { relativeTime } from './alertsTree';
 import { BackupEstimates } from './backupEstimates';
 import { Disposable } from './dispose';
@@ -194,7 +194,8 @@ export class BackupsTree extends Disposable implements vscode.TreeDataProvider<B
   private placementItem(p: SharedPlacement): vscode.TreeItem {
     const item = new vscode.TreeItem(sameDiskShort(p));
     item.id = 'placement';
-    item.description = sameDiskConsequence(p);
+    // The label names one thing the backups share a disk with: "both" is the backups and it.
+    item.description = 'a disk failure would take both';
     item.accessibilityInformation = { label: `${sameDiskWarning(p)} Choose Backup Folder…` };
     item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
     item.command = { command: 'codebaseGardener.chooseBackupFolder', title: 'Choose Backup Folder…' };
