@@ -20,7 +20,12 @@ export async function resumeStateMove(ctx: Ctx): Promise<void> {
   const file = journalFile(ctx);
   if (!fs.existsSync(file)) return;
   try {
-    const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Codebase Gardener: finishing the move of 0.1 data' }, () => resumeMove(file));
+    // Only a move out of this workspace's 0.1 folder, into our own storage or the backups folder.
+    const folder = vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file')?.uri.fsPath;
+    const ours = [ctx.places.globalStorage, ctx.places.workspaceStorage, ctx.config.dataDir, ctx.config.backups.folder].filter((p): p is string => !!p);
+    const allowed = (source: string, targets: readonly string[]): boolean =>
+      !!folder && source === path.join(folder, 'data') && targets.every((t) => ours.some((o) => isInside(t, o)));
+    const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Codebase Gardener: finishing the move of 0.1 data' }, () => resumeMove(file, { allowed }));
     if (r) done(ctx, r, 'Finished moving');
     await ctx.extension.globalState.update(answerKey(ctx), 'moved');
   } catch (err) {

@@ -194,3 +194,20 @@ describe('state: moving 0.1 data out of the workspace', () => {
     });
   }
 });
+
+describe('state: a move journal read back is not trusted', () => {
+  it('a journal naming a source or target the caller does not expect is refused before anything moves', async () => {
+    const sentinel = tempDir();
+    fs.writeFileSync(path.join(sentinel, 'precious.txt'), 'keep me here');
+    const out = tempDir();
+    const file = path.join(tempDir(), 'move.json');
+    const forged: MoveJournal = { version: 1, source: sentinel, targets: [out], conflictTag: '0.1', folders: [''], items: [{ from: 'precious.txt', target: 0, to: 'precious.txt', size: 12, state: 'todo' }] };
+    await writeJournal(file, forged, true);
+    await assert.rejects(
+      resumeMove(file, { allowed: (source) => source === '/the/workspace/data' }),
+      (e: unknown) => isGardenerError(e, 'UNSAFE_PATH'),
+    );
+    assert.equal(fs.readFileSync(path.join(sentinel, 'precious.txt'), 'utf8'), 'keep me here');
+    assert.deepEqual(fs.readdirSync(out), []);
+  });
+});

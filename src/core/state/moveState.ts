@@ -39,9 +39,16 @@ export async function moveState(plan: MovePlan, journalFile: string, o: MoveOpti
   return run(journal, journalFile, o);
 }
 
-/** Finishes the move the journal describes, if there is one; undefined when there is none. */
-export async function resumeMove(journalFile: string, o: MoveOptions = {}): Promise<MoveResult | undefined> {
+/**
+ * Finishes the move the journal describes, if there is one; undefined when there is none. The
+ * journal is read from disk, so it is acted on only when its source and targets are places the
+ * caller expects (`allowed`): a forged one could otherwise move any folder's files anywhere.
+ */
+export async function resumeMove(journalFile: string, o: MoveOptions & { allowed?: (source: string, targets: readonly string[]) => boolean } = {}): Promise<MoveResult | undefined> {
   const journal = readJournal(journalFile);
+  if (journal && o.allowed && !o.allowed(journal.source, journal.targets)) {
+    throw new GardenerError(`${journalFile} names folders a move of ours never uses (${journal.source}); it was not acted on.`, 'UNSAFE_PATH', { file: journalFile });
+  }
   return journal && run(journal, journalFile, o);
 }
 
