@@ -95,11 +95,6 @@ export class FolderGuard {
     }
   }
 
-  /** Removes the root itself, if it is a real folder (a link in its place is removed, not followed). */
-  removeRoot(): void {
-    fs.rmSync(this.root, { force: true, recursive: true });
-    this.checked.clear();
-  }
 
   /** Makes the folders of `rel`'s parent, owner-only, each checked. */
   mkdirFor(rel: string, mode = 0o700): void {

@@ -8,10 +8,10 @@ import type { BackupHooks, Engine, RunOptions, Tree } from './engine';
 import { FolderGuard, isId } from './guard';
 import { withLock } from './lock';
 import { archiveKeyId, keyNamed } from './keyring';
-import { adoptArchives } from './rebuild';
+import { adoptArchives, ARCHIVE } from './rebuild';
 import { checkSources } from './sources';
 import { recoverRestores } from './recovery';
-import { mustGet, planRestore, restore, type RestoreOptions, type RestorePlan, type RestoreResult } from './restorer';
+import { planRestore, restore, type RestoreOptions, type RestorePlan, type RestoreResult } from './restorer';
 import { applyPolicy, snapshotPolicy, type Decision } from './retention';
 import { removeSnapshotFiles, resumeUndos, undoRestore } from './snapshots';
 import { Journals } from './swapJournal';
@@ -32,7 +32,6 @@ import { select, type Selection } from './walk';
 export type { BackupHooks, RunOptions } from './engine';
 export type { RestorePlan, RestoreResult } from './restorer';
 export { safeEntryPath } from './guard';
-export { hashFile } from './hashFile';
 
 const SOURCED_TYPES: SourcedType[] = ['FULL', 'CONFIGURATION', 'USER_DATA'];
 
@@ -163,7 +162,7 @@ export class BackupManager implements Engine {
     const removed: string[] = [];
     const tempWrite = /^[^/]+\.json\.[0-9a-f]+$/;
     const names = fs.readdirSync(this.backupsDir);
-    const archives = new Set(names.map((n) => /^(.+)\.(cgb|tar\.gz)$/.exec(n)?.[1]).filter((x): x is string => !!x));
+    const archives = new Set(names.map((n) => ARCHIVE.exec(n)?.[1]).filter((x): x is string => !!x));
     const remove = (rel: string): void => {
       folder.remove(rel);
       removed.push(rel);
@@ -411,10 +410,6 @@ export class BackupManager implements Engine {
     };
   }
 
-  /** The record of a completed backup, or a clear error. */
-  mustGet(id: string): BackupRecord {
-    return mustGet(this, id);
-  }
 
   private timed<T>(op: string, fn: () => Promise<T>, fields?: Record<string, unknown>): Promise<T> {
     return this.hooks.record ? this.hooks.record(op, fn, fields) : fn();
