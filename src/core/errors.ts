@@ -25,7 +25,9 @@ export type GardenerErrorCode =
   /** Something this version cannot do or read, such as a newer format. */
   | 'UNSUPPORTED'
   /** A chain (of backups, of links) that loops. */
-  | 'CYCLE';
+  | 'CYCLE'
+  /** Files changed since an operation that would now replace them: the user decides. */
+  | 'CHANGED_SINCE';
 
 export const GARDENER_ERROR_CODES: readonly GardenerErrorCode[] = [
   'NO_KEY',
@@ -41,6 +43,7 @@ export const GARDENER_ERROR_CODES: readonly GardenerErrorCode[] = [
   'INVALID',
   'UNSUPPORTED',
   'CYCLE',
+  'CHANGED_SINCE',
 ];
 
 const KNOWN = new Set<string>(GARDENER_ERROR_CODES);

@@ -192,7 +192,15 @@ export function undoRestore(ctx: Ctx): Cmd {
       if (ok !== 'Undo Restore') return dismissed('Undo Restore was not confirmed.');
     }
     try {
-      await ctx.backups.undoRestore(id);
+      try {
+        await ctx.backups.undoRestore(id, { replaceChanged: (opts as { replaceChanged?: boolean } | undefined)?.replaceChanged });
+      } catch (err) {
+        // Files edited since the restore would be lost: the user decides, knowing which.
+        if (!isGardenerError(err, 'CHANGED_SINCE') || (opts as { confirmed?: boolean } | undefined)?.confirmed) throw err;
+        const go = await vscode.window.showWarningMessage('Some files changed since the restore.', { modal: true, detail: err.message.replace(/ Nothing was changed\.$/, '') }, 'Undo Anyway');
+        if (go !== 'Undo Anyway') return dismissed('Undo Restore was not confirmed for files changed since the restore.');
+        await ctx.backups.undoRestore(id, { replaceChanged: true });
+      }
       ctx.afterBackupChange();
       return true;
     } catch (err) {

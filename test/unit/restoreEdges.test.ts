@@ -69,4 +69,21 @@ describe('restore: edges a real workspace has', () => {
     await assert.rejects(m.restore(full.id), (e: unknown) => e instanceof BackupError && /^a was restored; then b was not/.test(e.message));
     assert.equal(fs.readFileSync(path.join(a, 'x.txt'), 'utf8'), 'a');
   });
+
+  it('Undo Restore does not silently replace a file edited since the restore: it names it (CHANGED_SINCE), and replaces it only when told to', async () => {
+    const root = tempDir();
+    write(root, 'a.txt', 'backed up');
+    const m = manager(tempDir(), undefined, TEST_KEY, { roots: { FULL: [source(root)] } });
+    await m.init();
+    const b = await m.createBackup('FULL');
+    write(root, 'a.txt', 'work before the restore');
+    const r = await m.restore(b.id);
+    await new Promise((ok) => setTimeout(ok, 20));
+    write(root, 'a.txt', 'work after the restore');
+    await assert.rejects(m.undoRestore(r.snapshotId), (e: unknown) => e instanceof BackupError && e.code === 'CHANGED_SINCE' && e.message.includes('a.txt'));
+    assert.equal(fs.readFileSync(path.join(root, 'a.txt'), 'utf8'), 'work after the restore', 'nothing was changed');
+    await m.undoRestore(r.snapshotId, { replaceChanged: true });
+    assert.equal(fs.readFileSync(path.join(root, 'a.txt'), 'utf8'), 'work before the restore');
+  });
 });
+

@@ -303,12 +303,12 @@ export class BackupManager implements Engine {
   }
 
   /** Undoes a restore: every root it wrote (the snapshots of its group), last first. */
-  async undoRestore(snapshotId: string): Promise<void> {
+  async undoRestore(snapshotId: string, o: { replaceChanged?: boolean } = {}): Promise<void> {
     return this.locked(async () => {
       const s = this.catalog.snapshots.find((x) => x.id === snapshotId);
       const group = s?.group ?? snapshotId;
       const ids = this.catalog.snapshots.filter((x) => x.id === group || x.group === group).map((x) => x.id);
-      for (const id of (ids.length ? ids : [snapshotId]).reverse()) await undoRestore(this, id);
+      for (const id of (ids.length ? ids : [snapshotId]).reverse()) await undoRestore(this, id, o);
     });
   }
 

@@ -36,8 +36,12 @@ function readLists(folder: FolderGuard, s: SnapshotRecord): SnapshotLists {
   return { moved: v.moved, added: v.added };
 }
 
-/** Puts back what a restore moved aside and removes what it added. */
-export async function undoRestore(e: Engine, snapshotId: string): Promise<void> {
+/**
+ * Puts back what a restore moved aside and removes what it added. Files changed since the
+ * restore (newer than it) would be lost: unless `replaceChanged`, the undo refuses and names
+ * them (CHANGED_SINCE), before anything moves.
+ */
+export async function undoRestore(e: Engine, snapshotId: string, o: { replaceChanged?: boolean } = {}): Promise<void> {
   const s = e.catalog.snapshots.find((x) => x.id === snapshotId);
   if (!s) throw new BackupError(`No pre-restore snapshot has the ID ${snapshotId}.`, 'NOT_FOUND');
   const folder = snapshotsGuard(e, s);
@@ -53,6 +57,17 @@ export async function undoRestore(e: Engine, snapshotId: string): Promise<void> 
   const aside = new FolderGuard(folder.resolve(s.id), folder.base);
   // Everything is checked before anything moves: a link in the target refuses the whole undo.
   for (const p of [...lists.added, ...lists.moved]) live.resolve(p);
+  if (!s.undoing && !o.replaceChanged) {
+    // Restored files carry their backed-up times; one newer than the restore was changed since.
+    const changed = [...lists.added, ...lists.moved].filter((p) => {
+      const st = live.exists(p) ? fs.lstatSync(live.resolve(p)) : undefined;
+      return !!st?.isFile() && st.mtimeMs > s.createdAt;
+    });
+    if (changed.length) {
+      const named = changed.slice(0, 3).join(', ') + (changed.length > 3 ? ` and ${changed.length - 3} more` : '');
+      throw new BackupError(`${changed.length} file(s) changed since this restore (${named}): Undo Restore would replace them with what was there before. Nothing was changed.`, 'CHANGED_SINCE');
+    }
+  }
   // Marked first, so an undo cut short by a crash is finished at the next start; each step below can be repeated.
   if (!s.undoing) {
     s.undoing = true;
