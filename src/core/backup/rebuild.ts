@@ -4,7 +4,7 @@ import { verifyArchive } from './checker';
 import { isGardenerError } from '../errors';
 import type { Engine } from './engine';
 import { isId } from './guard';
-import { BackupError, BACKUP_TYPES, type ArchiveManifest, type BackupRecord, type BackupType } from './types';
+import { BackupError, BACKUP_TYPES, type BackupRecord, type BackupType } from './types';
 
 /** An archive's file name: its backup's id, then `.cgb` (encrypted) or `.tar.gz`. */
 export const ARCHIVE = /^(.+)\.(cgb|tar\.gz)$/;
@@ -33,7 +33,7 @@ export async function adoptArchives(e: Engine, signal?: AbortSignal): Promise<Ad
   const listed = new Set(e.catalog.backups.map((b) => b.archive));
   const ids = new Set(e.catalog.backups.map((b) => b.id));
   const out: Adopted = { adopted: [], unreadable: [] };
-  const found: { record: BackupRecord; manifest: ArchiveManifest }[] = [];
+  const found: { record: BackupRecord }[] = [];
   let names: string[];
   try {
     names = fs.readdirSync(e.backupsDir).sort();
@@ -64,7 +64,7 @@ export async function adoptArchives(e: Engine, signal?: AbortSignal): Promise<Ad
         ...(inner.skipped.length ? { skippedCount: inner.skipped.length } : {}),
       };
       await e.catalog.saveManifest(id, inner, key);
-      found.push({ record, manifest: inner });
+      found.push({ record });
     } catch (err) {
       // A cancel is not an unreadable archive: the rebuild stops, and nothing is saved.
       if (isGardenerError(err, 'CANCELLED') || signal?.aborted) throw new BackupError('Rebuilding the catalog was cancelled; it was not changed.', 'CANCELLED');
@@ -74,18 +74,8 @@ export async function adoptArchives(e: Engine, signal?: AbortSignal): Promise<Ad
   if (!found.length) return out;
   e.catalog.backups.push(...found.map((f) => f.record));
   e.catalog.backups.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
-  // Each adopted backup's tree size, from its chain's manifests as now listed.
-  for (const { record } of found) {
-    const chain = e.catalog.tryChain(record.id).chain;
-    if (!chain) continue;
-    const tree = new Set<string>();
-    for (const c of chain) {
-      const mf = found.find((f) => f.record.id === c.id)?.manifest ?? (await e.catalog.manifest(c.id).catch(() => undefined));
-      for (const d of mf?.deleted ?? []) tree.delete(d);
-      for (const f of mf?.files ?? []) tree.add(f.path);
-    }
-    record.treeFileCount = tree.size;
-  }
+  // Each adopted backup's tree size, from its chain's manifests as now listed (a broken chain: left at 0).
+  for (const { record } of found) record.treeFileCount = (await e.treeOf(record.id).catch(() => undefined))?.files.size ?? 0;
   out.adopted = found.map((f) => f.record.id);
   return out;
 }
