@@ -645,12 +645,7 @@ describe('backup: faults', () => {
 
   it('a restore killed with SIGKILL at 20 random moments leaves the data wholly old or wholly new after the next start', async function () {
     this.timeout(300_000);
-    const data = tempDir();
-    seedData(data, 60);
-    write(data, 'projects/big.bin', randomBytes(2 * 1024 * 1024));
-    const m = manager(data);
-    await m.init();
-    const b = await m.createBackup('FULL');
+    const { data, m, b } = await fullyBackedUp(60, { bigMB: 2 });
     const newTree = snapshot(data);
     write(data, 'projects/p1/file-1.txt', 'timing run');
     const t0 = Date.now();

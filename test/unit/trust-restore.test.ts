@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Journals, RESTORE_DIR } from '../../src/core/backup/swapJournal';
-import { fullyBackedUp, manager, seedData, snapshot, TEST_KEY, write } from './backupFixtures';
+import { fullyBackedUp, manager, snapshot, TEST_KEY, write } from './backupFixtures';
 import { tempDir } from './fixtures';
 import { journalFiles, runChild, tree } from './trustFixtures';
 
@@ -32,12 +32,7 @@ const journals = (backupsDir: string) => new Journals(path.join(backupsDir, 'jou
 describe('trust: a Restore To… killed midway', () => {
   it('killed with SIGKILL at 30 random moments, into a folder holding other files: after the next start that folder is wholly old or wholly new, no journal is left, and Undo brings the old back', async function () {
     this.timeout(300_000);
-    const data = tempDir();
-    seedData(data, 60);
-    write(data, 'projects/big.bin', randomBytes(2 * 1024 * 1024));
-    const m = manager(data);
-    await m.init();
-    const b = await m.createBackup('FULL');
+    const { data, m, b } = await fullyBackedUp(60, { bigMB: 2 });
     const restored = snapshot(data);
     const dataBefore = tree(data);
     // Kill moments spread over how long such a restore takes in a child on this machine: one at
