@@ -226,7 +226,8 @@ export class LogManager {
     const deleted: { file: string; bytes: number }[] = [];
     const guard = new FolderGuard(this.dir);
     for (const channel of CHANNELS) {
-      for (const f of this.filesOf(channel).slice(1)) {
+      // The live file is never retention's, even when a rotation just left only rotated ones.
+      for (const f of this.filesOf(channel).filter((x) => x !== this.files[channel].file)) {
         const st = fs.lstatSync(f, { throwIfNoEntry: false });
         if (st && st.isFile() && st.mtimeMs < cutoff) {
           guard.remove(path.relative(this.dir, f).split(path.sep).join('/'));
