@@ -7,6 +7,7 @@ import { readHealthSettings, type HealthSettings } from '../core/health';
 import { DEFAULT_LOG_SETTINGS, LEVELS, type LogLevel, type LogSettings } from '../core/logs';
 import { DEFAULT_BACKUP_SETTINGS, type BackupSettings } from '../core/backup';
 import { DEFAULT_WORKSPACE_EXCLUDES, userDataSources, userFolder, workspaceSources } from '../core/backup/workspaceSources';
+import { readMaintenanceSettings, type MaintenanceSettings } from '../core/maintenance';
 import { configurationSources } from './configurationSources';
 
 export const SECTION = 'codebaseGardener';
@@ -29,6 +30,7 @@ export interface GardenerConfig {
   alerts: ReadAlertSettings;
   logs: LogSettings;
   backups: BackupSettings & { folder: string; staleAfterHours: number };
+  maintenance: MaintenanceSettings;
 }
 
 function readBackupSettings(c: vscode.WorkspaceConfiguration, places: Places, dataDir: string, problems: string[]): GardenerConfig['backups'] {
@@ -199,6 +201,7 @@ export function readConfig(places: Places): GardenerConfig {
     health,
     alerts,
     logs,
+    maintenance: readMaintenanceSettings((key) => c.get(key)),
   };
 }
 
