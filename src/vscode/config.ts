@@ -31,6 +31,8 @@ export interface GardenerConfig {
   logs: LogSettings;
   backups: BackupSettings & { folder: string; staleAfterHours: number };
   maintenance: MaintenanceSettings;
+  /** The metric history's bound on disk. */
+  metricsMaxBytes: number;
 }
 
 function readBackupSettings(c: vscode.WorkspaceConfiguration, places: Places, dataDir: string, problems: string[]): GardenerConfig['backups'] {
@@ -202,7 +204,13 @@ export function readConfig(places: Places): GardenerConfig {
     alerts,
     logs,
     maintenance: readMaintenanceSettings((key) => c.get(key)),
+    metricsMaxBytes: historyMaxMB(c.get('monitoring.historyMaxMB')) * 1048576,
   };
+}
+
+/** The bounds are package.json's; a value outside them keeps the default. */
+function historyMaxMB(v: unknown): number {
+  return typeof v === 'number' && Number.isFinite(v) && v >= 1 && v <= 1024 ? v : 20;
 }
 
 /** Writes a setting where its current value comes from, so the change actually takes effect. */
