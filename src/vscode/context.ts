@@ -66,6 +66,12 @@ export class Ctx extends Disposable {
   readonly offered: string[] = [];
   private readonly updated = this.register(new vscode.EventEmitter<HealthReport>());
   readonly onDidUpdate = this.updated.event;
+  private readonly backupsChanged = this.register(new vscode.EventEmitter<void>());
+  /** After a backup, restore, deletion or catalog change. */
+  readonly onDidChangeBackups = this.backupsChanged.event;
+  private readonly maintenanceChanged = this.register(new vscode.EventEmitter<void>());
+  /** After a maintenance run starts, progresses or ends, or a schedule changes. */
+  readonly onDidChangeMaintenance = this.maintenanceChanged.event;
 
   constructor(readonly extension: vscode.ExtensionContext) {
     super();
@@ -214,7 +220,10 @@ export class Ctx extends Disposable {
       }),
     });
     m.runbooks = () => [...this.runbooks].sort();
-    m.onDidChange(() => this.maintenanceTree?.refresh());
+    m.onDidChange(() => {
+      this.maintenanceTree?.refresh();
+      this.maintenanceChanged.fire();
+    });
     return m;
   }
 
@@ -338,6 +347,7 @@ export class Ctx extends Disposable {
 
   afterBackupChange(): void {
     this.backupsTree?.refresh();
+    this.backupsChanged?.fire();
     void vscode.commands.executeCommand('setContext', 'codebaseGardener.hasBackups', this.backups.catalog.backups.length > 0);
   }
 

@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import * as vscode from 'vscode';
 import { DASHBOARD_VIEW_TYPE } from '../shared/protocol';
 import type { Gardener, GardenerApi } from './gardener';
+import type { CodebaseGardenerApi } from '../../api/codebase-gardener';
 
 // Imports evaluate before this line, so this marks the end of loading the activation bundle.
 const bundleLoadEnd = performance.now();
@@ -20,8 +21,12 @@ export interface StartupTiming {
   readonly vscodeApiMs: number;
 }
 
-/** What activate() returns: the startup figures, and the full API once the core is ready. */
-export interface ActivationApi extends StartupTiming {
+/**
+ * What activate() returns: the typed API for other extensions (api/codebase-gardener.d.ts),
+ * whose calls wait for the core; the startup figures; and, for our tests and diagnostics, the
+ * full internal API once the core is ready.
+ */
+export interface ActivationApi extends StartupTiming, CodebaseGardenerApi {
   readonly ready: Promise<GardenerApi>;
 }
 
@@ -80,7 +85,57 @@ export function activate(extension: vscode.ExtensionContext): ActivationApi {
     loadMs,
     vscodeApiMs: round(apiLoadedAt - bundleLoadStart),
   };
-  return { ...timing, ready: started.then((g) => g.api) };
+  return { ...timing, ...forwarded(started), ready: started.then((g) => g.api) };
+}
+
+/**
+ * The public API before the core has loaded: each call waits for it; an event listener is
+ * attached once it is there (and never, if disposed before).
+ */
+function forwarded(started: Promise<Gardener>): CodebaseGardenerApi {
+  const api = started.then((g) => g.publicApi);
+  type Events = 'onDidChangeHealth' | 'onDidChangeAlerts' | 'onDidChangeBackups' | 'onDidChangeMaintenance';
+  const on =
+    <K extends Events>(name: K) =>
+    (listener: Parameters<CodebaseGardenerApi[K]>[0]) => {
+      let sub: { dispose(): void } | undefined;
+      let disposed = false;
+      void api.then((a) => {
+        if (!disposed) sub = (a[name] as (l: typeof listener) => { dispose(): void })(listener);
+      });
+      return {
+        dispose: () => {
+          disposed = true;
+          sub?.dispose();
+        },
+      };
+    };
+  return {
+    apiVersion: 1,
+    summary: async () => (await api).summary(),
+    alerts: {
+      query: async (q) => (await api).alerts.query(q),
+      acknowledge: async (id, o) => (await api).alerts.acknowledge(id, o),
+      resolve: async (id, o) => (await api).alerts.resolve(id, o),
+    },
+    logs: {
+      search: async (q) => (await api).logs.search(q),
+      statistics: async () => (await api).logs.statistics(),
+    },
+    backups: {
+      status: async () => (await api).backups.status(),
+      create: async (type) => (await api).backups.create(type),
+      validate: async (id) => (await api).backups.validate(id),
+    },
+    maintenance: {
+      status: async () => (await api).maintenance.status(),
+      run: async (task) => (await api).maintenance.run(task),
+    },
+    onDidChangeHealth: on('onDidChangeHealth'),
+    onDidChangeAlerts: on('onDidChangeAlerts'),
+    onDidChangeBackups: on('onDidChangeBackups'),
+    onDidChangeMaintenance: on('onDidChangeMaintenance'),
+  };
 }
 
 export function deactivate(): void {

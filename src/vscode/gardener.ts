@@ -8,6 +8,8 @@ import type { MaintenanceStatus, ScheduledItem, TaskRun } from '../core/maintena
 import type { MaintenanceTree } from './maintenanceTree';
 import { allCommands, type Cmd } from './commands';
 import { Ctx } from './context';
+import { publicApi } from './publicApi';
+import type { CodebaseGardenerApi } from '../../api/codebase-gardener';
 import type { StartupTiming } from './extension';
 
 /** The extension's API once its core has started: for other extensions, keybindings and tests. */
@@ -51,6 +53,8 @@ export interface GardenerApi extends StartupTiming {
 /** What the activation shell holds once the core has started. */
 export interface Gardener extends vscode.Disposable {
   readonly api: GardenerApi;
+  /** The typed API for other extensions (api/codebase-gardener.d.ts). */
+  readonly publicApi: CodebaseGardenerApi;
   readonly commands: Readonly<Record<string, Cmd>>;
   revive(panel: vscode.WebviewPanel): void;
 }
@@ -110,7 +114,7 @@ export function start(extension: vscode.ExtensionContext, timing: StartupTiming 
       scheduled: () => c.maintenance.scheduled(),
     },
   };
-  return { api, commands, revive: (panel) => c.dashboard.revive(panel), dispose: () => c.dispose() };
+  return { api, publicApi: publicApi(c), commands, revive: (panel) => c.dashboard.revive(panel), dispose: () => c.dispose() };
 }
 
 /**
