@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { cleanStateFolder, cleanupPlan, DEFAULT_MAINTENANCE_SETTINGS, MaintenanceManager, MaintenanceStore, nextRun, parseCron, Scheduler, systemTimers, TASK_KEYS, type TaskKey } from '../../src/core/maintenance';
+import { cleanStateFolder, cleanupPlan, DEFAULT_MAINTENANCE_SETTINGS, MaintenanceManager, MaintenanceStore, nextRun, parseCron, Scheduler, systemTimers, TASK_KEYS, TASKS, type TaskKey } from '../../src/core/maintenance';
 import { tempDir } from './fixtures';
 import { DAY, HOUR, MIN, MONDAY, simulated } from './maintenanceFixtures';
 
@@ -209,6 +209,13 @@ describe('maintenance: schedules', function () {
     assert.deepEqual((await store.read((w) => warnings.push(w))).runs, []);
     assert.ok(fs.existsSync(path.join(dir, 'maintenance', 'state.json.corrupt')));
     assert.equal(warnings.length, 1);
+  });
+
+  it('each task\'s default schedule is the one package.json declares for its setting (a CLI without VS Code gets the same)', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { contributes: { configuration: unknown } };
+    const groups = Array.isArray(pkg.contributes.configuration) ? pkg.contributes.configuration : [pkg.contributes.configuration];
+    const props = Object.assign({}, ...groups.map((g: { properties: object }) => g.properties)) as Record<string, { default?: unknown }>;
+    for (const t of TASKS) assert.equal(props[`codebaseGardener.maintenance.schedule.${t.key}`]?.default, t.defaultSchedule, t.key);
   });
 
   it('cron: next runs from any instant, by node-cron\'s own matcher', () => {
