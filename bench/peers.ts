@@ -199,11 +199,12 @@ function main(): void {
     // 1% of the generated tree's files; 100 of the workspace's (the issue's "100 files changed").
     const g = measure('gen', gen, genFiles, Math.ceil(genFiles.length / 100), path.join(base, 'work-gen'), rounds);
     fs.rmSync(gen, { recursive: true, force: true });
+    // Printed now too: the workspace tree takes long, and a failure there must not lose these.
+    report(`generated tree (${mbArg} MB, ${filesArg} files)`, g);
     const big = path.join(base, 'ws');
     const ws = generateWorkspace(big, bigFiles, 0);
     const w = measure('ws', big, sourceFiles(big), 100, path.join(base, 'work-ws'), rounds);
     console.log(`restic ${String(spawnSync('restic', ['version'], { encoding: 'utf8' }).stdout).trim()}; borg ${String(spawnSync('borg', ['--version'], { encoding: 'utf8' }).stdout).trim()}; medians of ${rounds} rounds`);
-    report(`generated tree (${mbArg} MB, ${filesArg} files)`, g);
     report(`workspace tree (${ws.sources.length} sources, ${mb(ws.sourceBytes)}, .git ${ws.gitFiles} files)`, w);
     console.log(`peak RSS of our processes: ${Math.max(g.peakRssMB, w.peakRssMB)} MB`);
     console.log(

@@ -103,7 +103,7 @@ export function generateWorkspace(root: string, sources: number, nodeModules: nu
   }
 
   const git = (...args: string[]): void => {
-    execFileSync('git', ['-C', root, '-c', 'user.name=bench', '-c', 'user.email=bench@example.invalid', '-c', 'commit.gpgsign=false', '-c', 'core.hooksPath=/dev/null', ...args], { stdio: 'ignore' });
+    execFileSync('git', ['-C', root, '-c', 'user.name=bench', '-c', 'user.email=bench@example.invalid', '-c', 'commit.gpgsign=false', '-c', 'core.hooksPath=/dev/null', '-c', 'gc.auto=0', ...args], { stdio: 'ignore' });
   };
   git('init', '-q', '-b', 'main');
   git('add', '-A');

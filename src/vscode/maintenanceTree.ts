@@ -99,7 +99,8 @@ export class MaintenanceTree extends Disposable implements vscode.TreeDataProvid
       // What runs now comes first: it is what a user looks here for, and what they may cancel.
       const groups: MaintenanceNode[] = [];
       if (runs.some((r) => r.status === 'RUNNING')) groups.push({ kind: 'group', group: 'running', label: 'Running' });
-      groups.push({ kind: 'group', group: 'scheduled', label: 'Scheduled' });
+      // Every schedule turned off and nothing waiting: no group, so the view's welcome says so.
+      if (m.scheduled().length || runs.some((r) => r.status === 'SCHEDULED')) groups.push({ kind: 'group', group: 'scheduled', label: 'Scheduled' });
       if (runs.some((r) => r.endedAt !== undefined)) groups.push({ kind: 'group', group: 'history', label: 'History' });
       return groups;
     }

@@ -42,8 +42,7 @@ describe('Activation and status bar', () => {
     assert.deepEqual(views, ['Alerts', 'Backups', 'Maintenance']);
     assert.deepEqual(
       [...new Set(pkg.contributes.viewsWelcome.map((w) => w.view))],
-      // Maintenance always lists its scheduled tasks: it needs no welcome.
-      ['codebaseGardener.alerts', 'codebaseGardener.backups'],
+      ['codebaseGardener.alerts', 'codebaseGardener.backups', 'codebaseGardener.maintenance'],
     );
     await vscode.commands.executeCommand('workbench.view.extension.codebaseGardener');
     for (const id of ['alerts', 'backups', 'maintenance']) await vscode.commands.executeCommand(`codebaseGardener.${id}.focus`);

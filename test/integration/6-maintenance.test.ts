@@ -11,8 +11,12 @@ import { gardener, screenshot, setSetting, waitFor } from './helpers';
 describe('Maintenance', () => {
   let slow: http.Server | undefined;
 
-  before(async () => {
-    // The runner turns schedules off (they run at wall-clock times); here they are the defaults.
+  it('with every schedule turned off (as the runner sets them: they run at wall-clock times), the view says so in its welcome', async () => {
+    const api = await gardener();
+    await waitFor('no scheduled group', () => !api.maintenance.tree().groups.some((g) => g.group === 'Scheduled'));
+    await vscode.commands.executeCommand('codebaseGardener.maintenance.focus');
+    await screenshot('maintenance-welcome');
+    // From here on, the defaults.
     for (const t of TASKS) await setSetting(`maintenance.schedule.${t.key}`, t.defaultSchedule);
   });
 
