@@ -128,14 +128,15 @@ function render(r: HealthReport, history: HistoryPoint[]): void {
 
   const cards = el('div', 'cards');
   cards.append(
-    card('CPU', m?.cpuPercent ?? null, r.resourceStatus.cpu, m ? `load ${m.loadAverage[0]} on ${m.cpuCount} CPUs` : '', history.map((h) => h.cpu)),
-    card('Memory', m?.memoryPercent ?? null, r.resourceStatus.memory, m ? `${m.memoryUsedMB} of ${m.memoryTotalMB} MB` : '', history.map((h) => h.memory)),
+    // The value now; the status is judged on the window's average, which the card names.
+    card('CPU', m?.cpuPercent ?? null, r.resourceStatus.cpu, m ? `judged on ${r.sustained.cpu?.basis ?? 'n/a'} · load ${m.loadAverage[0]} on ${m.cpuCount} CPUs` : '', history.map((h) => h.cpu)),
+    card('Memory', m?.memoryPercent ?? null, r.resourceStatus.memory, m ? `judged on ${r.sustained.memory?.basis ?? 'n/a'} · ${m.memoryUsedMB} of ${m.memoryTotalMB} MB` : '', history.map((h) => h.memory)),
     card('Disk', m?.diskPercent ?? null, r.resourceStatus.disk, m ? `${m.diskUsedGB ?? 'n/a'} of ${m.diskTotalGB ?? 'n/a'} GB · ${m.diskPath}` : '', history.map((h) => h.disk)),
     card(
       'Integration',
       r.integrationHealth.score,
       r.integrationHealth.status,
-      `${r.integrationHealth.passed} of ${r.integrationHealth.total} component checks pass`,
+      r.integrationHealth.configured ? `${r.integrationHealth.passed} of ${r.integrationHealth.total} component probes pass` : 'not configured: no component probes',
     ),
   );
 

@@ -13,7 +13,7 @@ import { BackupsTree } from './backupsTree';
 import type { HistoryPoint } from '../shared/protocol';
 import { notify } from './alertCommands';
 import { AlertsTree } from './alertsTree';
-import { dataDirOf01, readConfig, SECTION, type GardenerConfig, type Places } from './config';
+import { dataDirOf01, declaredConfiguration, readConfig, SECTION, type GardenerConfig, type Places } from './config';
 import { Dashboard } from './dashboard';
 import { Disposable } from './dispose';
 import { ReportDocuments } from './reportDocument';
@@ -59,7 +59,7 @@ export class Ctx extends Disposable {
     // The identity decides the folders, and the logs live in one of them: what it says waits for the log.
     const early: [string, string][] = [];
     this.places = this.locate({ info: (m) => early.push(['info', m]), warn: (m) => early.push(['warn', m]) });
-    this.config = readConfig(this.places);
+    this.config = readConfig(this.places, declaredConfiguration(this.extension));
     this.logs = LogManager.in(this.config.dataDir, systemClock, this.config.logs);
     for (const [level, m] of early) {
       if (level === 'warn') this.logs.warn('state', m);
@@ -182,7 +182,7 @@ export class Ctx extends Disposable {
   }
 
   private applyConfig(): void {
-    this.config = readConfig(this.places);
+    this.config = readConfig(this.places, declaredConfiguration(this.extension));
     this.monitor.updateSettings(this.config.health, this.config.dataDir);
     this.alerts.updateSettings(this.config.alerts.engine);
     this.logs.configure(this.config.logs);
