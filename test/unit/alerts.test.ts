@@ -3,8 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ManualClock } from '../../src/core/clock';
 import { AlertEngine, AlertService, type AlertEvent } from '../../src/core/alerts';
-import { HealthMonitor, type InternalProbe, type SystemMetrics } from '../../src/core/health';
-import { scripted, settings, tempDir } from './fixtures';
+import { healthSettingsFrom, HealthMonitor, type HealthReport, type InternalProbe, type SystemMetrics } from '../../src/core/health';
+import { scripted, settings, tempDir, validated } from './fixtures';
 
 const INTERVAL = 30_000;
 
@@ -20,6 +20,82 @@ async function drive(series: Partial<SystemMetrics>[], opts: { probes?: Internal
   }
   return { engine, events, clock, monitor };
 }
+
+/** package.json's windows: CPU judged over 5 minutes, memory over 2. */
+const DEFAULT_WINDOWS = healthSettingsFrom(validated().values).windows;
+
+/**
+ * One monitor at the default settings (windows included) fed a reading per 30 s sample into an
+ * engine at its default settings; returns every event and every report, so a test can say what
+ * the status was at each sample.
+ */
+async function sustained(series: Partial<SystemMetrics>[]) {
+  const clock = new ManualClock();
+  const engine = new AlertEngine(clock);
+  const monitor = new HealthMonitor({ clock, dataDir: tempDir(), settings: settings({ windows: DEFAULT_WINDOWS }), metrics: scripted(clock, series) });
+  const events: AlertEvent[][] = [];
+  const reports: HealthReport[] = [];
+  for (let i = 0; i < series.length; i++) {
+    clock.advance(INTERVAL);
+    const r = await monitor.comprehensiveHealthCheck();
+    reports.push(r);
+    events.push(engine.observeReport(r));
+  }
+  return { engine, events, reports };
+}
+
+const minutes = (n: number, reading: Partial<SystemMetrics>): Partial<SystemMetrics>[] => Array.from({ length: n * 2 }, () => ({ ...reading }));
+
+describe('alerts on sustained load: CPU and memory judged on their window average (default 5 and 2 minutes)', () => {
+  it('CPU at 100% for 2 minutes, then idle, raises nothing and never turns the status Critical (from start-up, and on a warm window)', async () => {
+    for (const series of [
+      [...minutes(2, { cpuPercent: 100 }), ...minutes(10, { cpuPercent: 10 })],
+      [...minutes(6, { cpuPercent: 10 }), ...minutes(2, { cpuPercent: 100 }), ...minutes(10, { cpuPercent: 10 })],
+    ]) {
+      const { engine, reports } = await sustained(series);
+      assert.deepEqual(engine.all(), []);
+      assert.ok(reports.every((r) => r.overallStatus !== 'CRITICAL' && r.resourceStatus.cpu !== 'CRITICAL'));
+      assert.ok(reports.some((r) => r.systemMetrics?.cpuPercent === 100), 'the current value is still reported');
+    }
+  });
+
+  it('a build-style burst: 100% for 1 minute raises nothing; for 6 minutes it raises one critical alert', async () => {
+    const idle = minutes(6, { cpuPercent: 10 });
+    const short = await sustained([...idle, ...minutes(1, { cpuPercent: 100 }), ...minutes(6, { cpuPercent: 10 })]);
+    assert.deepEqual(short.engine.all(), []);
+    const long = await sustained([...idle, ...minutes(6, { cpuPercent: 100 })]);
+    const cpu = long.engine.all().filter((a) => a.key === 'system:cpu');
+    assert.equal(cpu.length, 1);
+    assert.equal(cpu[0].level, 'CRITICAL');
+    assert.match(cpu[0].message, /^CPU usage 100% averaged over 5 min \(critical at 90%\)$/);
+  });
+
+  it('CPU at 95% for 6 minutes raises one critical alert, which resolves once the average falls under the hysteresis band (warning 75 − 5)', async () => {
+    const { engine, events, reports } = await sustained([...minutes(6, { cpuPercent: 95 }), ...minutes(10, { cpuPercent: 10 })]);
+    const cpu = engine.all().filter((a) => a.key === 'system:cpu');
+    assert.equal(cpu.length, 1, 'one alert');
+    assert.equal(cpu[0].peakLevel, 'CRITICAL');
+    assert.equal(cpu[0].state, 'RESOLVED');
+    const at = events.findIndex((batch) => batch.some((e) => e.kind === 'resolved' && e.alert.key === 'system:cpu'));
+    assert.ok(reports[at].sustained.cpu!.percent! < 70, `resolved at an average of ${reports[at].sustained.cpu?.percent}`);
+    assert.ok(reports[at - 1].sustained.cpu!.percent! >= 70, 'and not before');
+    assert.ok(reports[at - 1].systemMetrics!.cpuPercent! < 70, 'although the value now had dropped earlier');
+  });
+
+  it('memory likewise with its 2-minute window: 97% for 1 minute raises nothing, for 4 minutes one critical alert that resolves under 75%', async () => {
+    const idle = minutes(3, { memoryPercent: 20 });
+    const short = await sustained([...idle, ...minutes(1, { memoryPercent: 97 }), ...minutes(4, { memoryPercent: 20 })]);
+    assert.deepEqual(short.engine.all(), []);
+    assert.ok(short.reports.every((r) => r.overallStatus !== 'CRITICAL'));
+    const { engine, events, reports } = await sustained([...idle, ...minutes(4, { memoryPercent: 97 }), ...minutes(4, { memoryPercent: 20 })]);
+    const mem = engine.all().filter((a) => a.key === 'system:memory');
+    assert.equal(mem.length, 1);
+    assert.equal(mem[0].peakLevel, 'CRITICAL');
+    assert.equal(mem[0].state, 'RESOLVED');
+    const at = events.findIndex((batch) => batch.some((e) => e.kind === 'resolved' && e.alert.key === 'system:memory'));
+    assert.ok(reports[at].sustained.memory!.percent! < 75 && reports[at - 1].sustained.memory!.percent! >= 75);
+  });
+});
 
 describe('alerts: one alert per condition, damped', () => {
   it('a CPU oscillating 74↔76 every sample for 100 samples yields at most one alert', async () => {
