@@ -166,7 +166,7 @@ export class Ctx extends Disposable {
       this.logs.error('logs', 'Could not apply log retention', err instanceof Error ? err : { error: String(err) });
     }
     // Acknowledgements can expire between samples, or while monitoring is off.
-    const timer = setInterval(() => this.alerts.tick(), 60_000);
+    const timer = setInterval(() => void this.alerts.tick(), 60_000);
     this.register({ dispose: () => clearInterval(timer) });
   }
 

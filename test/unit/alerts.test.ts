@@ -303,3 +303,90 @@ describe('alerts: persistence', () => {
     assert.ok(s.engine.all()[0].message.includes(`${file} holds entries that are not alerts.`), s.engine.all()[0].message);
   });
 });
+
+describe('alerts across windows: two services on one data directory', () => {
+  const hot = (clock: ManualClock, cpuPercent: number) =>
+    new HealthMonitor({ clock, dataDir: tempDir(), settings: settings(), metrics: scripted(clock, [{ cpuPercent }]) }).comprehensiveHealthCheck();
+
+  it('each raising and acknowledging alerts in turn: no acknowledgement or alert is lost', async () => {
+    const dir = tempDir();
+    const clock = new ManualClock();
+    const a = new AlertService({ clock, dataDir: dir });
+    const b = new AlertService({ clock, dataDir: dir });
+    await Promise.all([a.init(), b.init()]);
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const [me, other] = i % 2 ? [b, a] : [a, b];
+      clock.advance(1000);
+      ids.push((await me.raise({ component: `c${i}`, metric: 'm', level: 'WARNING', message: `raised by ${i % 2 ? 'b' : 'a'}` })).alert.id);
+      // The other window acknowledges what this one just raised: it must see it.
+      const ack = await other.acknowledge(ids[i], { by: `user${i}` });
+      assert.ok(ack.ok, `alert ${i} acknowledged by the other window: ${JSON.stringify(ack)}`);
+    }
+    // And both at once, many times over: the lock makes them take turns.
+    const burst = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => (i % 2 ? b : a).raise({ component: `burst${i}`, metric: 'm', level: 'CRITICAL', message: `burst ${i}` })),
+    );
+    await Promise.all(burst.map((e, i) => (i % 2 ? a : b).acknowledge(e.alert.id, { by: 'both' })));
+    await Promise.all([a.flush(), b.flush()]);
+    const c = new AlertService({ clock, dataDir: dir });
+    await c.init();
+    const onDisk = c.engine.all();
+    assert.equal(onDisk.length, 26, 'every alert of both windows is in the file');
+    assert.ok(onDisk.every((x) => x.state === 'ACKNOWLEDGED'), 'and every acknowledgement');
+    for (let i = 0; i < 6; i++) assert.equal(c.engine.get(ids[i])?.acknowledged?.by, `user${i}`);
+  });
+
+  it('the same condition seen by both windows is one alert, and one window\'s resolve is the other\'s too', async () => {
+    const dir = tempDir();
+    const clock = new ManualClock();
+    const a = new AlertService({ clock, dataDir: dir });
+    const b = new AlertService({ clock, dataDir: dir });
+    await Promise.all([a.init(), b.init()]);
+    for (let i = 0; i < 3; i++) {
+      clock.advance(INTERVAL);
+      const r = await hot(clock, 95);
+      await Promise.all([a.observe(r), b.observe(r)]);
+    }
+    await Promise.all([a.flush(), b.flush()]);
+    const cpuA = a.engine.query({ component: 'system' });
+    assert.equal(cpuA.length, 1);
+    const resolved = await b.resolve(cpuA[0].id, { by: 'ben', note: 'build done' });
+    assert.ok(resolved.ok);
+    clock.advance(INTERVAL);
+    await a.observe(await hot(clock, 95));
+    assert.equal(a.engine.get(cpuA[0].id)?.state, 'RESOLVED', 'a took b\'s resolve rather than overwrite it');
+  });
+
+  it('the alerts file is written when alerts change, not on every sample while one is active', async () => {
+    const dir = tempDir();
+    const clock = new ManualClock();
+    const s = new AlertService({ clock, dataDir: dir });
+    await s.init();
+    const stamp = () => {
+      const st = fs.statSync(s.file, { throwIfNoEntry: false });
+      return st ? `${st.ino}:${st.mtimeMs}:${st.size}` : 'none';
+    };
+    const sample = async (cpu: number) => {
+      clock.advance(INTERVAL);
+      const events = await s.observe(await hot(clock, cpu));
+      await s.flush();
+      return events;
+    };
+    await sample(20);
+    assert.equal(stamp(), 'none', 'nothing to write on a quiet machine');
+    await sample(80);
+    await sample(80); // opens a WARNING
+    const opened = stamp();
+    assert.notEqual(opened, 'none');
+    for (const cpu of [81, 82, 83, 84]) {
+      assert.deepEqual(await sample(cpu), []);
+      assert.equal(stamp(), opened, `a sample at ${cpu}% with nothing new leaves the file alone`);
+    }
+    await sample(93); // escalates to CRITICAL
+    assert.notEqual(stamp(), opened, 'an escalation is written');
+    const onDisk = JSON.parse(fs.readFileSync(s.file, 'utf8')) as { alerts: { level: string; lastValue: number }[] };
+    assert.equal(onDisk.alerts[0].level, 'CRITICAL');
+    assert.equal(onDisk.alerts[0].lastValue, 93, 'and carries the values seen meanwhile');
+  });
+});
