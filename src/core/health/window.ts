@@ -14,7 +14,7 @@ export interface WindowAverage {
   samples: number;
   /** Minutes the readings in the window span so far. */
   spanMinutes: number;
-  /** What the verdict is judged on, in words: "5-min average 46%", "each sample", "5-min average: 2 of 5 min so far". */
+  /** What the verdict is judged on, in words: "5-min average 46%", "each sample", "5-min average (2 of 5 min so far)". */
   basis: string;
 }
 
@@ -41,6 +41,6 @@ export function windowAverage(readings: readonly Reading[], now: number, windowM
   const mean = inWindow.reduce((s, r) => s + r.value, 0) / inWindow.length;
   const spanMinutes = round1(span / 60_000);
   const percent = covered ? round1(mean) : null;
-  const basis = percent === null ? `${windowMinutes}-min average: ${spanMinutes} of ${windowMinutes} min so far` : `${windowMinutes}-min average ${percent}%`;
+  const basis = percent === null ? `${windowMinutes}-min average (${spanMinutes} of ${windowMinutes} min so far)` : `${windowMinutes}-min average ${percent}%`;
   return { percent, windowMinutes, samples: inWindow.length, spanMinutes, basis };
 }
