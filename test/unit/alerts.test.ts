@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ManualClock } from '../../src/core/clock';
@@ -335,6 +336,24 @@ describe('alerts across windows: two services on one data directory', () => {
     assert.equal(onDisk.length, 26, 'every alert of both windows is in the file');
     assert.ok(onDisk.every((x) => x.state === 'ACKNOWLEDGED'), 'and every acknowledgement');
     for (let i = 0; i < 6; i++) assert.equal(c.engine.get(ids[i])?.acknowledged?.by, `user${i}`);
+  });
+
+  it('two real processes on one folder, each raising and acknowledging 25 alerts at once: none is lost', async function () {
+    this.timeout(60_000);
+    const dir = tempDir();
+    const run = (name: string) =>
+      new Promise<string>((resolve, reject) => {
+        execFile(process.execPath, [path.join(__dirname, 'alertsChild.js'), dir, name, '25', '50'], { timeout: 50_000 }, (err, stdout, stderr) =>
+          err ? reject(new Error(`${name}: ${err.message}\n${stderr}`)) : resolve(stdout.trim()),
+        );
+      });
+    assert.deepEqual(await Promise.all([run('left'), run('right')]), ['50', '50']);
+    const c = new AlertService({ clock: new ManualClock(), dataDir: dir });
+    await c.init();
+    const all = c.engine.all();
+    assert.equal(all.length, 50);
+    assert.ok(all.every((a) => a.state === 'ACKNOWLEDGED'), all.filter((a) => a.state !== 'ACKNOWLEDGED').map((a) => a.message).join(', '));
+    assert.equal(all.filter((a) => a.acknowledged?.by === 'left' && a.component.startsWith('left-')).length, 25, 'each own acknowledgement kept');
   });
 
   it('the same condition seen by both windows is one alert, and one window\'s resolve is the other\'s too', async () => {
