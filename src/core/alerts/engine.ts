@@ -298,7 +298,14 @@ export class AlertEngine {
   }
 
   private prune(): void {
+    this.pruneResolved();
+  }
+
+  /** Drops resolved alerts older than the retention; returns how many. */
+  pruneResolved(): number {
     const cutoff = this.clock.now() - this.settings.retentionMs;
+    const before = this.alerts.length;
     this.alerts = this.alerts.filter((a) => a.state !== 'RESOLVED' || (a.resolved?.at ?? a.updatedAt) >= cutoff);
+    return before - this.alerts.length;
   }
 }

@@ -107,6 +107,14 @@ export class AlertService {
     return done;
   }
 
+  /** Drops resolved alerts past their retention (the data-cleanup task); returns how many. */
+  async pruneResolved(): Promise<number> {
+    await this.ready;
+    const n = this.engine.pruneResolved();
+    if (n) this.persist();
+    return n;
+  }
+
   /** Checks acknowledgement expiry between samples, so a re-open does not wait for one. */
   async tick(): Promise<AlertEvent[]> {
     const events = await this.mutate(() => this.engine.expireAcknowledgements());

@@ -1,13 +1,12 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
+import { holderIsGone, writeOwner } from '../lockOwner';
 import { FolderGuard } from './guard';
 import { BackupError } from './types';
 
 /**
  * The backups folder's lock, so two VS Code windows never write at once: proper-lockfile's
- * folder lock, plus an owner file naming the holder's pid, so a holder that died (a crash, a
- * kill) is told at once rather than after the lock goes stale.
+ * folder lock, plus an owner file (see lockOwner.ts).
  */
 export async function withLock<T>(dir: string, fn: () => Promise<T>, o: { wait: boolean }): Promise<T | undefined> {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -29,50 +28,10 @@ export async function withLock<T>(dir: string, fn: () => Promise<T>, o: { wait: 
     }
   }
   try {
-    writeOwner(guard, ownerFile);
+    writeOwner(guard, '.lock-owner');
     return await fn();
   } finally {
     guard.remove('.lock-owner');
     await release().catch(() => undefined);
-  }
-}
-
-/** Written fresh, never through whatever stands at that name (a planted link is removed, not followed). */
-function writeOwner(guard: FolderGuard, file: string): void {
-  guard.remove('.lock-owner');
-  const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | (fs.constants.O_NOFOLLOW ?? 0), 0o600);
-  try {
-    fs.writeSync(fd, JSON.stringify({ pid: process.pid, host: os.hostname() }));
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-/**
- * Whether the process holding the lock is dead: its recorded pid is gone on this machine, or
- * it never recorded one although the lock is older than a live holder needs to write it. An
- * owner file that is not what we write counts as no owner.
- */
-function holderIsGone(lockPath: string, ownerFile: string): boolean {
-  const noOwner = (): boolean => {
-    const st = fs.lstatSync(lockPath, { throwIfNoEntry: false });
-    return !!st && Date.now() - st.mtimeMs > 2000;
-  };
-  let o: unknown;
-  try {
-    const st = fs.lstatSync(ownerFile);
-    if (!st.isFile() || st.size > 1024) return noOwner();
-    o = JSON.parse(fs.readFileSync(ownerFile, 'utf8'));
-  } catch {
-    return noOwner();
-  }
-  const { pid, host } = (o ?? {}) as { pid?: unknown; host?: unknown };
-  if (typeof pid !== 'number' || !Number.isSafeInteger(pid) || pid <= 0 || typeof host !== 'string') return noOwner();
-  if (host !== os.hostname()) return false;
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }

@@ -335,6 +335,12 @@ export class BackupManager implements Engine {
     return this.locked(() => this.retain());
   }
 
+  /** Removes pre-restore snapshots past their days (the data-cleanup task), and nothing else. */
+  async pruneSnapshots(): Promise<{ deleted: string[]; bytesFreed: number; reasons: Record<string, string> }> {
+    if (!fs.existsSync(this.backupsDir)) return { deleted: [], bytesFreed: 0, reasons: {} };
+    return (await this.locked(() => this.retainSnapshots())) ?? { deleted: [], bytesFreed: 0, reasons: {} };
+  }
+
   private policy() {
     return { keep: this.current.retention, failed: 10, snapshotDays: this.current.snapshotRetentionDays };
   }
@@ -347,11 +353,19 @@ export class BackupManager implements Engine {
       bytesFreed += this.removeBackup(item);
       reasons[item.id] = reason;
     }
+    const snaps = await this.retainSnapshots(false);
+    if (decision.remove.length || snaps.deleted.length) await this.catalog.save();
+    return { deleted: decision.remove.map((r) => r.item.id), bytesFreed, reasons };
+  }
+
+  private async retainSnapshots(save = true): Promise<{ deleted: string[]; bytesFreed: number; reasons: Record<string, string> }> {
     const snaps = snapshotPolicy(this.catalog.snapshots, this.current.snapshotRetentionDays, this.clock.now());
     const kept = snaps.keep.map((k) => k.item);
-    for (const { item } of snaps.remove) {
+    const reasons: Record<string, string> = {};
+    for (const { item, reason } of snaps.remove) {
       try {
         removeSnapshotFiles(this, item);
+        reasons[item.id] = reason;
       } catch (err) {
         if (!(err instanceof BackupError) || err.code !== 'UNSAFE_PATH') throw err;
         // Its folder is reached through a link: nothing removed, and the record kept, until that is looked at.
@@ -360,8 +374,9 @@ export class BackupManager implements Engine {
       }
     }
     this.catalog.snapshots = kept;
-    if (decision.remove.length || snaps.remove.length) await this.catalog.save();
-    return { deleted: decision.remove.map((r) => r.item.id), bytesFreed, reasons };
+    if (save && snaps.remove.length) await this.catalog.save();
+    // What a snapshot held is not measured before it goes: its files are counted, not its bytes.
+    return { deleted: Object.keys(reasons), bytesFreed: 0, reasons };
   }
 
   /** Removes a backup's archive and manifest (each by a name derived from its checked id) and its record. */

@@ -71,6 +71,22 @@ export class ChannelFile {
     return out;
   }
 
+  /**
+   * Rotates now if the live file is over its size, or its first line was written more than
+   * `maxAgeMs` before `now` (the log-rotation task's "older than a day"). Says whether it did.
+   */
+  rotateIfDue(now: number, maxAgeMs: number): boolean {
+    this.flush();
+    const size = this.currentSize();
+    if (size === 0) return false;
+    if (size <= this.maxBytes) {
+      const first = firstLineTime(this.file);
+      if (first === undefined || now - first <= maxAgeMs) return false;
+    }
+    this.rotate();
+    return true;
+  }
+
   private open(): number {
     if (this.fd === undefined) {
       fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
@@ -101,4 +117,23 @@ export class ChannelFile {
     else fs.rmSync(this.file, { force: true });
     this.size = 0;
   }
+}
+
+/** The `ts` of a log file's first line, if it reads as one of ours. */
+function firstLineTime(file: string): number | undefined {
+  const buf = Buffer.alloc(512);
+  let n: number;
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      n = fs.readSync(fd, buf, 0, buf.length, 0);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+  const m = /^\{"ts":"([^"]{10,40})"/.exec(buf.subarray(0, n).toString('utf8'));
+  const t = m ? Date.parse(m[1]) : NaN;
+  return Number.isFinite(t) ? t : undefined;
 }

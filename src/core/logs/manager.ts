@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import type { Clock } from '../clock';
 import { isGardenerError } from '../errors';
 import { currentUser } from '../user';
+import { FolderGuard } from '../backup/guard';
 import { ChannelFile } from './channelFile';
 import { exportFiles, type ExportFormat } from './export';
 import type { AuditOutcome } from './outcome';
@@ -216,18 +217,35 @@ export class LogManager {
 
   /** Deletes rotated files older than the retention period; returns what it deleted. */
   applyRetention(): string[] {
+    return this.retain().map((f) => f.file);
+  }
+
+  /** `applyRetention`, with the bytes each file held; every delete through the logs folder's guard. */
+  retain(): { file: string; bytes: number }[] {
     const cutoff = this.clock.now() - this.settings.retentionMs;
-    const deleted: string[] = [];
+    const deleted: { file: string; bytes: number }[] = [];
+    const guard = new FolderGuard(this.dir);
     for (const channel of CHANNELS) {
-      for (const f of this.filesOf(channel).slice(1)) {
-        const st = fs.statSync(f, { throwIfNoEntry: false });
-        if (st && st.mtimeMs < cutoff) {
-          fs.rmSync(f, { force: true });
-          deleted.push(f);
+      // The live file is never retention's, even when a rotation just left only rotated ones.
+      for (const f of this.filesOf(channel).filter((x) => x !== this.files[channel].file)) {
+        const st = fs.lstatSync(f, { throwIfNoEntry: false });
+        if (st && st.isFile() && st.mtimeMs < cutoff) {
+          guard.remove(path.relative(this.dir, f).split(path.sep).join('/'));
+          deleted.push({ file: f, bytes: st.size });
         }
       }
     }
     return deleted;
+  }
+
+  /**
+   * The log-rotation task: rotates every channel whose live file is over its size or began more
+   * than `maxAgeMs` ago, then applies retention. Says what it did.
+   */
+  rotate(maxAgeMs = 86_400_000): { rotated: Channel[]; deleted: { file: string; bytes: number }[] } {
+    const now = this.clock.now();
+    const rotated = CHANNELS.filter((c) => this.files[c].rotateIfDue(now, maxAgeMs));
+    return { rotated, deleted: this.retain() };
   }
 
   flush(): void {

@@ -1,0 +1,11 @@
+export * from './types';
+export { parseCron, nextRun, type CronSchedule } from './cron';
+export { Scheduler, type Job } from './scheduler';
+export { systemTimers, SimulatedTimers, type Timers } from './timers';
+export { MaintenanceManager, type MaintenanceStatus, type PerformTask, type TaskContext, type ScheduledItem, type RunProgress } from './manager';
+export { MaintenanceStore, checkState, mergeStates, type MaintenanceState } from './store';
+export { Leadership } from './leader';
+export { cleanupPlan, cleanStateFolder, listStateFiles, type FoundFile, type CleanupReport } from './cleanup';
+export { validationPicks, chainNeedsNewFull } from './backupMaintenance';
+export { performTasks, type TaskServices } from './tasks';
+export { readMaintenanceSettings } from './settings';

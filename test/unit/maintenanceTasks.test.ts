@@ -1,0 +1,89 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ManualClock } from '../../src/core/clock';
+import { AlertService } from '../../src/core/alerts';
+import { LogManager } from '../../src/core/logs';
+import { BackupRules } from '../../src/core/rules/backups';
+import { tempDir } from './fixtures';
+
+const HOUR = 3_600_000;
+
+describe('maintenance tasks: log rotation', () => {
+  it('rotates a channel older than a day or over its size, applies retention, and says what it did', () => {
+    const dir = tempDir();
+    const clock = new ManualClock(Date.UTC(2026, 0, 5));
+    const logs = new LogManager(clock, dir, { maxBytes: 10_000, maxFiles: 5, retentionMs: 3 * 24 * HOUR });
+    logs.info('test', 'first line');
+    logs.flush();
+    assert.deepEqual(logs.rotate().rotated, [], 'nothing is a day old yet');
+    clock.advance(25 * HOUR);
+    logs.info('test', 'a day later');
+    const r = logs.rotate();
+    assert.ok(r.rotated.includes('main'), 'the main channel began over a day ago');
+    const rotated = `${logs.filesOf('main')[0].replace(/\.1$/, '')}.1`;
+    assert.ok(fs.readFileSync(rotated, 'utf8').includes('first line'));
+    // The rotated file ages past retention: the next run removes it and reports its bytes.
+    const old = (clock.now() - 4 * 24 * HOUR) / 1000;
+    fs.utimesSync(rotated, old, old);
+    const again = logs.rotate();
+    assert.deepEqual(again.deleted.map((d) => d.file), [rotated]);
+    assert.ok(again.deleted[0].bytes > 0);
+    assert.ok(!fs.existsSync(rotated));
+    logs.dispose();
+  });
+
+  it('retention never follows a link planted among the rotated files', () => {
+    const dir = tempDir();
+    const outside = tempDir();
+    fs.writeFileSync(path.join(outside, 'victim'), 'keep me');
+    const clock = new ManualClock(Date.UTC(2026, 0, 5));
+    const logs = new LogManager(clock, dir, { retentionMs: HOUR });
+    logs.info('test', 'x');
+    logs.flush();
+    const live = logs.filesOf('main')[0];
+    fs.symlinkSync(path.join(outside, 'victim'), `${live}.1`);
+    const old = (clock.now() - 2 * HOUR) / 1000;
+    fs.lutimesSync(`${live}.1`, old, old);
+    logs.rotate();
+    assert.equal(fs.readFileSync(path.join(outside, 'victim'), 'utf8'), 'keep me');
+    logs.dispose();
+  });
+});
+
+describe('rules that span backups and alerts', () => {
+  const service = () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 5));
+    const alerts = new AlertService({ clock, dataDir: tempDir() });
+    return { alerts, rules: new BackupRules(alerts), clock };
+  };
+
+  it('a failed backup raises an alert; a later success resolves it; a scheduled success is an INFO alert that resolves itself', async () => {
+    const { alerts, rules } = service();
+    await alerts.init();
+    await rules.backupFailed('INCREMENTAL', new Error('disk full'), { scheduled: true });
+    const open = alerts.engine.query({ component: 'backup', state: ['OPEN'] });
+    assert.equal(open.length, 1);
+    assert.match(open[0].message, /scheduled incremental backup failed: disk full/);
+    await rules.backupSucceeded('INCREMENTAL', { scheduled: true, id: 'incremental-1' });
+    assert.equal(alerts.engine.query({ component: 'backup', state: ['OPEN', 'ACKNOWLEDGED'] }).length, 0);
+    const info = alerts.engine.query({ component: 'backup' }).filter((a) => a.level === 'INFO');
+    assert.equal(info.length, 1);
+    assert.equal(info[0].state, 'RESOLVED');
+    assert.match(info[0].message, /Scheduled incremental backup completed \(incremental-1\)/);
+  });
+
+  it('no backup for N hours raises an alert, and before the first backup ever once the workspace is a day old', async () => {
+    const { alerts, rules, clock } = service();
+    await alerts.init();
+    const now = clock.now();
+    assert.equal(await rules.checkFreshness({ lastSuccessfulAt: now - 10 * HOUR }, { now, staleAfterHours: 24 }), false);
+    assert.equal(await rules.checkFreshness({ lastSuccessfulAt: now - 30 * HOUR }, { now, staleAfterHours: 24 }), true);
+    assert.match(alerts.engine.query({ component: 'backup' })[0].message, /No successful backup in 30 hours/);
+    const fresh = service();
+    await fresh.alerts.init();
+    assert.equal(await fresh.rules.checkFreshness({}, { now, staleAfterHours: 24, watchedSince: now - 2 * HOUR }), false, 'a new workspace is not nagged');
+    assert.equal(await fresh.rules.checkFreshness({}, { now, staleAfterHours: 24, watchedSince: now - 26 * HOUR }), true);
+    assert.match(fresh.alerts.engine.query({ component: 'backup' })[0].message, /no backup yet, 1 day after/);
+  });
+});
