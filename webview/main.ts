@@ -80,7 +80,7 @@ function card(title: string, value: number | null, status: HealthStatus, detail:
   meter.appendChild(fill);
   c.append(meter);
   // What the status is judged on (a window's average), above the other details: it explains the pill.
-  if (judged) c.appendChild(el('div', 'detail', `Judged on ${judged}`));
+  if (judged) c.appendChild(el('div', 'judged', `Judged on ${judged}`));
   c.appendChild(el('div', 'detail', detail));
   if (series) c.appendChild(sparkline(series));
   return c;
@@ -102,7 +102,7 @@ function componentsTable(r: HealthReport): HTMLElement {
     status.appendChild(pill(c.status));
     row.append(
       el('vscode-table-cell', undefined, c.name),
-      el('vscode-table-cell', undefined, c.kind),
+      el('vscode-table-cell', undefined, c.source === 'built-in' ? `${c.kind} (built-in)` : c.kind),
       el('vscode-table-cell', 'mono', c.target),
       status,
       el('vscode-table-cell', undefined, `${c.responseTimeMs} ms`),

@@ -24,6 +24,12 @@ export interface Places {
 }
 
 export interface GardenerConfig {
+  /**
+   * Every declared setting by full name, validated against package.json's schema (the user's
+   * value, or the declared default where it was invalid): read new settings from here with
+   * `setting()`, and push what only code can judge into `health.configurationProblems`.
+   */
+  values: Readonly<Record<string, unknown>>;
   dataDir: string;
   monitoringEnabled: boolean;
   health: HealthSettings;
@@ -153,6 +159,7 @@ export function readConfig(places: Places, configuration: ConfigurationContribut
   const c = vscode.workspace.getConfiguration(SECTION);
   const backups = readBackupSettings(c, values, places, dataDir, problems);
   return {
+    values,
     dataDir,
     backups,
     monitoringEnabled: setting<boolean>(values, 'monitoring.enabled'),

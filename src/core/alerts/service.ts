@@ -109,10 +109,7 @@ export class AlertService {
 
   /** Drops resolved alerts past their retention (the data-cleanup task); returns how many. */
   async pruneResolved(): Promise<number> {
-    await this.ready;
-    const n = this.engine.pruneResolved();
-    if (n) this.persist();
-    return n;
+    return this.mutate(() => this.engine.pruneResolved());
   }
 
   /** Checks acknowledgement expiry between samples, so a re-open does not wait for one. */
