@@ -2,7 +2,7 @@
 // --tests transpiles src/, test/ and bench/ file by file into out/ for mocha and benchmarks.
 import * as esbuild from 'esbuild';
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -38,6 +38,18 @@ const shell = {
   logLevel: 'warning',
 };
 
+/**
+ * node-cron's ESM build finds its background-task daemon from import.meta.url, which a CommonJS
+ * bundle leaves undefined (it throws at load); its CommonJS build uses __filename instead.
+ * @type {import('esbuild').Plugin}
+ */
+const nodeCronCjs = {
+  name: 'node-cron-cjs',
+  setup(build) {
+    build.onResolve({ filter: /^node-cron$/ }, () => ({ path: resolve('node_modules/node-cron/dist/node-cron.cjs') }));
+  },
+};
+
 /** @type {import('esbuild').BuildOptions} */
 const core = {
   entryPoints: ['src/vscode/gardener.ts'],
@@ -47,6 +59,7 @@ const core = {
   format: 'cjs',
   target: 'node20',
   external: ['vscode'],
+  plugins: [nodeCronCjs],
   sourcemap: true,
   sourcesContent: false,
   minify: production,

@@ -100,13 +100,13 @@ export function createBackup(ctx: Ctx): Cmd {
       if (nothing) return nothing;
       const r = await run(`Codebase Gardener: ${t.toLowerCase().replace('_', ' ')} backup`, (signal, onProgress) => ctx.backups.createBackup(t, { signal, onProgress }));
       ctx.afterBackupChange();
-      await ctx.resolveBackupAlert('run');
+      await ctx.rules.backupSucceeded(t, { id: r.id });
       vscode.window.setStatusBarMessage(`$(check) Backup done: ${r.fileCount} files, ${formatBytes(r.sizeBytes)}${r.note ? ` (${r.note})` : ''}`, 6000);
       return r;
     } catch (err) {
       ctx.afterBackupChange();
       if (!isGardenerError(err, 'CANCELLED')) {
-        await ctx.alerts.raise({ component: 'backup', metric: 'run', level: 'WARNING', message: `A ${t.toLowerCase()} backup failed: ${err instanceof Error ? err.message : String(err)}` });
+        await ctx.rules.backupFailed(t, err);
       }
       return explain(ctx, 'The backup', err);
     }
@@ -173,7 +173,7 @@ export function restoreBackup(ctx: Ctx, mode: 'whole' | 'to' | 'path' = 'whole')
     } catch (err) {
       ctx.afterBackupChange();
       if (!isGardenerError(err, 'CANCELLED')) {
-        await ctx.alerts.raise({ component: 'backup', metric: 'restore', level: 'WARNING', message: `A restore failed: ${err instanceof Error ? err.message : String(err)}` });
+        await ctx.rules.restoreFailed(err);
       }
       return explain(ctx, 'The restore', err);
     }
@@ -218,7 +218,7 @@ export function validateBackup(ctx: Ctx): Cmd {
       const r = await run('Codebase Gardener: validating the backup', (signal) => ctx.backups.validate(id, { signal }));
       if (r.valid) vscode.window.setStatusBarMessage('$(verified) The backup is valid: every chunk and file checks out.', 6000);
       else {
-        await ctx.alerts.raise({ component: 'backup', metric: 'validation', level: 'WARNING', message: `Backup ${id} is not valid: ${r.firstProblem}` });
+        await ctx.rules.validationFailed(`Backup ${id} is not valid: ${r.firstProblem}`);
         void vscode.window.showWarningMessage(`Codebase Gardener: the backup is NOT valid — ${r.firstProblem}`);
       }
       return r;
@@ -234,9 +234,12 @@ export function validateAll(ctx: Ctx): Cmd {
       const all = await run('Codebase Gardener: validating every backup', (signal) => ctx.backups.validateAll({ signal }));
       const bad = all.filter((r) => !r.valid);
       if (bad.length) {
-        await ctx.alerts.raise({ component: 'backup', metric: 'validation', level: 'WARNING', message: `${bad.length} of ${all.length} backups are not valid; first: ${bad[0].firstProblem}` });
+        await ctx.rules.validationFailed(`${bad.length} of ${all.length} backups are not valid; first: ${bad[0].firstProblem}`);
         void vscode.window.showWarningMessage(`Codebase Gardener: ${bad.length} of ${all.length} backups are not valid.`);
-      } else vscode.window.setStatusBarMessage(`$(verified) All ${all.length} backups are valid.`, 6000);
+      } else {
+        await ctx.rules.validationSucceeded();
+        vscode.window.setStatusBarMessage(`$(verified) All ${all.length} backups are valid.`, 6000);
+      }
       return all;
     } catch (err) {
       return explain(ctx, 'Validation', err);

@@ -7,6 +7,7 @@ import { rootsToCheck, sameDiskShort, sameDiskWarning, sharedDevice, type Shared
 import { relativeTime } from './alertsTree';
 import { BackupEstimates } from './backupEstimates';
 import { Disposable } from './dispose';
+import { inTime } from './maintenanceTree';
 
 export type BackupNode =
   | { kind: 'placement'; placement: SharedPlacement }
@@ -20,6 +21,8 @@ export interface BackupsHost {
   manager(): BackupManager;
   /** The extensions a Configuration backup lists. */
   extensionCount(): number;
+  /** When the next scheduled backup of this type runs, if one is scheduled. */
+  nextBackup?(type: BackupType): number | undefined;
 }
 
 /** A top-level item as shown, for tests and diagnostics. */
@@ -145,6 +148,7 @@ export class BackupsTree extends Disposable implements vscode.TreeDataProvider<B
     if (node.kind === 'type') {
       const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.Expanded);
       item.id = `type:${node.type}`;
+      if (node.type !== 'SNAPSHOTS') item.description = this.nextScheduled(node.type);
       return item;
     }
     if (node.kind === 'snapshot') {
@@ -189,6 +193,18 @@ export class BackupsTree extends Disposable implements vscode.TreeDataProvider<B
     item.tooltip = md;
     item.contextValue = `backup:${b.status}`;
     return item;
+  }
+
+  /** "next: incremental in 3 h", or "not scheduled", for a type's group. */
+  private nextScheduled(type: BackupType): string {
+    const types: BackupType[] = type === 'FULL' ? ['FULL', 'INCREMENTAL'] : [type];
+    let best: { type: BackupType; at: number } | undefined;
+    for (const t of types) {
+      const at = this.host.nextBackup?.(t);
+      if (at !== undefined && (!best || at < best.at)) best = { type: t, at };
+    }
+    if (!best) return 'not scheduled';
+    return `next: ${type === 'FULL' ? `${best.type === 'FULL' ? 'full' : 'incremental'} ` : ''}${inTime(best.at)}`;
   }
 
   private placementItem(p: SharedPlacement): vscode.TreeItem {

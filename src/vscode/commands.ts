@@ -6,6 +6,7 @@ import { logCommands } from './logCommands';
 import { backupCommands } from './backupCommands';
 import { catalogCommands } from './catalogCommands';
 import { backupFolderCommands } from './backupFolder';
+import { maintenanceCommands } from './maintenanceCommands';
 import type { Ctx } from './context';
 
 export type Cmd = (...args: unknown[]) => unknown;
@@ -72,5 +73,6 @@ export function allCommands(ctx: Ctx): Record<string, Cmd> {
     ...backupCommands(ctx),
     ...catalogCommands(ctx),
     ...backupFolderCommands(ctx),
+    ...maintenanceCommands(ctx),
   };
 }

@@ -7,6 +7,7 @@ import { healthSettingsFrom, type HealthSettings } from '../core/health';
 import { logSettingsFrom, type LogSettings } from '../core/logs';
 import { DEFAULT_BACKUP_SETTINGS, type BackupSettings } from '../core/backup';
 import { userDataSources, userFolder, workspaceSources } from '../core/backup/workspaceSources';
+import { readMaintenanceSettings, type MaintenanceSettings } from '../core/maintenance';
 import { setting, settingProperties, SETTINGS_RULES, validateSettings, type ConfigurationContribution } from '../core/settings';
 import { configurationSources } from './configurationSources';
 
@@ -36,6 +37,7 @@ export interface GardenerConfig {
   alerts: ReadAlertSettings;
   logs: LogSettings;
   backups: BackupSettings & { folder: string; staleAfterHours: number };
+  maintenance: MaintenanceSettings;
 }
 
 type Values = Readonly<Record<string, unknown>>;
@@ -166,6 +168,7 @@ export function readConfig(places: Places, configuration: ConfigurationContribut
     health,
     alerts: alertSettingsFrom(values),
     logs: logSettingsFrom(values),
+    maintenance: readMaintenanceSettings(values),
   };
 }
 

@@ -38,7 +38,7 @@ export async function saveExtensionList(dataDir: string): Promise<number> {
  * hold no file at all, tells the user why (an information message, not an error) and returns
  * the command's answer; undefined when the backup should go ahead.
  */
-export async function prepareConfigurationBackup(ctx: Ctx): Promise<NotDone | undefined> {
+export async function prepareConfigurationBackup(ctx: Ctx, o: { quiet?: boolean } = {}): Promise<NotDone | undefined> {
   const dataDir = ctx.config.dataDir;
   await saveExtensionList(dataDir);
   // What the engine will read; without roots it reads its own globs, and judges them itself.
@@ -46,6 +46,7 @@ export async function prepareConfigurationBackup(ctx: Ctx): Promise<NotDone | un
   if (!sources || (await filesInSources(sources)).length) return undefined;
   const message = nothingToBackUp(currentConfiguration(ctx.extension.globalStorageUri, dataDir));
   ctx.logs.info('backup', message);
-  void vscode.window.showInformationMessage(`Codebase Gardener: ${message}`);
+  // A scheduled backup says it in its run's output, not in a notification.
+  if (!o.quiet) void vscode.window.showInformationMessage(`Codebase Gardener: ${message}`);
   return failed(message, 'INVALID');
 }

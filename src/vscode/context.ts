@@ -2,6 +2,8 @@ import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { AlertService, type AlertEvent } from '../core/alerts';
 import { systemClock } from '../core/clock';
+import { MaintenanceManager, performTasks, Scheduler, systemTimers, taskDefinition } from '../core/maintenance';
+import { BackupRules } from '../core/rules/backups';
 import { HealthMonitor, type HealthReport } from '../core/health';
 import { LogManager, type LogEntry } from '../core/logs';
 import { archiveWriter, BackupManager } from '../core/backup';
@@ -20,8 +22,9 @@ import { ReportDocuments } from './reportDocument';
 import { HealthStatusBar } from './statusBar';
 import { offerFirstBackup } from './firstRun';
 import { offerStateMove, resumeStateMove } from './stateMove';
-import { PendingViews } from './views';
 import { workspaceIdentity } from './workspaceIdentity';
+import { MaintenanceTree } from './maintenanceTree';
+import { prepareConfigurationBackup } from './configurationSources';
 
 const HISTORY_POINTS = 120;
 
@@ -45,6 +48,12 @@ export class Ctx extends Disposable {
   /** The output channel that mirrors the main and error logs. */
   readonly output: vscode.LogOutputChannel;
   readonly logs: LogManager;
+  /** Every periodic job of the extension: sampling, acknowledgement expiry, backup freshness, maintenance. */
+  readonly scheduler = new Scheduler(systemTimers);
+  /** The rules that join backups and alerts (a failed backup raises one…), shared by commands and schedules. */
+  readonly rules: BackupRules;
+  maintenance: MaintenanceManager;
+  readonly maintenanceTree: MaintenanceTree;
   private readonly points: HistoryPoint[] = [];
   private shownProblems = '';
   private readonly runbooks: Set<string>;
@@ -73,8 +82,10 @@ export class Ctx extends Disposable {
       dataDir: this.config.dataDir,
       settings: this.config.health,
       record: (op, fn) => this.logs.record(op, fn),
+      scheduler: this.scheduler,
     });
     this.register({ dispose: () => this.monitor.dispose() });
+    this.register({ dispose: () => this.scheduler.dispose() });
     this.alerts = new AlertService({
       clock: systemClock,
       dataDir: this.config.dataDir,
@@ -82,6 +93,7 @@ export class Ctx extends Disposable {
       onError: (err) => this.logs.error('alerts', 'Could not save alerts', err instanceof Error ? err : { error: String(err) }),
     });
     this.register({ dispose: () => void this.alerts.flush() });
+    this.rules = new BackupRules(this.alerts);
     this.runbooks = new Set(listRunbooks(extension.extensionUri));
     this.alertsTree = this.register(new AlertsTree(this.alerts, (name) => this.hasRunbook(name)));
     const alertSub = this.alerts.onDidChange((events) => this.onAlerts(events));
@@ -91,12 +103,18 @@ export class Ctx extends Disposable {
     // The worker that writes archives outlives each backup (see ArchiveWriter), not the extension.
     this.register({ dispose: () => void archiveWriter.stop() });
     this.backupsTree = this.register(
-      new BackupsTree({ manager: () => this.backups, extensionCount: () => userExtensions(vscode.extensions.all, vscode.env.appRoot).length }),
+      new BackupsTree({
+        manager: () => this.backups,
+        extensionCount: () => userExtensions(vscode.extensions.all, vscode.env.appRoot).length,
+        nextBackup: (type) => this.maintenance?.scheduled().find((s) => taskDefinition(s.key).backupType === type)?.next,
+      }),
     );
     this.register(vscode.extensions.onDidChange(() => this.backupsTree.refresh()));
+    this.maintenance = this.makeMaintenance();
+    this.register({ dispose: () => void this.maintenance.dispose() });
+    this.maintenanceTree = this.register(new MaintenanceTree(() => this.maintenance));
     this.statusBar = this.register(new HealthStatusBar());
     this.reports = this.register(new ReportDocuments());
-    this.register(new PendingViews());
     this.dashboard = this.register(
       new Dashboard(extension.extensionUri, {
         report: () => this.monitor.report(),
@@ -148,8 +166,8 @@ export class Ctx extends Disposable {
         if (!(await offerStateMove(this))) await offerFirstBackup(this, loaded);
       })
       .catch((err) => this.logs.error('state', 'Could not make the offers at start', err instanceof Error ? err : { error: String(err) }));
-    const backupTimer = setInterval(() => void this.checkBackupFreshness(), 3_600_000);
-    this.register({ dispose: () => clearInterval(backupTimer) });
+    this.scheduler.repeat('backup-freshness', () => 3_600_000, () => this.checkBackupFreshness());
+    void this.startMaintenance();
     resumed
       .then(() => this.alerts.init())
       .then(
@@ -159,15 +177,59 @@ export class Ctx extends Disposable {
           this.setMonitoring(this.config.monitoringEnabled);
         },
       );
-    try {
-      const deleted = this.logs.applyRetention();
-      if (deleted.length) this.logs.info('logs', `Deleted ${deleted.length} rotated log files past retention`, { files: deleted });
-    } catch (err) {
-      this.logs.error('logs', 'Could not apply log retention', err instanceof Error ? err : { error: String(err) });
-    }
     // Acknowledgements can expire between samples, or while monitoring is off.
-    const timer = setInterval(() => void this.alerts.tick(), 60_000);
-    this.register({ dispose: () => clearInterval(timer) });
+    this.scheduler.repeat('acknowledgement-expiry', () => 60_000, () => void this.alerts.tick());
+  }
+
+  /** The maintenance of this state folder: its tasks act on this window's services. */
+  private makeMaintenance(): MaintenanceManager {
+    const m = new MaintenanceManager({
+      scheduler: this.scheduler,
+      dataDir: this.config.dataDir,
+      settings: this.config.maintenance,
+      underCriticalLoad: () => {
+        const r = this.monitor.report().resourceStatus;
+        return r.cpu === 'CRITICAL' || r.memory === 'CRITICAL';
+      },
+      warn: (msg) => this.logs.warn('maintenance', msg),
+      onError: (msg, err) => this.logs.error('maintenance', msg, err instanceof Error ? err : { error: String(err) }),
+      perform: performTasks({
+        healthCheck: () => this.monitor.comprehensiveHealthCheck(),
+        logs: this.logs,
+        alerts: this.alerts,
+        backups: () => this.backups,
+        rules: this.rules,
+        stateFolders: () => [this.config.dataDir, ...(this.config.backups.scratchDir ? [this.config.backups.scratchDir] : [])],
+        settings: () => this.config.maintenance,
+        beforeBackup: (type) => this.beforeScheduledBackup(type),
+        backupsChanged: () => this.afterBackupChange(),
+      }),
+    });
+    m.runbooks = () => [...this.runbooks].sort();
+    m.onDidChange(() => this.maintenanceTree?.refresh());
+    return m;
+  }
+
+  private async startMaintenance(): Promise<void> {
+    try {
+      await this.maintenance.start();
+      for (const p of this.maintenance.problems) this.logs.warn('settings', p);
+      this.maintenanceTree.refresh();
+    } catch (err) {
+      this.logs.error('maintenance', 'Could not start maintenance', err instanceof Error ? err : { error: String(err) });
+    }
+  }
+
+  /** Why a scheduled backup of `type` has nothing to do, if so; writes the extension list first. */
+  private async beforeScheduledBackup(type: string): Promise<string | undefined> {
+    const roots = this.backups.settings().roots;
+    if (type === 'USER_DATA' && !roots?.USER_DATA?.length) return 'no user-data folder is chosen';
+    if ((type === 'FULL' || type === 'INCREMENTAL') && roots && !roots.FULL?.length) return 'no folder is open';
+    if (type === 'CONFIGURATION') {
+      const nothing = await prepareConfigurationBackup(this, { quiet: true });
+      if (nothing) return nothing.message;
+    }
+    return undefined;
   }
 
   history(): HistoryPoint[] {
@@ -186,6 +248,13 @@ export class Ctx extends Disposable {
     this.monitor.updateSettings(this.config.health, this.config.dataDir);
     this.alerts.updateSettings(this.config.alerts.engine);
     this.logs.configure(this.config.logs);
+    if (this.maintenance.dataDir !== this.config.dataDir) {
+      const old = this.maintenance;
+      this.maintenance = this.makeMaintenance();
+      void old.dispose().then(() => this.startMaintenance());
+    } else {
+      this.maintenance.updateSettings(this.config.maintenance);
+    }
     if (this.backups.dataDir !== this.config.dataDir || this.backups.backupsDir !== this.config.backups.folder) {
       this.backups = this.makeBackupManager();
       void this.initBackups();
@@ -251,25 +320,9 @@ export class Ctx extends Disposable {
     void vscode.commands.executeCommand('setContext', 'codebaseGardener.hasBackups', this.backups.catalog.backups.length > 0);
   }
 
-  /** Resolves the open alert about backups of this kind, once a backup worked. */
-  async resolveBackupAlert(metric: string): Promise<void> {
-    for (const a of this.alerts.engine.query({ component: 'backup', state: ['OPEN', 'ACKNOWLEDGED'] })) {
-      if (a.metric === metric || a.metric === 'freshness') await this.alerts.resolve(a.id, { by: 'system', note: 'a backup completed' });
-    }
-  }
-
-  /** "No successful backup in N hours": a warning, once backups are in use here. */
+  /** "No successful backup in N hours" (see BackupRules.checkFreshness). */
   private async checkBackupFreshness(): Promise<void> {
-    const s = this.backups.status();
-    const limit = this.config.backups.staleAfterHours;
-    if (s.hoursSinceLastSuccess !== undefined && s.hoursSinceLastSuccess > limit) {
-      await this.alerts.raise({
-        component: 'backup',
-        metric: 'freshness',
-        level: 'WARNING',
-        message: `No successful backup in ${Math.floor(s.hoursSinceLastSuccess)} hours (the limit is ${limit}).`,
-      });
-    }
+    await this.rules.checkFreshness(this.backups.status(), { now: Date.now(), staleAfterHours: this.config.backups.staleAfterHours, watchedSince: this.maintenance.watchedSince() });
   }
 
   private updateStatusBar(r: HealthReport): void {

@@ -4,6 +4,8 @@ import type { Alert, AlertCounts, AlertQuery, AlertState } from '../core/alerts'
 import type { HealthReport } from '../core/health';
 import { auditOutcome } from '../core/logs';
 import type { ShownItem } from './backupsTree';
+import type { MaintenanceStatus, ScheduledItem, TaskRun } from '../core/maintenance';
+import type { MaintenanceTree } from './maintenanceTree';
 import { allCommands, type Cmd } from './commands';
 import { Ctx } from './context';
 import type { StartupTiming } from './extension';
@@ -36,6 +38,14 @@ export interface GardenerApi extends StartupTiming {
   /** The files a backup restores to, as paths in its archive (`workspace-<folder>/…`). */
   backupFiles(id: string): Promise<string[]>;
   isMonitoring(): boolean;
+  maintenance: {
+    status(): MaintenanceStatus;
+    runs(): TaskRun[];
+    /** The Maintenance view as shown: its groups with their items, and its badge. */
+    tree(): { groups: ReturnType<MaintenanceTree['snapshot']>; badge: number | undefined };
+    /** Schedules as the manager reads them (for tests: a schedule set in settings took effect). */
+    scheduled(): ScheduledItem[];
+  };
 }
 
 /** What the activation shell holds once the core has started. */
@@ -93,6 +103,12 @@ export function start(extension: vscode.ExtensionContext, timing: StartupTiming 
     backupsTree: () => c.backupsTree.snapshot(),
     backupsView: () => c.backupsTree.shown(),
     isMonitoring: () => c.monitor.isRunning,
+    maintenance: {
+      status: () => c.maintenance.status(),
+      runs: () => c.maintenance.runs(),
+      tree: () => ({ groups: c.maintenanceTree.snapshot(), badge: c.maintenanceTree.view.badge?.value }),
+      scheduled: () => c.maintenance.scheduled(),
+    },
   };
   return { api, commands, revive: (panel) => c.dashboard.revive(panel), dispose: () => c.dispose() };
 }

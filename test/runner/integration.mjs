@@ -13,6 +13,8 @@ const requestsDir = join(resultsDir, '.requests');
 const resultsFile = join(resultsDir, 'integration.json');
 const TOTAL_TIMEOUT_MS = 20 * 60_000;
 
+const MAINTENANCE_TASKS = ['healthCheck', 'dataCleanup', 'logRotation', 'backupMaintenance', 'backupIncremental', 'backupConfiguration', 'backupUserData', 'backupFull'];
+
 function prepare() {
   if (!existsSync(vsixPath)) throw new Error(`${vsixPath} is missing: run "npm run package" first.`);
   if (!existsSync(testsEntry)) throw new Error(`${testsEntry} is missing: run "node esbuild.mjs --tests" first.`);
@@ -24,7 +26,10 @@ function prepare() {
   rmSync(workspace, { recursive: true, force: true });
   mkdirSync(join(workspace, '.vscode'), { recursive: true });
   writeFileSync(join(workspace, 'README.md'), '# Test workspace\n\nOpened by the Codebase Gardener integration tests.\n');
-  writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'codebaseGardener.monitoring.intervalSeconds': 5 }, null, 2));
+  // Schedules run at wall-clock times: off, or the suite would depend on the hour it runs
+  // (6-maintenance turns them on for its own tests).
+  const schedulesOff = Object.fromEntries(MAINTENANCE_TASKS.map((k) => [`codebaseGardener.maintenance.schedule.${k}`, '']));
+  writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'codebaseGardener.monitoring.intervalSeconds': 5, ...schedulesOff }, null, 2));
   // A git repository with everything committed: the suite checks that `git status` stays empty,
   // i.e. that the extension writes nothing of its own into the user's repository.
   const git = (...args) => {

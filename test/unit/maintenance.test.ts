@@ -110,6 +110,20 @@ describe('maintenance: schedules', function () {
     assert.ok(!m.scheduled().some((s) => s.key === 'dataCleanup'));
   });
 
+  it('a schedule turned on after a day off starts from now: its old slots are not missed runs', async () => {
+    const off = { ...DEFAULT_MAINTENANCE_SETTINGS.schedules, healthCheck: undefined };
+    const { m, timers, fired } = simulated(tempDir(), { settings: { schedules: off } });
+    await m.start();
+    await timers.advance(DAY);
+    assert.equal(count(fired, 'healthCheck'), 0);
+    m.updateSettings({ ...DEFAULT_MAINTENANCE_SETTINGS, randomDelayMs: 0 });
+    await timers.advance(DEFAULT_MAINTENANCE_SETTINGS.missedDelayMs + MIN);
+    assert.equal(fired.filter((f) => f.key === 'healthCheck' && f.trigger === 'missed').length, 0);
+    await timers.advance(30 * MIN);
+    assert.equal(count(fired, 'healthCheck'), 1, 'then it runs on its schedule');
+    await m.dispose();
+  });
+
   it('one-off tasks: scheduled, executed now, cancelled; status() as get_maintenance_status()', async () => {
     const { m, timers, fired } = simulated(tempDir(), { settings: { schedules: Object.fromEntries(TASK_KEYS.map((k) => [k, undefined])) as Record<TaskKey, undefined> } });
     await m.start();
@@ -135,6 +149,30 @@ describe('maintenance: schedules', function () {
     assert.equal(st.recent.length, 3);
     assert.equal(st.leader, true);
     await m.dispose();
+  });
+
+  it('two windows on one state: the follower schedules and cancels one-offs, the leader runs only what is still scheduled', async () => {
+    const dir = tempDir();
+    const none = Object.fromEntries(TASK_KEYS.map((k) => [k, undefined])) as Record<TaskKey, undefined>;
+    const leader = simulated(dir, { settings: { schedules: none } });
+    await leader.m.start();
+    await leader.timers.advance(MIN);
+    const follower = simulated(dir, { timers: leader.timers, settings: { schedules: none } });
+    await follower.m.start();
+    await leader.timers.advance(MIN);
+    assert.deepEqual([leader.m.isLeader, follower.m.isLeader], [true, false]);
+    const kept = await follower.m.schedule('logRotation', leader.timers.now() + 10 * MIN, 'kept');
+    const dropped = await follower.m.schedule('dataCleanup', leader.timers.now() + 10 * MIN, 'dropped');
+    await leader.timers.advance(2 * MIN);
+    await follower.m.cancel(dropped);
+    await leader.timers.advance(15 * MIN);
+    assert.deepEqual(leader.fired.map((f) => f.key), ['logRotation'], 'the leader ran the kept one only');
+    assert.deepEqual(follower.fired, [], 'the follower ran nothing on a schedule');
+    const seen = follower.m.runs();
+    assert.equal(seen.find((r) => r.id === kept)?.status, 'COMPLETED', 'the follower sees the leader\'s run');
+    assert.equal(seen.find((r) => r.id === dropped)?.status, 'CANCELLED');
+    await follower.m.dispose();
+    await leader.m.dispose();
   });
 
   it('a task left RUNNING by a crash is marked FAILED ("interrupted") at the next start', async () => {

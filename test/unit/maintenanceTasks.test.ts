@@ -4,7 +4,10 @@ import * as path from 'node:path';
 import { ManualClock } from '../../src/core/clock';
 import { AlertService } from '../../src/core/alerts';
 import { LogManager } from '../../src/core/logs';
+import type { BackupManager } from '../../src/core/backup';
+import { DEFAULT_MAINTENANCE_SETTINGS, performTasks, taskDefinition, type TaskKey } from '../../src/core/maintenance';
 import { BackupRules } from '../../src/core/rules/backups';
+import { fullyBackedUp, write } from './backupFixtures';
 import { tempDir } from './fixtures';
 
 const HOUR = 3_600_000;
@@ -85,5 +88,78 @@ describe('rules that span backups and alerts', () => {
     assert.equal(await fresh.rules.checkFreshness({}, { now, staleAfterHours: 24, watchedSince: now - 2 * HOUR }), false, 'a new workspace is not nagged');
     assert.equal(await fresh.rules.checkFreshness({}, { now, staleAfterHours: 24, watchedSince: now - 26 * HOUR }), true);
     assert.match(fresh.alerts.engine.query({ component: 'backup' })[0].message, /no backup yet, 1 day after/);
+  });
+});
+
+describe('maintenance tasks: what they really do', function () {
+  this.timeout(60_000);
+
+  const services = (data: string, m: BackupManager) => {
+    const clock = new ManualClock(Date.now());
+    const alerts = new AlertService({ clock, dataDir: tempDir() });
+    const logs = new LogManager(clock, path.join(data, 'logs'));
+    const rules = new BackupRules(alerts);
+    const perform = performTasks({
+      healthCheck: async () => {
+        throw new Error('not used');
+      },
+      logs,
+      alerts,
+      backups: () => m,
+      rules,
+      stateFolders: () => [data],
+      settings: () => ({ ...DEFAULT_MAINTENANCE_SETTINGS, validateShare: 1 }),
+    });
+    const ctx = (key: TaskKey) => ({
+      run: { id: 'r', key, trigger: 'manual' as const, status: 'RUNNING' as const, description: '', dueAt: 0, output: [] },
+      signal: new AbortController().signal,
+      log: () => undefined,
+      progress: () => undefined,
+      validatedAt: {} as Record<string, number>,
+      watchedSince: 0,
+    });
+    return { alerts, logs, perform, ctx, clock };
+  };
+
+  it('backup maintenance validates every kept backup at a share of 100 %, and a corrupt one raises an alert and fails the run', async () => {
+    const { data, m, b } = await fullyBackedUp(20);
+    write(data, 'changed.txt', 'new');
+    const inc = await m.createBackup('INCREMENTAL');
+    const { alerts, logs, perform, ctx } = services(data, m);
+    await alerts.init();
+    const c = ctx('backupMaintenance');
+    const ok = await perform(taskDefinition('backupMaintenance'), c);
+    assert.match(ok.summary, /2 validated/);
+    assert.deepEqual(Object.keys(c.validatedAt).sort(), [b.id, inc.id].sort());
+    assert.ok(ok.output?.some((l) => l.startsWith(`Kept ${b.id}: `)), 'each keep is given with its reason');
+    // Flip a byte in the middle of the full backup's archive.
+    const file = path.join(m.backupsDir, b.archive);
+    const bytes = fs.readFileSync(file);
+    bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+    fs.writeFileSync(file, bytes);
+    await assert.rejects(perform(taskDefinition('backupMaintenance'), ctx('backupMaintenance')), /not valid/);
+    const raised = alerts.engine.query({ component: 'backup', state: ['OPEN'] });
+    assert.equal(raised.length, 1);
+    assert.equal(raised[0].metric, 'validation');
+    logs.dispose();
+  });
+
+  it('data cleanup reports what it freed in our folders and drops resolved alerts past retention', async () => {
+    const { data, m } = await fullyBackedUp(5);
+    const { alerts, logs, perform, ctx, clock } = services(data, m);
+    await alerts.init();
+    const ev = await alerts.raise({ component: 'backup', metric: 'run', level: 'WARNING', message: 'old' });
+    await alerts.resolve(ev.alert.id);
+    clock.advance(91 * 24 * HOUR);
+    fs.writeFileSync(path.join(data, 'alerts.json.0a1b2c3d'), 'x'.repeat(2048));
+    const old = (Date.now() - 3 * 24 * HOUR) / 1000;
+    fs.utimesSync(path.join(data, 'alerts.json.0a1b2c3d'), old, old);
+    const r = await perform(taskDefinition('dataCleanup'), ctx('dataCleanup'));
+    assert.match(r.summary, /freed 1 file, 2 KB/);
+    assert.ok(r.output?.includes('Dropped 1 resolved alert past their retention'), r.output?.join('\n'));
+    assert.equal(alerts.engine.all().length, 0);
+    assert.ok(!fs.existsSync(path.join(data, 'alerts.json.0a1b2c3d')));
+    assert.ok(fs.existsSync(path.join(m.backupsDir, 'catalog.json')), 'backups are not cleanup\'s');
+    logs.dispose();
   });
 });

@@ -5,6 +5,7 @@ import { DEFAULT_ALERT_SETTINGS } from '../../src/core/alerts';
 import { DEFAULT_BACKUP_SETTINGS } from '../../src/core/backup';
 import { DEFAULT_PROBE_TIMEOUT_MS } from '../../src/core/health';
 import { DEFAULT_LOG_SETTINGS } from '../../src/core/logs';
+import { DEFAULT_MAINTENANCE_SETTINGS, readMaintenanceSettings, TASKS } from '../../src/core/maintenance';
 import { settingProperties, show, validateSettings, type ConfigurationGroup, type SettingSchema } from '../../src/core/settings';
 import { manifest, validated } from './fixtures';
 
@@ -143,6 +144,10 @@ describe('settings: one schema (package.json), validated by ajv in the core', ()
     assert.equal(DEFAULT_BACKUP_SETTINGS.snapshotRetentionDays, d('backups.snapshotRetentionDays'));
     const probe = declared.get(`${P}probes`)?.items as { properties: { timeoutMs: { default: number } } };
     assert.equal(DEFAULT_PROBE_TIMEOUT_MS, probe.properties.timeoutMs.default);
+    assert.equal(DEFAULT_MAINTENANCE_SETTINGS.randomDelayMs, (d('maintenance.randomDelaySeconds') as number) * 1000);
+    assert.equal(DEFAULT_MAINTENANCE_SETTINGS.validateShare, (d('maintenance.validatePercent') as number) / 100);
+    for (const t of TASKS) assert.equal(t.defaultSchedule, d(`maintenance.schedule.${t.key}`), t.key);
+    assert.deepEqual(readMaintenanceSettings(validated().values), DEFAULT_MAINTENANCE_SETTINGS);
   });
 });
 
@@ -171,7 +176,8 @@ function repeatedBounds(source: string, all = bounds()): string[] {
   source.split('\n').forEach((raw, i) => {
     const line = raw.trim();
     if (line.startsWith('//') || line.startsWith('*') || line.startsWith('/*')) return;
-    const numbers = [...line.matchAll(/(?<![\w.])\d[\d_]*(?:\.\d+)?(?![\w.])/g)].map((m) => numberOf(m[0]));
+    // A number multiplied or divided by is a unit conversion (percent to share), not a bound.
+    const numbers = [...line.matchAll(/(?<![\w.]|[*/]\s*)\d[\d_]*(?:\.\d+)?(?![\w.])/g)].map((m) => numberOf(m[0]));
     const compared = new Set(
       [...line.matchAll(/[<>]=?\s*(\d[\d_]*)|(\d[\d_]*)\s*[<>]|Math\.(?:min|max)\(\s*(\d[\d_]*)/g)].map((m) => numberOf(m[1] ?? m[2] ?? m[3])),
     );
@@ -198,6 +204,8 @@ describe('settings: no bound from package.json is written again in src/', () => 
     ];
     for (const line of old) assert.equal(repeatedBounds(line).length > 0, true, line);
     assert.deepEqual(repeatedBounds("    const keepFrom = now - Math.max(cpuMs, memoryMs) - interval;"), []);
+    assert.deepEqual(repeatedBounds("    validateShare: setting<number>(values, 'maintenance.validatePercent') / 100,"), [], 'a unit conversion is no bound');
+    assert.equal(repeatedBounds("    validateShare: num('maintenance.validatePercent', 25, 0, 100) / 100,").length, 1, 'but the bound beside it is');
   });
 
   it('src/ holds none', () => {

@@ -1,3 +1,5 @@
+import { Scheduler, type Job } from '../maintenance/scheduler';
+import { systemTimers } from '../maintenance/timers';
 import { performance } from 'node:perf_hooks';
 import type { Clock } from '../clock';
 import { probeTarget, runProbe, type InternalProbe, type Probe, type ProbeConfig } from './probes';
@@ -31,6 +33,8 @@ export interface HealthMonitorOptions {
   metrics?: MetricsSource;
   /** Times each health check (the logs' performance channel, say). */
   record?: <T>(operation: string, fn: () => Promise<T>) => Promise<T>;
+  /** The extension's one scheduler of periodic jobs; one of its own on the system clock if not given. */
+  scheduler?: Scheduler;
 }
 
 export type Listener = (report: HealthReport) => void;
@@ -53,7 +57,8 @@ export class HealthMonitor {
   /** Recent CPU and memory readings, as long as the longer window needs them. */
   private readings: { at: number; cpu: number | null; memory: number | null }[] = [];
   private inFlight: Promise<HealthReport> | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private job: Job | undefined;
+  private readonly scheduler: Scheduler;
   private running = false;
   private samples = 0;
   private cpuMsTotal = 0;
@@ -67,6 +72,7 @@ export class HealthMonitor {
     this.metrics = opts.metrics ?? new SystemSampler({ clock: opts.clock, dataDir: opts.dataDir });
     this.hostProbes = opts.internalProbes ?? [];
     this.record = opts.record ?? ((_op, fn) => fn());
+    this.scheduler = opts.scheduler ?? new Scheduler(systemTimers);
     this.startedAt = this.clock.now();
   }
 
@@ -111,7 +117,7 @@ export class HealthMonitor {
       this.dataDir = dataDir;
       this.metrics.setDataDir?.(dataDir);
     }
-    if (this.running && intervalChanged) this.schedule();
+    if (this.running && intervalChanged) this.schedule(this.settings.intervalMs);
   }
 
   onDidUpdate(listener: Listener): { dispose(): void } {
@@ -154,8 +160,8 @@ export class HealthMonitor {
 
   stop(): void {
     this.running = false;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.job?.dispose();
+    this.job = undefined;
     this.emit(this.report());
   }
 
@@ -164,15 +170,14 @@ export class HealthMonitor {
     this.listeners.clear();
   }
 
-  private schedule(delayMs = this.settings.intervalMs): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      void this.comprehensiveHealthCheck().finally(() => {
-        if (this.running) this.schedule();
-      });
-    }, delayMs);
-    // Never keep a process alive just to sample.
-    this.timer.unref?.();
+  /** Samples on the scheduler, never two at once: the next wait starts when a sample ends. */
+  private schedule(firstDelayMs = 0): void {
+    this.job?.dispose();
+    const first = this.scheduler.at('health-sampling', this.scheduler.now() + firstDelayMs, async () => {
+      await this.comprehensiveHealthCheck().catch(() => undefined);
+      if (this.running && this.job === first) this.job = this.scheduler.repeat('health-sampling', () => this.settings.intervalMs, () => this.comprehensiveHealthCheck());
+    });
+    this.job = first;
   }
 
   private cpuMsPerMinute(): number {

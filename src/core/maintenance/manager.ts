@@ -5,7 +5,7 @@ import { processIsAlive } from '../lockOwner';
 import { nextRun, parseCron, type CronSchedule } from './cron';
 import { Leadership } from './leader';
 import type { Job, Scheduler } from './scheduler';
-import { emptyState, MaintenanceStore, type MaintenanceState } from './store';
+import { emptyState, MaintenanceStore, rank, type MaintenanceState } from './store';
 import { TASKS, taskDefinition, type MaintenanceSettings, type RunStatus, type TaskDefinition, type TaskKey, type TaskResult, type TaskRun, type Trigger } from './types';
 
 /** What a running task is given: its run, a cancellation signal, and where to say what it does. */
@@ -112,6 +112,10 @@ export class MaintenanceManager {
     return this.leadership.isLeader;
   }
 
+  get dataDir(): string {
+    return this.o.dataDir;
+  }
+
   get stateFile(): string {
     return this.store.file;
   }
@@ -129,8 +133,19 @@ export class MaintenanceManager {
   }
 
   updateSettings(settings: MaintenanceSettings): void {
+    const before = new Map([...this.schedules].map(([k, s]) => [k, s.expression]));
     this.settings = settings;
     this.applySchedules();
+    // A schedule turned on or changed starts from now: its old slots were never due.
+    const now = this.now();
+    let reset = false;
+    for (const [key, s] of this.schedules) {
+      if (before.get(key) !== s.expression) {
+        this.state.lastFired[key] = now;
+        reset = true;
+      }
+    }
+    if (reset && this.isLeader) this.track(this.save());
     if (this.isLeader) this.armTick();
     this.changed();
   }
@@ -192,18 +207,18 @@ export class MaintenanceManager {
    * Runs `key` now, in this window, whoever leads (the guide's execute_maintenance_task), or
    * a one-off run by its id. Resolves with the finished run.
    */
-  async execute(keyOrRunId: TaskKey | string, description?: string): Promise<TaskRun> {
+  async execute(keyOrRunId: TaskKey | string, o: { description?: string; signal?: AbortSignal } = {}): Promise<TaskRun> {
     const existing = this.state.runs.find((r) => r.id === keyOrRunId);
     if (existing) {
       if (existing.status !== 'SCHEDULED') throw new GardenerError(`Run ${existing.id} is ${existing.status.toLowerCase()}, not scheduled.`, 'INVALID');
       this.waiting.get(existing.id)?.dispose();
-      return this.runNow(existing, { waitForLoad: false });
+      return this.runNow(existing, { waitForLoad: false, signal: o.signal });
     }
     const def = TASKS.find((t) => t.key === keyOrRunId);
     if (!def) throw new GardenerError(`There is no maintenance task or run "${keyOrRunId}".`, 'NOT_FOUND');
-    const run = this.newRun(def.key, 'manual', this.now(), description ?? `${def.title} (run by hand)`);
+    const run = this.newRun(def.key, 'manual', this.now(), o.description ?? `${def.title} (run by hand)`);
     this.state.runs.push(run);
-    return this.runNow(run, { waitForLoad: false });
+    return this.runNow(run, { waitForLoad: false, signal: o.signal });
   }
 
   /** Cancels a scheduled run, or stops one running in this window. */
@@ -327,14 +342,16 @@ export class MaintenanceManager {
       run.id,
       this.o.scheduler.at(`run-${run.id}`, run.dueAt, () => {
         this.waiting.delete(run.id);
-        if (this.isLeader && run.status === 'SCHEDULED') this.track(this.runNow(run, { waitForLoad: true }));
+        // The run as the state has it now: another window may have cancelled it meanwhile.
+        const current = this.state.runs.find((r) => r.id === run.id);
+        if (this.isLeader && current?.status === 'SCHEDULED') this.track(this.runNow(current, { waitForLoad: true }));
       }),
     );
   }
 
   // ---- running ----
 
-  private async runNow(run: TaskRun, o: { waitForLoad: boolean }): Promise<TaskRun> {
+  private async runNow(run: TaskRun, o: { waitForLoad: boolean; signal?: AbortSignal }): Promise<TaskRun> {
     const def = taskDefinition(run.key);
     const busy = this.state.runs.find((r) => r.key === run.key && r.status === 'RUNNING' && r.id !== run.id);
     if (busy) {
@@ -351,7 +368,8 @@ export class MaintenanceManager {
           run.id,
           this.o.scheduler.at(`run-${run.id}`, this.now() + LOAD_RECHECK_MS, () => {
             this.waiting.delete(run.id);
-            if (run.status === 'SCHEDULED') this.track(this.runNow(run, o));
+            const current = this.state.runs.find((r) => r.id === run.id);
+            if (current?.status === 'SCHEDULED') this.track(this.runNow(current, o));
           }),
         );
       }
@@ -360,6 +378,7 @@ export class MaintenanceManager {
       return run;
     }
     const abort = new AbortController();
+    o.signal?.addEventListener('abort', () => abort.abort(new GardenerError('Cancelled.', 'CANCELLED')));
     const entry: { abort: AbortController; progress?: RunProgress } = { abort };
     this.running.set(run.id, entry);
     run.status = 'RUNNING';
@@ -381,7 +400,7 @@ export class MaintenanceManager {
         validatedAt: this.state.validatedAt,
         watchedSince: this.watchedSince(),
       });
-      this.finish(run, abort.signal.aborted ? 'CANCELLED' : 'COMPLETED', result);
+      this.finish(run, abort.signal.aborted ? 'CANCELLED' : result.skipped ? 'SKIPPED' : 'COMPLETED', result);
     } catch (err) {
       const cancelled = abort.signal.aborted || (err instanceof GardenerError && err.code === 'CANCELLED');
       this.finish(run, cancelled ? 'CANCELLED' : 'FAILED', { summary: cancelled ? 'cancelled' : 'failed' }, cancelled ? undefined : err);
@@ -443,7 +462,11 @@ export class MaintenanceManager {
    */
   private adopt(disk: MaintenanceState, only?: Set<string>): void {
     const ours = new Map(this.state.runs.filter((r) => !only || only.has(r.id)).map((r) => [r.id, r]));
-    const runs = disk.runs.map((r) => ours.get(r.id) ?? r);
+    // Ours, unless another window took the run further (cancelled a one-off this window waits on).
+    const runs = disk.runs.map((r) => {
+      const mine = ours.get(r.id);
+      return mine && rank(mine.status) >= rank(r.status) ? mine : r;
+    });
     const onDisk = new Set(disk.runs.map((r) => r.id));
     for (const r of this.state.runs) if (!onDisk.has(r.id) && (!only || only.has(r.id) || r.status === 'SCHEDULED')) runs.push(r);
     const lastFired = { ...disk.lastFired };

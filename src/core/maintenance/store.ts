@@ -78,7 +78,8 @@ export function checkState(v: unknown): MaintenanceState {
   return state;
 }
 
-const rank = (s: RunStatus): number => (s === 'SCHEDULED' ? 0 : s === 'RUNNING' ? 1 : 2);
+/** How far along a run is: scheduled, running, finished. */
+export const rank = (s: RunStatus): number => (s === 'SCHEDULED' ? 0 : s === 'RUNNING' ? 1 : 2);
 
 /**
  * Two windows' views of the state joined: every run of either (the further-along copy of a run

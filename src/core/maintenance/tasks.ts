@@ -1,5 +1,5 @@
 import type { AlertService } from '../alerts';
-import type { BackupManager } from '../backup';
+import type { BackupManager, BackupType } from '../backup';
 import type { HealthReport } from '../health';
 import type { LogManager } from '../logs';
 import type { BackupRules } from '../rules/backups';
@@ -19,6 +19,12 @@ export interface TaskServices {
   /** Our state folders: cleanup works inside these and nowhere else. */
   stateFolders(): string[];
   settings(): MaintenanceSettings;
+  /**
+   * Just before a scheduled backup of `type`: why it has nothing to back up (no user-data folder
+   * chosen, no folder open), or undefined to go ahead. The adapter also writes what the backup
+   * reads that only it can know (the list of extensions).
+   */
+  beforeBackup?(type: BackupType): Promise<string | undefined>;
   /** Called after anything changed the backups, so views can refresh. */
   backupsChanged?(): void;
 }
@@ -155,6 +161,8 @@ async function backupMaintenance(s: TaskServices, ctx: TaskContext): Promise<Tas
 async function scheduledBackup(s: TaskServices, task: TaskDefinition, ctx: TaskContext): Promise<TaskResult> {
   const type = task.backupType ?? 'FULL';
   const m = s.backups();
+  const nothing = await s.beforeBackup?.(type);
+  if (nothing) return { summary: `skipped: ${nothing}`, skipped: true };
   try {
     const b = await m.createBackup(type, {
       signal: ctx.signal,

@@ -91,4 +91,6 @@ export const DEFAULT_MAINTENANCE_SETTINGS: MaintenanceSettings = {
 export interface TaskResult {
   output?: string[];
   summary: string;
+  /** The task had nothing to do and did not run (no user-data folder chosen, no folder open): SKIPPED. */
+  skipped?: boolean;
 }
