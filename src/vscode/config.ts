@@ -38,6 +38,8 @@ export interface GardenerConfig {
   logs: LogSettings;
   backups: BackupSettings & { folder: string; staleAfterHours: number };
   maintenance: MaintenanceSettings;
+  /** The metric history's bound on disk. */
+  metricsMaxBytes: number;
 }
 
 type Values = Readonly<Record<string, unknown>>;
@@ -169,6 +171,7 @@ export function readConfig(places: Places, configuration: ConfigurationContribut
     alerts: alertSettingsFrom(values),
     logs: logSettingsFrom(values),
     maintenance: readMaintenanceSettings(values),
+    metricsMaxBytes: setting<number>(values, 'monitoring.historyMaxMB') * 1048576,
   };
 }
 

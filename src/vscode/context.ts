@@ -4,6 +4,7 @@ import { AlertService, type AlertEvent } from '../core/alerts';
 import { systemClock } from '../core/clock';
 import { MaintenanceManager, performTasks, Scheduler, systemTimers, taskDefinition } from '../core/maintenance';
 import { BackupRules } from '../core/rules/backups';
+import { MetricHistory } from '../core/metrics';
 import { HealthMonitor, type HealthReport } from '../core/health';
 import { LogManager, type LogEntry } from '../core/logs';
 import { archiveWriter, BackupManager } from '../core/backup';
@@ -55,6 +56,10 @@ export class Ctx extends Disposable {
   maintenance: MaintenanceManager;
   readonly maintenanceTree: MaintenanceTree;
   private readonly points: HistoryPoint[] = [];
+  /** Whether `points` began with what the metric history on disk holds (read on first use). */
+  private seeded = false;
+  /** Every sample, kept coarser as it ages, in our state folder: the charts survive reloads. */
+  metrics: MetricHistory;
   private shownProblems = '';
   private readonly runbooks: Set<string>;
   /** The notifications offered at start ('move01', 'firstBackup'), for the API and tests. */
@@ -70,6 +75,7 @@ export class Ctx extends Disposable {
     this.places = this.locate({ info: (m) => early.push(['info', m]), warn: (m) => early.push(['warn', m]) });
     this.config = readConfig(this.places, declaredConfiguration(this.extension));
     this.logs = LogManager.in(this.config.dataDir, systemClock, this.config.logs);
+    this.metrics = new MetricHistory(this.config.dataDir);
     for (const [level, m] of early) {
       if (level === 'warn') this.logs.warn('state', m);
       else this.logs.info('state', m);
@@ -118,7 +124,7 @@ export class Ctx extends Disposable {
     this.dashboard = this.register(
       new Dashboard(extension.extensionUri, {
         report: () => this.monitor.report(),
-        history: () => [...this.points],
+        history: () => this.history(),
         onDidUpdate: (l) => this.onDidUpdate(() => l()),
         runHealthCheck: () => vscode.commands.executeCommand('codebaseGardener.runHealthCheck'),
         showStatus: () => vscode.commands.executeCommand('codebaseGardener.showStatus'),
@@ -200,6 +206,8 @@ export class Ctx extends Disposable {
         backups: () => this.backups,
         rules: this.rules,
         stateFolders: () => [this.config.dataDir, ...(this.config.backups.scratchDir ? [this.config.backups.scratchDir] : [])],
+        metrics: () => this.metrics,
+        metricsMaxBytes: () => this.config.metricsMaxBytes,
         settings: () => this.config.maintenance,
         beforeBackup: (type) => this.beforeScheduledBackup(type),
         backupsChanged: () => this.afterBackupChange(),
@@ -233,6 +241,18 @@ export class Ctx extends Disposable {
   }
 
   history(): HistoryPoint[] {
+    if (!this.seeded) {
+      this.seeded = true;
+      try {
+        const now = Date.now();
+        const before = this.points[0]?.t ?? Infinity;
+        const saved = this.metrics.read(now - 3_600_000, now).filter((p) => p.t < before);
+        this.points.unshift(...saved.slice(-HISTORY_POINTS).map((p) => ({ t: p.t, cpu: p.cpu, memory: p.memory, disk: p.disk })));
+        this.points.splice(0, Math.max(0, this.points.length - HISTORY_POINTS));
+      } catch (err) {
+        this.logs.warn('metrics', `Could not read the metric history in ${this.metrics.dir}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
     return [...this.points];
   }
 
@@ -248,6 +268,7 @@ export class Ctx extends Disposable {
     this.monitor.updateSettings(this.config.health, this.config.dataDir);
     this.alerts.updateSettings(this.config.alerts.engine);
     this.logs.configure(this.config.logs);
+    if (this.metrics.dataDir !== this.config.dataDir) this.metrics = new MetricHistory(this.config.dataDir);
     if (this.maintenance.dataDir !== this.config.dataDir) {
       const old = this.maintenance;
       this.maintenance = this.makeMaintenance();
@@ -344,10 +365,33 @@ export class Ctx extends Disposable {
     if (m && r.sampledAt && this.points.at(-1)?.t !== m.timestamp) {
       this.points.push({ t: m.timestamp, cpu: m.cpuPercent, memory: m.memoryPercent, disk: m.diskPercent });
       if (this.points.length > HISTORY_POINTS) this.points.shift();
+      this.recordMetrics(r, m.timestamp);
     }
     this.updateStatusBar(r);
     this.updated.fire(r);
     void this.alerts.observe(r);
+  }
+
+  private metricsFailed = false;
+
+  /** Appends the sample to the metric history; a failure is logged once, not at every sample. */
+  private recordMetrics(r: HealthReport, t: number): void {
+    const m = r.systemMetrics;
+    const times = Object.values(r.components).map((c) => c.responseTimeMs).filter((v) => Number.isFinite(v));
+    try {
+      this.metrics.append({
+        t,
+        cpu: m?.cpuPercent ?? null,
+        memory: m?.memoryPercent ?? null,
+        disk: m?.diskPercent ?? null,
+        responseMs: times.length ? Math.max(...times) : null,
+        score: typeof r.integrationHealth.score === 'number' ? r.integrationHealth.score : null,
+      });
+      this.metricsFailed = false;
+    } catch (err) {
+      if (!this.metricsFailed) this.logs.warn('metrics', `Could not append to the metric history in ${this.metrics.dir}: ${err instanceof Error ? err.message : String(err)}`);
+      this.metricsFailed = true;
+    }
   }
 
   /** One warning per distinct set of invalid settings, naming them; details go to the log. */

@@ -1,4 +1,6 @@
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as vscode from 'vscode';
@@ -71,6 +73,17 @@ describe('Maintenance', () => {
     const cancelled = api.maintenance.runs().find((r) => r.id === id);
     assert.equal(cancelled?.status, 'CANCELLED');
     assert.ok(api.maintenance.status().by_status.CANCELLED >= 1);
+  });
+
+  it('every sample goes to the metric history in the data folder, which Data Cleanup keeps in bounds', async () => {
+    const api = await gardener();
+    const raw = path.join(api.dataDirectory, 'metrics', 'raw.csv');
+    const lines = await waitFor('samples in the metric history', () => fs.existsSync(raw) && fs.readFileSync(raw, 'utf8').trim().split('\n'));
+    assert.match(lines.at(-1)!, /^\d{13},[\d.]*,[\d.]*,[\d.]*,[\d.]*,[\d.]*$/);
+    const run = (await vscode.commands.executeCommand('codebaseGardener.runMaintenanceTask', 'dataCleanup')) as TaskRun;
+    assert.equal(run.status, 'COMPLETED');
+    assert.match(run.summary ?? '', /^freed \d+ files?, /);
+    assert.ok(fs.existsSync(raw), 'this hour\'s samples are kept');
   });
 
   it('an invalid schedule setting falls back to its default and is named', async () => {

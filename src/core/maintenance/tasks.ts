@@ -1,6 +1,7 @@
 import type { AlertService } from '../alerts';
 import type { BackupManager, BackupType } from '../backup';
 import type { HealthReport } from '../health';
+import type { MetricHistory } from '../metrics';
 import type { LogManager } from '../logs';
 import type { BackupRules } from '../rules/backups';
 import { chainNeedsNewFull, validationPicks } from './backupMaintenance';
@@ -16,6 +17,9 @@ export interface TaskServices {
   alerts: AlertService;
   backups(): BackupManager;
   rules: BackupRules;
+  /** The metric history and its bound on disk, pruned by data cleanup. */
+  metrics?(): MetricHistory;
+  metricsMaxBytes?(): number;
   /** Our state folders: cleanup works inside these and nowhere else. */
   stateFolders(): string[];
   settings(): MaintenanceSettings;
@@ -88,7 +92,12 @@ async function dataCleanup(s: TaskServices, ctx: TaskContext): Promise<TaskResul
   for (const [id, reason] of Object.entries(snaps.reasons)) output.push(`Removed pre-restore snapshot ${id}: ${reason}`);
   bytes += snaps.bytesFreed;
   files += snaps.deleted.length;
-  output.push('Metric history: none is kept on disk yet, so there is none to prune.');
+  const history = s.metrics?.();
+  if (history) {
+    const h = await history.prune(Date.now(), s.metricsMaxBytes?.() ?? 20 * 1024 * 1024);
+    if (h.points) output.push(`Metric history: dropped ${h.points} samples past their tier's age or the size bound (${mb(h.bytesFreed)})`);
+    bytes += h.bytesFreed;
+  }
   return { output, summary: `freed ${files} file${files === 1 ? '' : 's'}, ${mb(bytes)}` };
 }
 
