@@ -5,7 +5,12 @@ import * as os from 'node:os';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { systemClock } from '../src/core/clock';
-import { DEFAULT_INTERVAL_SECONDS, SystemSampler } from '../src/core/health';
+import { SystemSampler } from '../src/core/health';
+import { settingProperties, type ConfigurationContribution } from '../src/core/settings';
+
+// The default interval as package.json declares it (run from out/bench/, two folders down).
+const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { contributes: { configuration: ConfigurationContribution } };
+const DEFAULT_INTERVAL_SECONDS = settingProperties(manifest.contributes.configuration).get('codebaseGardener.monitoring.intervalSeconds')?.default as number;
 
 function cpuMs(fn: () => Promise<unknown>): Promise<number> {
   const before = process.cpuUsage();

@@ -68,7 +68,7 @@ function sparkline(values: (number | null)[]): SVGSVGElement {
   return svg;
 }
 
-function card(title: string, value: number | null, status: HealthStatus, detail: string, series?: (number | null)[]): HTMLElement {
+function card(title: string, value: number | null, status: HealthStatus, detail: string, series?: (number | null)[], judged?: string): HTMLElement {
   const c = el('section', 'card');
   c.setAttribute('aria-label', title);
   const head = el('div', 'card-head');
@@ -78,7 +78,10 @@ function card(title: string, value: number | null, status: HealthStatus, detail:
   const fill = el('div', `fill ${status.toLowerCase()}`);
   fill.style.width = `${Math.max(0, Math.min(100, value ?? 0))}%`;
   meter.appendChild(fill);
-  c.append(meter, el('div', 'detail', detail));
+  c.append(meter);
+  // What the status is judged on (a window's average), above the other details: it explains the pill.
+  if (judged) c.appendChild(el('div', 'judged', `Judged on ${judged}`));
+  c.appendChild(el('div', 'detail', detail));
   if (series) c.appendChild(sparkline(series));
   return c;
 }
@@ -99,7 +102,7 @@ function componentsTable(r: HealthReport): HTMLElement {
     status.appendChild(pill(c.status));
     row.append(
       el('vscode-table-cell', undefined, c.name),
-      el('vscode-table-cell', undefined, c.kind),
+      el('vscode-table-cell', undefined, c.source === 'built-in' ? `${c.kind} (built-in)` : c.kind),
       el('vscode-table-cell', 'mono', c.target),
       status,
       el('vscode-table-cell', undefined, `${c.responseTimeMs} ms`),
@@ -128,14 +131,15 @@ function render(r: HealthReport, history: HistoryPoint[]): void {
 
   const cards = el('div', 'cards');
   cards.append(
-    card('CPU', m?.cpuPercent ?? null, r.resourceStatus.cpu, m ? `load ${m.loadAverage[0]} on ${m.cpuCount} CPUs` : '', history.map((h) => h.cpu)),
-    card('Memory', m?.memoryPercent ?? null, r.resourceStatus.memory, m ? `${m.memoryUsedMB} of ${m.memoryTotalMB} MB` : '', history.map((h) => h.memory)),
+    // The value now; the status is judged on the window's average, which the card names.
+    card('CPU', m?.cpuPercent ?? null, r.resourceStatus.cpu, m ? `now · load ${m.loadAverage[0]} on ${m.cpuCount} CPUs` : '', history.map((h) => h.cpu), r.sustained.cpu?.basis),
+    card('Memory', m?.memoryPercent ?? null, r.resourceStatus.memory, m ? `now · ${m.memoryUsedMB} of ${m.memoryTotalMB} MB` : '', history.map((h) => h.memory), r.sustained.memory?.basis),
     card('Disk', m?.diskPercent ?? null, r.resourceStatus.disk, m ? `${m.diskUsedGB ?? 'n/a'} of ${m.diskTotalGB ?? 'n/a'} GB · ${m.diskPath}` : '', history.map((h) => h.disk)),
     card(
       'Integration',
       r.integrationHealth.score,
       r.integrationHealth.status,
-      `${r.integrationHealth.passed} of ${r.integrationHealth.total} component checks pass`,
+      r.integrationHealth.configured ? `${r.integrationHealth.passed} of ${r.integrationHealth.total} probes pass` : 'Not configured: no probes',
     ),
   );
 

@@ -18,6 +18,7 @@ h2 { font-size: 1.1em; font-weight: 600; margin: 0 0 8px; }
 .fill.critical { background: var(--vscode-charts-red); }
 .fill.unknown { background: var(--vscode-disabledForeground); }
 .detail { color: var(--vscode-descriptionForeground); margin-top: 6px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.judged { color: var(--vscode-descriptionForeground); margin-top: 6px; }
 .spark { width: 100%; height: 28px; margin-top: 6px; }
 .spark polyline { fill: none; stroke: var(--vscode-charts-blue); stroke-width: 1.5; vector-effect: non-scaling-stroke; }
 .pill { display: inline-flex; align-items: center; gap: 6px; padding: 1px 8px; border-radius: 10px; font-size: .9em; border: 1px solid var(--vscode-widget-border, rgba(128,128,128,.4)); }

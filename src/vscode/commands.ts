@@ -16,7 +16,8 @@ const word: Record<HealthStatus, string> = { HEALTHY: 'Healthy', WARNING: 'Warni
 export function summary(r: HealthReport): string {
   const m = r.systemMetrics;
   const parts = m ? [`CPU ${m.cpuPercent ?? 'n/a'}%`, `memory ${m.memoryPercent}%`, `disk ${m.diskPercent ?? 'n/a'}%`] : [];
-  parts.push(`${r.integrationHealth.passed}/${r.integrationHealth.total} checks pass`);
+  const ih = r.integrationHealth;
+  parts.push(ih.configured ? `${ih.passed}/${ih.total} probes pass` : 'no probes configured');
   return `Health: ${word[r.overallStatus]} — ${parts.join(', ')}.`;
 }
 

@@ -2,12 +2,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { readAlertSettings, type ReadAlertSettings } from '../core/alerts';
-import { readHealthSettings, type HealthSettings } from '../core/health';
-import { DEFAULT_LOG_SETTINGS, LEVELS, type LogLevel, type LogSettings } from '../core/logs';
+import { alertSettingsFrom, type ReadAlertSettings } from '../core/alerts';
+import { healthSettingsFrom, type HealthSettings } from '../core/health';
+import { logSettingsFrom, type LogSettings } from '../core/logs';
 import { DEFAULT_BACKUP_SETTINGS, type BackupSettings } from '../core/backup';
-import { DEFAULT_WORKSPACE_EXCLUDES, userDataSources, userFolder, workspaceSources } from '../core/backup/workspaceSources';
+import { userDataSources, userFolder, workspaceSources } from '../core/backup/workspaceSources';
 import { readMaintenanceSettings, type MaintenanceSettings } from '../core/maintenance';
+import { setting, settingProperties, SETTINGS_RULES, validateSettings, type ConfigurationContribution } from '../core/settings';
 import { configurationSources } from './configurationSources';
 
 export const SECTION = 'codebaseGardener';
@@ -24,6 +25,12 @@ export interface Places {
 }
 
 export interface GardenerConfig {
+  /**
+   * Every declared setting by full name, validated against package.json's schema (the user's
+   * value, or the declared default where it was invalid): read new settings from here with
+   * `setting()`, and push what only code can judge into `health.configurationProblems`.
+   */
+  values: Readonly<Record<string, unknown>>;
   dataDir: string;
   monitoringEnabled: boolean;
   health: HealthSettings;
@@ -35,46 +42,27 @@ export interface GardenerConfig {
   metricsMaxBytes: number;
 }
 
-function readBackupSettings(c: vscode.WorkspaceConfiguration, places: Places, dataDir: string, problems: string[]): GardenerConfig['backups'] {
+type Values = Readonly<Record<string, unknown>>;
+
+function readBackupSettings(c: vscode.WorkspaceConfiguration, v: Values, places: Places, dataDir: string, problems: string[]): GardenerConfig['backups'] {
   const d = DEFAULT_BACKUP_SETTINGS;
-  const folderSetting = c.get<string>('backups.folder', '').trim();
-  const list = (key: string, def: string[]): string[] => {
-    const v = c.get<unknown>(key);
-    if (v === undefined || v === null) return def;
-    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string' && x.length > 0)) {
-      problems.push(`${SECTION}.${key} must be a list of glob patterns; using ${JSON.stringify(def)}.`);
-      return def;
-    }
-    return v as string[];
-  };
-  const keep = (key: string, def: number): number => {
-    const v = c.get<unknown>(key);
-    if (v === undefined || v === null) return def;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 1000) {
-      problems.push(`${SECTION}.${key} must be a whole number from 1 to 1000; using ${def}.`);
-      return def;
-    }
-    return v;
-  };
-  const folder = backupsFolder(c, folderSetting, places);
-  const maxFileMB = c.get<unknown>('backups.maxFileSizeMB');
+  const folder = backupsFolder(c, setting<string>(v, 'backups.folder').trim(), places);
   // Restores stage and keep what they replaced here, not in your folders: by workspace identity,
   // so a renamed workspace or another data directory still finds its snapshots and journals.
   const scratchDir = path.join(places.globalStorage, 'restore', places.identity);
   const options = {
-    exclude: list('backups.exclude', DEFAULT_WORKSPACE_EXCLUDES),
-    useGitignore: c.get<boolean>('backups.useGitignore', true),
-    maxFileBytes: (typeof maxFileMB === 'number' && maxFileMB > 0 ? maxFileMB : 100) * 1048576,
+    exclude: setting<string[]>(v, 'backups.exclude'),
+    useGitignore: setting<boolean>(v, 'backups.useGitignore'),
+    maxFileBytes: setting<number>(v, 'backups.maxFileSizeMB') * 1048576,
     ours: [folder, dataDir, scratchDir],
   };
-  const named = c.get<unknown>('backups.sources.userData');
-  const userFolders = (Array.isArray(named) ? named : []).flatMap((p) => {
-    const abs = typeof p === 'string' ? userFolder(p) : undefined;
+  const userFolders = setting<string[]>(v, 'backups.sources.userData').flatMap((p) => {
+    const abs = userFolder(p);
     if (!abs) problems.push(`${SECTION}.backups.sources.userData: ${JSON.stringify(p)} is not an absolute path or ~/…; it is left out.`);
     return abs ? [abs] : [];
   });
   // A data directory the user chose is data of theirs too.
-  if (c.get<string>('dataDirectory', '').trim()) userFolders.push(dataDir);
+  if (setting<string>(v, 'dataDirectory').trim()) userFolders.push(dataDir);
   return {
     folder,
     sources: d.sources,
@@ -88,37 +76,15 @@ function readBackupSettings(c: vscode.WorkspaceConfiguration, places: Places, da
       USER_DATA: userDataSources([...new Set(userFolders)], options),
     },
     retention: {
-      FULL: keep('backups.retention.full', d.retention.FULL),
-      INCREMENTAL: keep('backups.retention.incremental', d.retention.INCREMENTAL),
-      CONFIGURATION: keep('backups.retention.configuration', d.retention.CONFIGURATION),
-      USER_DATA: keep('backups.retention.userData', d.retention.USER_DATA),
+      FULL: setting<number>(v, 'backups.retention.full'),
+      INCREMENTAL: setting<number>(v, 'backups.retention.incremental'),
+      CONFIGURATION: setting<number>(v, 'backups.retention.configuration'),
+      USER_DATA: setting<number>(v, 'backups.retention.userData'),
     },
-    encrypt: c.get<boolean>('backups.encrypt', d.encrypt),
-    snapshotRetentionDays: keep('backups.snapshotRetentionDays', d.snapshotRetentionDays),
-    compressionLevel: Math.min(9, Math.max(1, keep('backups.compressionLevel', d.compressionLevel))),
-    staleAfterHours: keep('backups.alertAfterHours', 26),
-  };
-}
-
-function readLogSettings(c: vscode.WorkspaceConfiguration, problems: string[]): LogSettings {
-  const num = (key: string, def: number, min: number, max: number): number => {
-    const v = c.get<unknown>(key);
-    if (v === undefined || v === null) return def;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
-      problems.push(`${SECTION}.${key} must be a number from ${min} to ${max}, not ${JSON.stringify(v)}; using ${def}.`);
-      return def;
-    }
-    return v;
-  };
-  const d = DEFAULT_LOG_SETTINGS;
-  const level = c.get<string>('logs.level', d.minLevel);
-  const minLevel = (LEVELS as readonly string[]).includes(level) ? (level as LogLevel) : d.minLevel;
-  if (minLevel !== level) problems.push(`${SECTION}.logs.level must be one of ${LEVELS.join(', ')}, not ${JSON.stringify(level)}; using ${d.minLevel}.`);
-  return {
-    maxBytes: num('logs.maxFileSizeMB', d.maxBytes / 1048576, 1, 1024) * 1048576,
-    maxFiles: Math.round(num('logs.maxFiles', d.maxFiles, 0, 100)),
-    retentionMs: num('logs.retentionDays', d.retentionMs / 86_400_000, 1, 3650) * 86_400_000,
-    minLevel,
+    encrypt: setting<boolean>(v, 'backups.encrypt'),
+    snapshotRetentionDays: setting<number>(v, 'backups.snapshotRetentionDays'),
+    compressionLevel: setting<number>(v, 'backups.compressionLevel'),
+    staleAfterHours: setting<number>(v, 'backups.alertAfterHours'),
   };
 }
 
@@ -139,9 +105,9 @@ export function defaultBackupsFolder(places: Places): string {
  * would otherwise mix their backups. A user-set folder that already holds a catalog (set before
  * this rule) is used as it is.
  */
-function backupsFolder(c: vscode.WorkspaceConfiguration, setting: string, places: Places): string {
-  if (!setting) return defaultBackupsFolder(places);
-  const folder = userPath(setting, places);
+function backupsFolder(c: vscode.WorkspaceConfiguration, value: string, places: Places): string {
+  if (!value) return defaultBackupsFolder(places);
+  const folder = userPath(value, places);
   const i = c.inspect<string>('backups.folder');
   // An untrusted workspace's value is not used (restrictedConfigurations): the setting in effect is the user's.
   const fromWorkspace = vscode.workspace.isTrusted && (i?.workspaceFolderValue !== undefined || i?.workspaceValue !== undefined);
@@ -180,37 +146,40 @@ export function dataDirOf01(places: Places): string {
   return value ? userPath(value, places) : path.join(firstFolder() ?? places.globalStorage, 'data');
 }
 
-export function readConfig(places: Places): GardenerConfig {
+/**
+ * Reads every setting package.json declares (`configuration`: its `contributes.configuration`,
+ * as VS Code hands it over) and validates them against that schema in the core: one problem per
+ * rejected value, which then takes its declared default.
+ */
+export function readConfig(places: Places, configuration: ConfigurationContribution): GardenerConfig {
+  const all = vscode.workspace.getConfiguration();
+  const raw: Record<string, unknown> = {};
+  for (const key of settingProperties(configuration).keys()) raw[key] = all.get(key);
+  const { values, problems: found } = validateSettings(configuration, raw, SETTINGS_RULES);
+  // One list of problems, so one warning names every bad setting and the Settings check reports them.
+  const problems = found.map((p) => p.message);
+  const health = healthSettingsFrom(values, problems);
+  const dataDir = resolveDataDir(setting<string>(values, 'dataDirectory'), places);
   const c = vscode.workspace.getConfiguration(SECTION);
-  const alerts = readAlertSettings(c.get('alerts') ?? {}, `${SECTION}.alerts.`);
-  const health = readHealthSettings(
-      {
-        intervalSeconds: c.get('monitoring.intervalSeconds'),
-        thresholds: c.get<Record<string, unknown>>('thresholds'),
-        probes: c.get('probes'),
-      },
-      `${SECTION}.`,
-    );
-  // One list of problems, so one warning names every bad setting and the Settings check fails.
-  health.configurationProblems.push(...alerts.problems);
-  const logs = readLogSettings(c, health.configurationProblems);
-  const dataDir = resolveDataDir(c.get<string>('dataDirectory', ''), places);
-  const backups = readBackupSettings(c, places, dataDir, health.configurationProblems);
+  const backups = readBackupSettings(c, values, places, dataDir, problems);
   return {
+    values,
     dataDir,
     backups,
-    monitoringEnabled: c.get<boolean>('monitoring.enabled', true),
+    monitoringEnabled: setting<boolean>(values, 'monitoring.enabled'),
     health,
-    alerts,
-    logs,
-    maintenance: readMaintenanceSettings((key) => c.get(key)),
-    metricsMaxBytes: historyMaxMB(c.get('monitoring.historyMaxMB')) * 1048576,
+    alerts: alertSettingsFrom(values),
+    logs: logSettingsFrom(values),
+    maintenance: readMaintenanceSettings(values),
+    metricsMaxBytes: setting<number>(values, 'monitoring.historyMaxMB') * 1048576,
   };
 }
 
-/** The bounds are package.json's; a value outside them keeps the default. */
-function historyMaxMB(v: unknown): number {
-  return typeof v === 'number' && Number.isFinite(v) && v >= 1 && v <= 1024 ? v : 20;
+/** The settings schema this extension declares: package.json's `contributes.configuration`, as VS Code read it. */
+export function declaredConfiguration(extension: vscode.ExtensionContext): ConfigurationContribution {
+  const pkg = extension.extension.packageJSON as { contributes?: { configuration?: unknown } } | undefined;
+  const c = pkg?.contributes?.configuration;
+  return c && typeof c === 'object' ? (c as ConfigurationContribution) : [];
 }
 
 /** Writes a setting where its current value comes from, so the change actually takes effect. */

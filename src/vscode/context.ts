@@ -16,7 +16,7 @@ import { BackupsTree } from './backupsTree';
 import type { HistoryPoint } from '../shared/protocol';
 import { notify } from './alertCommands';
 import { AlertsTree } from './alertsTree';
-import { dataDirOf01, readConfig, SECTION, type GardenerConfig, type Places } from './config';
+import { dataDirOf01, declaredConfiguration, readConfig, SECTION, type GardenerConfig, type Places } from './config';
 import { Dashboard } from './dashboard';
 import { Disposable } from './dispose';
 import { ReportDocuments } from './reportDocument';
@@ -79,7 +79,7 @@ export class Ctx extends Disposable {
     // The identity decides the folders, and the logs live in one of them: what it says waits for the log.
     const early: [string, string][] = [];
     this.places = this.locate({ info: (m) => early.push(['info', m]), warn: (m) => early.push(['warn', m]) });
-    this.config = readConfig(this.places);
+    this.config = readConfig(this.places, declaredConfiguration(this.extension));
     this.logs = LogManager.in(this.config.dataDir, systemClock, this.config.logs);
     this.metrics = new MetricHistory(this.config.dataDir);
     for (const [level, m] of early) {
@@ -190,7 +190,7 @@ export class Ctx extends Disposable {
         },
       );
     // Acknowledgements can expire between samples, or while monitoring is off.
-    this.scheduler.repeat('acknowledgement-expiry', () => 60_000, () => this.alerts.tick());
+    this.scheduler.repeat('acknowledgement-expiry', () => 60_000, () => void this.alerts.tick());
   }
 
   /** The maintenance of this state folder: its tasks act on this window's services. */
@@ -273,7 +273,7 @@ export class Ctx extends Disposable {
   }
 
   private applyConfig(): void {
-    this.config = readConfig(this.places);
+    this.config = readConfig(this.places, declaredConfiguration(this.extension));
     this.monitor.updateSettings(this.config.health, this.config.dataDir);
     this.alerts.updateSettings(this.config.alerts.engine);
     this.logs.configure(this.config.logs);

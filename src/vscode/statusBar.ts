@@ -68,10 +68,11 @@ function tooltip(r: HealthReport, alerts: AlertCounts): vscode.MarkdownString {
   md.isTrusted = { enabledCommands: ['codebaseGardener.showStatus', 'codebaseGardener.runHealthCheck', 'codebaseGardener.openDashboard', 'codebaseGardener.showAlerts'] };
   md.appendMarkdown(`**Codebase Gardener — ${look[r.overallStatus].word}**${r.monitor.running ? '' : ' (monitoring off)'}\n\n`);
   md.appendMarkdown('| | |\n|---|---|\n');
-  md.appendMarkdown(`| CPU | ${pct(m?.cpuPercent)} |\n`);
-  md.appendMarkdown(`| Memory | ${pct(m?.memoryPercent)}${m ? ` (${m.memoryUsedMB} / ${m.memoryTotalMB} MB)` : ''} |\n`);
+  // The value now, and what the status is judged on: a build's minute at 100 % is no verdict.
+  md.appendMarkdown(`| CPU | ${pct(m?.cpuPercent)} now · judged on ${r.sustained.cpu?.basis ?? 'n/a'} |\n`);
+  md.appendMarkdown(`| Memory | ${pct(m?.memoryPercent)}${m ? ` (${m.memoryUsedMB} / ${m.memoryTotalMB} MB)` : ''} now · judged on ${r.sustained.memory?.basis ?? 'n/a'} |\n`);
   md.appendMarkdown(`| Disk | ${pct(m?.diskPercent)} |\n`);
-  md.appendMarkdown(`| Integration | ${ih.score}% (${ih.passed}/${ih.total} checks) |\n`);
+  md.appendMarkdown(`| Integration | ${ih.score === null ? 'not configured (no probes)' : `${ih.score}% (${ih.passed}/${ih.total} probes)`} |\n`);
   md.appendMarkdown(`| Alerts | ${alerts.open} open${alerts.critical ? ` (${alerts.critical} critical)` : ''}, ${alerts.acknowledged} acknowledged |\n\n`);
   const when = r.sampledAt ? new Date(r.sampledAt).toLocaleTimeString() : 'none yet';
   md.appendMarkdown(`Last sample: ${when}${r.stale && r.sampledAt ? ' (stale)' : ''}\n\n`);

@@ -64,7 +64,7 @@ describe('Commands', () => {
       assert.equal(bad?.ok, false);
       assert.equal(bad.message, 'connection refused');
       assert.equal(bad.status, 'WARNING');
-      assert.ok(report.integrationHealth.score < 100);
+      assert.equal(report.integrationHealth.score, 50, 'one of the two probes passes');
       assert.notEqual(api.health().overallStatus, 'HEALTHY', 'a failing component makes health at least a warning');
     } finally {
       await setSetting('probes', undefined);
@@ -79,9 +79,12 @@ describe('Commands', () => {
         const r = (await vscode.commands.executeCommand('codebaseGardener.runHealthCheck')) as HealthReport;
         return r.configurationProblems.length > 0 && r;
       });
-      assert.match(report.configurationProblems[0], /codebaseGardener\.thresholds\.cpuWarning \(95%\) must be below codebaseGardener\.thresholds\.cpuCritical/);
+      assert.match(report.configurationProblems[0], /codebaseGardener\.thresholds\.cpuWarning \(95\) must be below codebaseGardener\.thresholds\.cpuCritical \(90\); using the defaults 75 \/ 90 instead\./);
       assert.deepEqual(report.thresholds.cpu, { warning: 75, critical: 90 });
       assert.equal(report.components['Settings'].ok, false);
+      assert.equal(report.components['Settings'].status, 'WARNING', 'an invalid setting is a warning, never critical');
+      assert.match(report.components['Settings'].message, /cpuWarning/);
+      assert.notEqual(report.overallStatus, 'CRITICAL');
     } finally {
       await setSetting('thresholds.cpuWarning', undefined);
     }

@@ -1,10 +1,11 @@
 import * as assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ManualClock } from '../../src/core/clock';
 import { AlertEngine, AlertService, type AlertEvent } from '../../src/core/alerts';
-import { HealthMonitor, type InternalProbe, type SystemMetrics } from '../../src/core/health';
-import { scripted, settings, tempDir } from './fixtures';
+import { healthSettingsFrom, HealthMonitor, type HealthReport, type InternalProbe, type SystemMetrics } from '../../src/core/health';
+import { scripted, settings, tempDir, validated } from './fixtures';
 
 const INTERVAL = 30_000;
 
@@ -20,6 +21,82 @@ async function drive(series: Partial<SystemMetrics>[], opts: { probes?: Internal
   }
   return { engine, events, clock, monitor };
 }
+
+/** package.json's windows: CPU judged over 5 minutes, memory over 2. */
+const DEFAULT_WINDOWS = healthSettingsFrom(validated().values).windows;
+
+/**
+ * One monitor at the default settings (windows included) fed a reading per 30 s sample into an
+ * engine at its default settings; returns every event and every report, so a test can say what
+ * the status was at each sample.
+ */
+async function sustained(series: Partial<SystemMetrics>[]) {
+  const clock = new ManualClock();
+  const engine = new AlertEngine(clock);
+  const monitor = new HealthMonitor({ clock, dataDir: tempDir(), settings: settings({ windows: DEFAULT_WINDOWS }), metrics: scripted(clock, series) });
+  const events: AlertEvent[][] = [];
+  const reports: HealthReport[] = [];
+  for (let i = 0; i < series.length; i++) {
+    clock.advance(INTERVAL);
+    const r = await monitor.comprehensiveHealthCheck();
+    reports.push(r);
+    events.push(engine.observeReport(r));
+  }
+  return { engine, events, reports };
+}
+
+const minutes = (n: number, reading: Partial<SystemMetrics>): Partial<SystemMetrics>[] => Array.from({ length: n * 2 }, () => ({ ...reading }));
+
+describe('alerts on sustained load: CPU and memory judged on their window average (default 5 and 2 minutes)', () => {
+  it('CPU at 100% for 2 minutes, then idle, raises nothing and never turns the status Critical (from start-up, and on a warm window)', async () => {
+    for (const series of [
+      [...minutes(2, { cpuPercent: 100 }), ...minutes(10, { cpuPercent: 10 })],
+      [...minutes(6, { cpuPercent: 10 }), ...minutes(2, { cpuPercent: 100 }), ...minutes(10, { cpuPercent: 10 })],
+    ]) {
+      const { engine, reports } = await sustained(series);
+      assert.deepEqual(engine.all(), []);
+      assert.ok(reports.every((r) => r.overallStatus !== 'CRITICAL' && r.resourceStatus.cpu !== 'CRITICAL'));
+      assert.ok(reports.some((r) => r.systemMetrics?.cpuPercent === 100), 'the current value is still reported');
+    }
+  });
+
+  it('a build-style burst: 100% for 1 minute raises nothing; for 6 minutes it raises one critical alert', async () => {
+    const idle = minutes(6, { cpuPercent: 10 });
+    const short = await sustained([...idle, ...minutes(1, { cpuPercent: 100 }), ...minutes(6, { cpuPercent: 10 })]);
+    assert.deepEqual(short.engine.all(), []);
+    const long = await sustained([...idle, ...minutes(6, { cpuPercent: 100 })]);
+    const cpu = long.engine.all().filter((a) => a.key === 'system:cpu');
+    assert.equal(cpu.length, 1);
+    assert.equal(cpu[0].level, 'CRITICAL');
+    assert.match(cpu[0].message, /^CPU usage 100% averaged over 5 min \(critical at 90%\)$/);
+  });
+
+  it('CPU at 95% for 6 minutes raises one critical alert, which resolves once the average falls under the hysteresis band (warning 75 − 5)', async () => {
+    const { engine, events, reports } = await sustained([...minutes(6, { cpuPercent: 95 }), ...minutes(10, { cpuPercent: 10 })]);
+    const cpu = engine.all().filter((a) => a.key === 'system:cpu');
+    assert.equal(cpu.length, 1, 'one alert');
+    assert.equal(cpu[0].peakLevel, 'CRITICAL');
+    assert.equal(cpu[0].state, 'RESOLVED');
+    const at = events.findIndex((batch) => batch.some((e) => e.kind === 'resolved' && e.alert.key === 'system:cpu'));
+    assert.ok(reports[at].sustained.cpu!.percent! < 70, `resolved at an average of ${reports[at].sustained.cpu?.percent}`);
+    assert.ok(reports[at - 1].sustained.cpu!.percent! >= 70, 'and not before');
+    assert.ok(reports[at - 1].systemMetrics!.cpuPercent! < 70, 'although the value now had dropped earlier');
+  });
+
+  it('memory likewise with its 2-minute window: 97% for 1 minute raises nothing, for 4 minutes one critical alert that resolves under 75%', async () => {
+    const idle = minutes(3, { memoryPercent: 20 });
+    const short = await sustained([...idle, ...minutes(1, { memoryPercent: 97 }), ...minutes(4, { memoryPercent: 20 })]);
+    assert.deepEqual(short.engine.all(), []);
+    assert.ok(short.reports.every((r) => r.overallStatus !== 'CRITICAL'));
+    const { engine, events, reports } = await sustained([...idle, ...minutes(4, { memoryPercent: 97 }), ...minutes(4, { memoryPercent: 20 })]);
+    const mem = engine.all().filter((a) => a.key === 'system:memory');
+    assert.equal(mem.length, 1);
+    assert.equal(mem[0].peakLevel, 'CRITICAL');
+    assert.equal(mem[0].state, 'RESOLVED');
+    const at = events.findIndex((batch) => batch.some((e) => e.kind === 'resolved' && e.alert.key === 'system:memory'));
+    assert.ok(reports[at].sustained.memory!.percent! < 75 && reports[at - 1].sustained.memory!.percent! >= 75);
+  });
+});
 
 describe('alerts: one alert per condition, damped', () => {
   it('a CPU oscillating 74↔76 every sample for 100 samples yields at most one alert', async () => {
@@ -225,5 +302,110 @@ describe('alerts: persistence', () => {
     const s = new AlertService({ clock: new ManualClock(), dataDir: dir });
     await s.init();
     assert.ok(s.engine.all()[0].message.includes(`${file} holds entries that are not alerts.`), s.engine.all()[0].message);
+  });
+});
+
+describe('alerts across windows: two services on one data directory', () => {
+  const hot = (clock: ManualClock, cpuPercent: number) =>
+    new HealthMonitor({ clock, dataDir: tempDir(), settings: settings(), metrics: scripted(clock, [{ cpuPercent }]) }).comprehensiveHealthCheck();
+
+  it('each raising and acknowledging alerts in turn: no acknowledgement or alert is lost', async () => {
+    const dir = tempDir();
+    const clock = new ManualClock();
+    const a = new AlertService({ clock, dataDir: dir });
+    const b = new AlertService({ clock, dataDir: dir });
+    await Promise.all([a.init(), b.init()]);
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const [me, other] = i % 2 ? [b, a] : [a, b];
+      clock.advance(1000);
+      ids.push((await me.raise({ component: `c${i}`, metric: 'm', level: 'WARNING', message: `raised by ${i % 2 ? 'b' : 'a'}` })).alert.id);
+      // The other window acknowledges what this one just raised: it must see it.
+      const ack = await other.acknowledge(ids[i], { by: `user${i}` });
+      assert.ok(ack.ok, `alert ${i} acknowledged by the other window: ${JSON.stringify(ack)}`);
+    }
+    // And both at once, many times over: the lock makes them take turns.
+    const burst = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => (i % 2 ? b : a).raise({ component: `burst${i}`, metric: 'm', level: 'CRITICAL', message: `burst ${i}` })),
+    );
+    await Promise.all(burst.map((e, i) => (i % 2 ? a : b).acknowledge(e.alert.id, { by: 'both' })));
+    await Promise.all([a.flush(), b.flush()]);
+    const c = new AlertService({ clock, dataDir: dir });
+    await c.init();
+    const onDisk = c.engine.all();
+    assert.equal(onDisk.length, 26, 'every alert of both windows is in the file');
+    assert.ok(onDisk.every((x) => x.state === 'ACKNOWLEDGED'), 'and every acknowledgement');
+    for (let i = 0; i < 6; i++) assert.equal(c.engine.get(ids[i])?.acknowledged?.by, `user${i}`);
+  });
+
+  it('two real processes on one folder, each raising and acknowledging 25 alerts at once: none is lost', async function () {
+    this.timeout(60_000);
+    const dir = tempDir();
+    const run = (name: string) =>
+      new Promise<string>((resolve, reject) => {
+        execFile(process.execPath, [path.join(__dirname, 'alertsChild.js'), dir, name, '25', '50'], { timeout: 50_000 }, (err, stdout, stderr) =>
+          err ? reject(new Error(`${name}: ${err.message}\n${stderr}`)) : resolve(stdout.trim()),
+        );
+      });
+    assert.deepEqual(await Promise.all([run('left'), run('right')]), ['50', '50']);
+    const c = new AlertService({ clock: new ManualClock(), dataDir: dir });
+    await c.init();
+    const all = c.engine.all();
+    assert.equal(all.length, 50);
+    assert.ok(all.every((a) => a.state === 'ACKNOWLEDGED'), all.filter((a) => a.state !== 'ACKNOWLEDGED').map((a) => a.message).join(', '));
+    assert.equal(all.filter((a) => a.acknowledged?.by === 'left' && a.component.startsWith('left-')).length, 25, 'each own acknowledgement kept');
+  });
+
+  it('the same condition seen by both windows is one alert, and one window\'s resolve is the other\'s too', async () => {
+    const dir = tempDir();
+    const clock = new ManualClock();
+    const a = new AlertService({ clock, dataDir: dir });
+    const b = new AlertService({ clock, dataDir: dir });
+    await Promise.all([a.init(), b.init()]);
+    for (let i = 0; i < 3; i++) {
+      clock.advance(INTERVAL);
+      const r = await hot(clock, 95);
+      await Promise.all([a.observe(r), b.observe(r)]);
+    }
+    await Promise.all([a.flush(), b.flush()]);
+    const cpuA = a.engine.query({ component: 'system' });
+    assert.equal(cpuA.length, 1);
+    const resolved = await b.resolve(cpuA[0].id, { by: 'ben', note: 'build done' });
+    assert.ok(resolved.ok);
+    clock.advance(INTERVAL);
+    await a.observe(await hot(clock, 95));
+    assert.equal(a.engine.get(cpuA[0].id)?.state, 'RESOLVED', 'a took b\'s resolve rather than overwrite it');
+  });
+
+  it('the alerts file is written when alerts change, not on every sample while one is active', async () => {
+    const dir = tempDir();
+    const clock = new ManualClock();
+    const s = new AlertService({ clock, dataDir: dir });
+    await s.init();
+    const stamp = () => {
+      const st = fs.statSync(s.file, { throwIfNoEntry: false });
+      return st ? `${st.ino}:${st.mtimeMs}:${st.size}` : 'none';
+    };
+    const sample = async (cpu: number) => {
+      clock.advance(INTERVAL);
+      const events = await s.observe(await hot(clock, cpu));
+      await s.flush();
+      return events;
+    };
+    await sample(20);
+    assert.equal(stamp(), 'none', 'nothing to write on a quiet machine');
+    await sample(80);
+    await sample(80); // opens a WARNING
+    const opened = stamp();
+    assert.notEqual(opened, 'none');
+    for (const cpu of [81, 82, 83, 84]) {
+      assert.deepEqual(await sample(cpu), []);
+      assert.equal(stamp(), opened, `a sample at ${cpu}% with nothing new leaves the file alone`);
+    }
+    await sample(93); // escalates to CRITICAL
+    assert.notEqual(stamp(), opened, 'an escalation is written');
+    const onDisk = JSON.parse(fs.readFileSync(s.file, 'utf8')) as { alerts: { level: string; lastValue: number }[] };
+    assert.equal(onDisk.alerts[0].level, 'CRITICAL');
+    assert.equal(onDisk.alerts[0].lastValue, 93, 'and carries the values seen meanwhile');
   });
 });

@@ -2,7 +2,18 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Clock } from '../../src/core/clock';
-import { DEFAULT_THRESHOLDS, type HealthSettings, type MetricsSource, type SystemMetrics } from '../../src/core/health';
+import { healthSettingsFrom, type HealthSettings, type MetricsSource, type SystemMetrics } from '../../src/core/health';
+import { SETTINGS_RULES, validateSettings, type ConfigurationContribution, type ValidatedSettings } from '../../src/core/settings';
+
+/** package.json, as the extension ships it (tests run from out/test/unit). */
+export const manifest = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as {
+  contributes: { configuration: ConfigurationContribution };
+};
+
+/** Raw settings (by full name) validated against package.json's schema and the extension's rules. */
+export function validated(raw: Record<string, unknown> = {}): ValidatedSettings {
+  return validateSettings(manifest.contributes.configuration, raw, SETTINGS_RULES);
+}
 
 /** System readings with chosen values: the inputs that status rules are judged on. */
 export function metrics(clock: Clock, over: Partial<SystemMetrics> = {}): SystemMetrics {
@@ -35,8 +46,12 @@ export function scripted(clock: Clock, series: Partial<SystemMetrics>[]): Metric
   return src;
 }
 
+/**
+ * Health settings at package.json's defaults, but judging CPU and memory on each sample alone
+ * (windows of 0), so a test of a status rule needs one sample; tests of the windows set them.
+ */
 export function settings(over: Partial<HealthSettings> = {}): HealthSettings {
-  return { intervalMs: 30_000, thresholds: DEFAULT_THRESHOLDS, probes: [], configurationProblems: [], ...over };
+  return { ...healthSettingsFrom(validated().values), windows: { cpuMs: 0, memoryMs: 0 }, ...over };
 }
 
 const made: string[] = [];

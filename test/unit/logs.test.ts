@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ManualClock, systemClock } from '../../src/core/clock';
 import { isGardenerError } from '../../src/core/errors';
-import { CHANNEL_FILES, LogManager, rotatedName, type LogEntry } from '../../src/core/logs';
+import { CHANNEL_FILES, csvField, LogManager, rotatedName, type LogEntry } from '../../src/core/logs';
 import { tempDir } from './fixtures';
 
 function readLines(file: string): string[] {
@@ -200,6 +200,33 @@ describe('logs: search, summary, export, statistics', () => {
     assert.deepEqual(rows[0], ['ts', 'level', 'channel', 'component', 'message', 'fields']);
     assert.deepEqual(rows.slice(1).map((r) => r[4]), tricky);
     assert.deepEqual(rows.slice(1).map((r) => JSON.parse(r[5]).note), tricky);
+    logs.dispose();
+  });
+
+  it('a CSV cell that starts like a formula (= + - @ tab CR) is written as quoted text with a leading apostrophe (OWASP)', async () => {
+    const cases: [string, string][] = [
+      ['=1+1', `"'=1+1"`],
+      ['@SUM(A1)', `"'@SUM(A1)"`],
+      ['+x', `"'+x"`],
+      ['-x', `"'-x"`],
+      ['\tx', `"'\tx"`],
+      ['\rx', `"'\rx"`],
+      ['=HYPERLINK("http://x")', `"'=HYPERLINK(""http://x"")"`],
+      ['x=1', 'x=1'],
+      ['plain', 'plain'],
+    ];
+    for (const [value, written] of cases) assert.equal(csvField(value), written, JSON.stringify(value));
+    const dir = tempDir();
+    const logs = new LogManager(new ManualClock(), dir);
+    for (const [m] of cases.slice(0, 4)) logs.info('csv', m);
+    const dest = path.join(dir, 'formulas.csv');
+    await logs.export({ channel: 'main', format: 'csv', destination: dest });
+    const lines = fs.readFileSync(dest, 'utf8').split('\r\n');
+    assert.deepEqual(
+      lines.slice(1, 5).map((l) => l.split(',')[4]),
+      [`"'=1+1"`, `"'@SUM(A1)"`, `"'+x"`, `"'-x"`],
+      'the bytes written for the message column',
+    );
     logs.dispose();
   });
 

@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { settingProperties } from '../../src/core/settings';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
@@ -24,8 +25,9 @@ describe('extension manifest and package', () => {
 
   it('every command has the Codebase Gardener category, and every setting is in the codebaseGardener section', () => {
     for (const c of pkg.contributes.commands) assert.equal(c.category, 'Codebase Gardener', c.command);
-    for (const key of Object.keys(pkg.contributes.configuration.properties)) assert.ok(key.startsWith('codebaseGardener.'), key);
-    const interval = pkg.contributes.configuration.properties['codebaseGardener.monitoring.intervalSeconds'];
+    const properties = settingProperties(pkg.contributes.configuration);
+    for (const key of properties.keys()) assert.ok(key.startsWith('codebaseGardener.'), key);
+    const interval = properties.get('codebaseGardener.monitoring.intervalSeconds') as { default: number; minimum: number };
     assert.equal(interval.default, 30);
     assert.equal(interval.minimum, 5);
   });

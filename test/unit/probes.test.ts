@@ -3,8 +3,8 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { runProbe, validateProbeConfigs } from '../../src/core/health';
-import { tempDir } from './fixtures';
+import { runProbe, healthSettingsFrom } from '../../src/core/health';
+import { tempDir, validated } from './fixtures';
 
 function listen(server: http.Server | net.Server): Promise<number> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)));
@@ -99,22 +99,28 @@ describe('component probes against real servers, ports and paths', () => {
     assert.equal(r.message, 'probe failed: exploded');
   });
 
-  it('settings: invalid probe entries are dropped with a reason naming their index', () => {
-    const { probes, problems } = validateProbeConfigs(
-      [
+  it('settings: invalid probe entries are dropped by package.json\'s schema, one reason each naming their index; a name used twice keeps the first', () => {
+    const { values, problems } = validated({
+      'codebaseGardener.probes': [
         { name: 'Dev', kind: 'http', url: 'http://127.0.0.1:3000' },
         { name: 'Bad port', kind: 'tcp', host: 'localhost', port: 70000 },
         { kind: 'path', path: '/tmp' },
         { name: 'Dev', kind: 'path', path: '/tmp' },
         { name: 'Ftp', kind: 'http', url: 'ftp://x' },
         { name: 'What', kind: 'udp' },
+        { name: 'No url', kind: 'http' },
       ],
-      'codebaseGardener.probes',
-    );
-    assert.deepEqual(probes.map((p) => p.name), ['Dev']);
-    assert.equal(problems.length, 5);
-    assert.match(problems[0], /^codebaseGardener\.probes\[1\] \("Bad port"\): a tcp probe needs a "host" and a "port" from 1 to 65535/);
-    assert.match(problems[1], /^codebaseGardener\.probes\[2\] needs a "name"/);
-    assert.match(problems[2], /"Dev" is used twice/);
+    });
+    const messages = problems.map((p) => p.message);
+    assert.equal(messages.length, 5, messages.join('\n'));
+    assert.match(messages[0], /^codebaseGardener\.probes\[1\] is \{"name":"Bad port".*\}, but its port must be at most 65535; it is left out\.$/);
+    assert.match(messages[1], /^codebaseGardener\.probes\[2\] is .*, but it needs "name"; it is left out\.$/);
+    assert.match(messages[2], /^codebaseGardener\.probes\[4\] is .*, but its url must match pattern "\^https\?:\/\/"; it is left out\.$/);
+    assert.match(messages[3], /^codebaseGardener\.probes\[5\] is .*, but its kind must be one of "http", "tcp", "path"; it is left out\.$/);
+    assert.match(messages[4], /^codebaseGardener\.probes\[6\] is .*, but it needs "url"; it is left out\.$/);
+    const found: string[] = [];
+    const health = healthSettingsFrom(values, found);
+    assert.deepEqual(health.probes.map((p) => `${p.name}:${p.kind}`), ['Dev:http']);
+    assert.deepEqual(found, ['codebaseGardener.probes: the name "Dev" is used by two probes; the second is left out.']);
   });
 });

@@ -1,4 +1,4 @@
-import type { HealthReport } from '../health/report';
+import { over, type HealthReport } from '../health/report';
 import type { AlertSettings } from './types';
 
 /** What one health sample says about one condition. */
@@ -33,6 +33,8 @@ function higherIsWorse(
   band: { warning: number; critical: number },
   margin: number,
   unit: string,
+  /** Says what the value is, after it: " averaged over 5 min". */
+  qualifier = '',
 ): Observation {
   const v = value ?? null;
   const breach = v === null ? null : v >= band.critical ? 'CRITICAL' : v >= band.warning ? 'WARNING' : null;
@@ -49,7 +51,7 @@ function higherIsWorse(
     lowerIsWorse: false,
     threshold: band,
     title: `${short} ${v ?? 'n/a'}${unit}`,
-    message: `${label} ${v ?? 'n/a'}${unit} (${limit})`,
+    message: `${label} ${v ?? 'n/a'}${unit}${qualifier} (${limit})`,
     runbook: HEALTH_RUNBOOK,
   };
 }
@@ -58,14 +60,18 @@ function higherIsWorse(
 export function observe(report: HealthReport, s: AlertSettings): Observation[] {
   const t = report.thresholds;
   const m = report.systemMetrics;
+  const cpu = report.sustained.cpu;
+  const memory = report.sustained.memory;
+  // Judged on the window's average, not the current reading: a build's minutes at 100 % are no alert.
+  // Until the readings span the window the average is null, which neither fires nor clears.
   const out: Observation[] = [
-    higherIsWorse('system:cpu', 'system', 'cpu', 'CPU', 'CPU usage', m?.cpuPercent, t.cpu, s.hysteresis, '%'),
-    higherIsWorse('system:memory', 'system', 'memory', 'Memory', 'Memory usage', m?.memoryPercent, t.memory, s.hysteresis, '%'),
+    higherIsWorse('system:cpu', 'system', 'cpu', 'CPU', 'CPU usage', cpu?.percent, t.cpu, s.hysteresis, '%', over(cpu)),
+    higherIsWorse('system:memory', 'system', 'memory', 'Memory', 'Memory usage', memory?.percent, t.memory, s.hysteresis, '%', over(memory)),
     higherIsWorse('system:disk', 'system', 'disk', 'Disk', `Disk usage of ${m?.diskPath ?? 'the data volume'}`, m?.diskPercent, t.disk, s.hysteresis, '%'),
   ];
 
   const ih = report.integrationHealth;
-  if (ih.total > 0) {
+  if (ih.score !== null) {
     const band = t.integrationScore;
     const breach = ih.score < band.critical ? 'CRITICAL' : ih.score < band.warning ? 'WARNING' : null;
     out.push({

@@ -52,6 +52,21 @@ export class AlertEngine {
     return this.alerts;
   }
 
+  /**
+   * Saves this engine's own bookkeeping (streaks, notification times) and returns what puts it
+   * back: a change re-applied to alerts another window wrote meanwhile must not count twice.
+   */
+  memo(): () => void {
+    const streaks = [...this.streaks].map(([k, v]) => [k, { ...v }] as const);
+    const notified = [...this.lastNotified];
+    return () => {
+      this.streaks.clear();
+      for (const [k, v] of streaks) this.streaks.set(k, v);
+      this.lastNotified.clear();
+      for (const [k, v] of notified) this.lastNotified.set(k, v);
+    };
+  }
+
   get(id: string): Alert | undefined {
     return this.alerts.find((a) => a.id === id);
   }

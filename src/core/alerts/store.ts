@@ -38,11 +38,59 @@ function checkAlertsFile(value: unknown): Alert[] {
   return data.alerts;
 }
 
-/** The alerts file: whole-file atomic rewrites, writes queued so they never interleave. */
+/** Which version of the alerts file is on disk: an atomic rewrite is a new file, so a new inode. */
+export interface FileStamp {
+  ino: number;
+  size: number;
+  mtimeMs: number;
+}
+
+export function sameStamp(a: FileStamp | undefined, b: FileStamp | undefined): boolean {
+  return a === b || (!!a && !!b && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs);
+}
+
+/**
+ * The alerts file: whole-file atomic rewrites, writes queued so they never interleave, and a
+ * lock on its folder so two VS Code windows on the same data directory take turns to
+ * read-change-write it (see AlertService).
+ */
 export class AlertStore {
   private queue: Promise<void> = Promise.resolve();
 
   constructor(readonly file: string) {}
+
+  /** The file's current version, or undefined when there is none. */
+  async stamp(): Promise<FileStamp | undefined> {
+    try {
+      const st = await fs.stat(this.file);
+      return { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };
+    } catch (err) {
+      if (isMissing(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * Runs `fn` holding the alerts folder's lock (proper-lockfile: a lock folder beside the file,
+   * taken over once stale, so a window that died holding it blocks nobody for long).
+   */
+  async locked<T>(fn: () => Promise<T>): Promise<T> {
+    const dir = path.dirname(this.file);
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    // Loaded on first use, so activation does not pay for it.
+    const lockfile = await import('proper-lockfile');
+    const release = await lockfile.lock(dir, {
+      lockfilePath: path.join(dir, '.alerts.lock'),
+      stale: 10_000,
+      update: 2_000,
+      retries: { retries: 100, factor: 1.2, minTimeout: 5, maxTimeout: 200 },
+    });
+    try {
+      return await fn();
+    } finally {
+      await release().catch(() => undefined);
+    }
+  }
 
   static in(dataDir: string): AlertStore {
     return new AlertStore(path.join(dataDir, 'alerts', 'alerts.json'));

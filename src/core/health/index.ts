@@ -6,3 +6,4 @@ export * from './report';
 export * from './monitor';
 export * from './settings';
 export * from './markdown';
+export * from './window';

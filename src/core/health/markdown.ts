@@ -20,14 +20,15 @@ export function reportToMarkdown(r: HealthReport): string {
   lines.push(`Last sample: ${r.sampledAt ?? 'none yet'}${r.stale && r.sampledAt ? ' (stale)' : ''}  `);
   lines.push(`Monitoring: ${r.monitor.running ? `running every ${r.monitor.intervalSeconds} s` : 'stopped'}; uptime ${r.uptimeSeconds} s`, '');
 
-  lines.push('## Resources', '', '| Metric | Value | Status | Warning | Critical |', '|---|---|---|---|---|');
-  lines.push(`| CPU | ${fmt(m?.cpuPercent, '%')} | ${word[r.resourceStatus.cpu]} | ${r.thresholds.cpu.warning}% | ${r.thresholds.cpu.critical}% |`);
+  // CPU and memory are judged on an average over a window, not on the value now: say which.
+  lines.push('## Resources', '', '| Metric | Now | Judged on | Status | Warning | Critical |', '|---|---|---|---|---|---|');
+  lines.push(`| CPU | ${fmt(m?.cpuPercent, '%')} | ${r.sustained.cpu?.basis ?? 'n/a'} | ${word[r.resourceStatus.cpu]} | ${r.thresholds.cpu.warning}% | ${r.thresholds.cpu.critical}% |`);
   lines.push(
-    `| Memory | ${fmt(m?.memoryPercent, '%')} (${fmt(m?.memoryUsedMB)} of ${fmt(m?.memoryTotalMB)} MB) | ${word[r.resourceStatus.memory]} | ${r.thresholds.memory.warning}% | ${r.thresholds.memory.critical}% |`,
+    `| Memory | ${fmt(m?.memoryPercent, '%')} (${fmt(m?.memoryUsedMB)} of ${fmt(m?.memoryTotalMB)} MB) | ${r.sustained.memory?.basis ?? 'n/a'} | ${word[r.resourceStatus.memory]} | ${r.thresholds.memory.warning}% | ${r.thresholds.memory.critical}% |`,
   );
-  lines.push(`| Disk | ${fmt(m?.diskPercent, '%')} of ${cell(m?.diskPath ?? 'n/a')} | ${word[r.resourceStatus.disk]} | ${r.thresholds.disk.warning}% | ${r.thresholds.disk.critical}% |`);
+  lines.push(`| Disk | ${fmt(m?.diskPercent, '%')} of ${cell(m?.diskPath ?? 'n/a')} | each sample | ${word[r.resourceStatus.disk]} | ${r.thresholds.disk.warning}% | ${r.thresholds.disk.critical}% |`);
   lines.push(
-    `| Response time | slowest passing check | ${word[r.resourceStatus.responseTime]} | ${r.thresholds.responseTimeMs.warning} ms | ${r.thresholds.responseTimeMs.critical} ms |`,
+    `| Response time | slowest passing check | each sample | ${word[r.resourceStatus.responseTime]} | ${r.thresholds.responseTimeMs.warning} ms | ${r.thresholds.responseTimeMs.critical} ms |`,
   );
   lines.push('');
   if (m) {
@@ -39,11 +40,11 @@ export function reportToMarkdown(r: HealthReport): string {
   if (r.resourceWarnings.length) lines.push(...r.resourceWarnings.map((w) => `- ${w}`), '');
 
   const ih = r.integrationHealth;
-  lines.push(`## Components — integration score ${ih.score}% (${word[ih.status]})`, '', ih.message, '');
+  lines.push(`## Components — integration score ${ih.score === null ? 'not configured' : `${ih.score}% (${word[ih.status]})`}`, '', ih.message, '');
   if (ih.checks.length) {
     lines.push('| Component | Kind | Target | Status | Response | Message |', '|---|---|---|---|---|---|');
     for (const c of ih.checks) {
-      lines.push(`| ${cell(c.name)} | ${c.kind} | ${cell(c.target)} | ${word[c.status]} | ${c.responseTimeMs} ms | ${cell(c.message)} |`);
+      lines.push(`| ${cell(c.name)} | ${c.kind}${c.source === 'built-in' ? ' (built-in)' : ''} | ${cell(c.target)} | ${word[c.status]} | ${c.responseTimeMs} ms | ${cell(c.message)} |`);
     }
     lines.push('');
   }

@@ -6,9 +6,12 @@ import { probeTarget, runProbe, type InternalProbe, type Probe, type ProbeConfig
 import { componentStatus, evaluate, type ComponentCheck, type HealthReport, type HealthSample } from './report';
 import { SystemSampler, type SystemMetrics } from './sampler';
 import type { Thresholds } from './thresholds';
+import { windowAverage } from './window';
 
 export interface HealthSettings {
   intervalMs: number;
+  /** CPU and memory are judged on their average over these windows (0: each sample alone). */
+  windows: { cpuMs: number; memoryMs: number };
   thresholds: Thresholds;
   probes: ProbeConfig[];
   /** Problems found while reading the settings; reported and scored by the Settings check. */
@@ -51,6 +54,8 @@ export class HealthMonitor {
   private readonly startedAt: number;
   private readonly startedPerf = performance.now();
   private last: HealthSample | undefined;
+  /** Recent CPU and memory readings, as long as the longer window needs them. */
+  private readings: { at: number; cpu: number | null; memory: number | null }[] = [];
   private inFlight: Promise<HealthReport> | undefined;
   private job: Job | undefined;
   private readonly scheduler: Scheduler;
@@ -79,20 +84,30 @@ export class HealthMonitor {
     return this.settings.intervalMs;
   }
 
-  /** Every probe a sample runs: built-in checks, the host's, then the user's. */
-  probes(): Probe[] {
-    const builtIn: Probe[] = [
+  /**
+   * The extension's own checks: the data directory, the settings, and the host's. They report
+   * as components of their own, and a failure is a WARNING, never CRITICAL: a mistyped setting
+   * is worth fixing, not an emergency. The integration score leaves them out.
+   */
+  builtInProbes(): Probe[] {
+    const problems = this.settings.configurationProblems;
+    return [
       { kind: 'path', name: 'Data directory', path: this.dataDir, mustExist: false },
       {
         kind: 'internal',
         name: 'Settings',
         check: () =>
-          this.settings.configurationProblems.length === 0
+          problems.length === 0
             ? { ok: true, message: 'all settings valid' }
-            : { ok: false, message: `${this.settings.configurationProblems.length} invalid setting(s); defaults in use` },
+            : { ok: false, message: problems.length === 1 ? problems[0] : `${problems.length} invalid settings, defaults in use: ${problems.join(' ')}` },
       },
+      ...this.hostProbes,
     ];
-    return [...builtIn, ...this.hostProbes, ...this.settings.probes];
+  }
+
+  /** Every probe a sample runs: the built-in checks, then the user's. */
+  probes(): Probe[] {
+    return [...this.builtInProbes(), ...this.settings.probes];
   }
 
   updateSettings(settings: HealthSettings, dataDir = this.dataDir): void {
@@ -178,8 +193,12 @@ export class HealthMonitor {
     } catch (err) {
       sample.systemError = err instanceof Error ? err.message : String(err);
     }
-    sample.checks = await Promise.all(this.probes().map((p) => this.check(p)));
+    sample.checks = await Promise.all([
+      ...this.builtInProbes().map((p) => this.check(p, 'built-in')),
+      ...this.settings.probes.map((p) => this.check(p, 'probe')),
+    ]);
     sample.takenAt = this.clock.now();
+    sample.sustained = this.judgeWindows(sample);
     const used = process.cpuUsage(cpuBefore);
     this.lastSampleCpuMs = Math.round((used.user + used.system) / 10) / 100;
     this.cpuMsTotal += this.lastSampleCpuMs;
@@ -190,14 +209,29 @@ export class HealthMonitor {
     return report;
   }
 
-  private async check(p: Probe): Promise<ComponentCheck> {
+  /** Adds this sample's readings to the recent ones and averages each metric over its window. */
+  private judgeWindows(sample: HealthSample): NonNullable<HealthSample['sustained']> {
+    const { cpuMs, memoryMs } = this.settings.windows;
+    const interval = this.settings.intervalMs;
+    const now = sample.takenAt;
+    this.readings.push({ at: now, cpu: sample.system?.cpuPercent ?? null, memory: sample.system?.memoryPercent ?? null });
+    const keepFrom = now - Math.max(cpuMs, memoryMs) - interval;
+    while (this.readings.length && this.readings[0].at < keepFrom) this.readings.shift();
+    return {
+      cpu: windowAverage(this.readings.map((r) => ({ at: r.at, value: r.cpu })), now, cpuMs, interval),
+      memory: windowAverage(this.readings.map((r) => ({ at: r.at, value: r.memory })), now, memoryMs, interval),
+    };
+  }
+
+  private async check(p: Probe, source: ComponentCheck['source']): Promise<ComponentCheck> {
     const outcome = await runProbe(p);
     return {
       name: p.name,
       kind: p.kind,
+      source,
       target: probeTarget(p),
       ok: outcome.ok,
-      status: componentStatus(outcome.ok, p.critical === true, outcome.responseTimeMs, this.settings.thresholds),
+      status: componentStatus(outcome.ok, source === 'probe' && p.critical === true, outcome.responseTimeMs, this.settings.thresholds),
       message: outcome.message,
       responseTimeMs: outcome.responseTimeMs,
       checkedAt: new Date(this.clock.now()).toISOString(),

@@ -183,61 +183,26 @@ export async function nearestExisting(dir: string): Promise<string> {
 }
 
 /**
- * Turns raw user input into probe configs. Entries that cannot be used are dropped with one
- * sentence each saying why, naming the setting index.
+ * Probe configs from the `probes` setting's entries, which validateSettings has checked against
+ * package.json's schema (kind, the fields each kind needs, port and timeout bounds). What a
+ * per-entry schema cannot say is checked here: a name used twice keeps the first probe.
  */
-export function validateProbeConfigs(raw: unknown, settingName = 'probes'): { probes: ProbeConfig[]; problems: string[] } {
+export function probeConfigsFrom(entries: readonly unknown[], settingName = 'probes'): { probes: ProbeConfig[]; problems: string[] } {
   const probes: ProbeConfig[] = [];
   const problems: string[] = [];
-  if (raw === undefined || raw === null) return { probes, problems };
-  if (!Array.isArray(raw)) return { probes, problems: [`${settingName} must be a list of probes; ignoring it.`] };
   const names = new Set<string>();
-  raw.forEach((entry: unknown, i) => {
-    const where = `${settingName}[${i}]`;
-    if (!entry || typeof entry !== 'object') {
-      problems.push(`${where} must be an object; ignoring it.`);
-      return;
-    }
-    const e = entry as Record<string, unknown>;
-    const name = typeof e.name === 'string' && e.name.trim() ? e.name.trim() : undefined;
-    if (!name) {
-      problems.push(`${where} needs a "name"; ignoring it.`);
-      return;
-    }
+  entries.forEach((entry) => {
+    const e = entry as ProbeConfig & { timeoutMs?: number };
+    const name = e.name.trim();
     if (names.has(name)) {
-      problems.push(`${where}: the name "${name}" is used twice; ignoring the second.`);
-      return;
-    }
-    const timeoutMs = e.timeoutMs === undefined ? undefined : Number(e.timeoutMs);
-    if (timeoutMs !== undefined && !(timeoutMs > 0 && timeoutMs <= 600_000)) {
-      problems.push(`${where} ("${name}"): timeoutMs must be between 1 and 600000; ignoring the probe.`);
-      return;
-    }
-    const critical = e.critical === true;
-    if (e.kind === 'http') {
-      if (typeof e.url !== 'string' || !/^https?:\/\//i.test(e.url)) {
-        problems.push(`${where} ("${name}"): an http probe needs a "url" starting with http:// or https://; ignoring it.`);
-        return;
-      }
-      probes.push({ kind: 'http', name, url: e.url, timeoutMs, critical });
-    } else if (e.kind === 'tcp') {
-      const port = Number(e.port);
-      if (typeof e.host !== 'string' || !e.host || !Number.isInteger(port) || port < 1 || port > 65535) {
-        problems.push(`${where} ("${name}"): a tcp probe needs a "host" and a "port" from 1 to 65535; ignoring it.`);
-        return;
-      }
-      probes.push({ kind: 'tcp', name, host: e.host, port, timeoutMs, critical });
-    } else if (e.kind === 'path') {
-      if (typeof e.path !== 'string' || !e.path) {
-        problems.push(`${where} ("${name}"): a path probe needs a "path"; ignoring it.`);
-        return;
-      }
-      probes.push({ kind: 'path', name, path: e.path, mustExist: e.mustExist !== false, critical });
-    } else {
-      problems.push(`${where} ("${name}"): "kind" must be "http", "tcp" or "path"; ignoring it.`);
+      problems.push(`${settingName}: the name "${name}" is used by two probes; the second is left out.`);
       return;
     }
     names.add(name);
+    const critical = e.critical === true;
+    if (e.kind === 'http') probes.push({ kind: 'http', name, url: e.url, timeoutMs: e.timeoutMs, critical });
+    else if (e.kind === 'tcp') probes.push({ kind: 'tcp', name, host: e.host, port: e.port, timeoutMs: e.timeoutMs, critical });
+    else probes.push({ kind: 'path', name, path: e.path, mustExist: e.mustExist !== false, critical });
   });
   return { probes, problems };
 }

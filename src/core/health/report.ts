@@ -2,10 +2,13 @@ import type { Probe } from './probes';
 import type { SystemMetrics } from './sampler';
 import { statusAbove, statusBelow, worstOf, type HealthStatus } from './status';
 import type { Thresholds } from './thresholds';
+import type { WindowAverage } from './window';
 
 export interface ComponentCheck {
   name: string;
   kind: Probe['kind'];
+  /** The extension's own check (data directory, settings), or one of the user's probes. */
+  source: 'built-in' | 'probe';
   target: string;
   ok: boolean;
   status: HealthStatus;
@@ -20,6 +23,8 @@ export interface HealthSample {
   system: SystemMetrics | null;
   systemError?: string;
   checks: ComponentCheck[];
+  /** CPU and memory averaged over their windows, up to this sample. */
+  sustained?: { cpu: WindowAverage; memory: WindowAverage };
 }
 
 export interface ResourceStatus {
@@ -29,9 +34,15 @@ export interface ResourceStatus {
   responseTime: HealthStatus;
 }
 
+/**
+ * The share of the user's component probes that pass. With none configured there is no score
+ * (not 100 %, not a share of built-in checks): `configured` is false and the status UNKNOWN.
+ */
 export interface IntegrationHealth {
-  score: number;
+  configured: boolean;
+  score: number | null;
   status: HealthStatus;
+  /** Every check of the sample, built-in ones too; `passed` and `total` count the user's probes only. */
   checks: ComponentCheck[];
   passed: number;
   total: number;
@@ -55,7 +66,10 @@ export interface HealthReport {
   uptimeSeconds: number;
   sampledAt: string | null;
   stale: boolean;
+  /** The current reading; CPU and memory status are judged on `sustained`, not on it. */
   systemMetrics: SystemMetrics | null;
+  /** CPU and memory averaged over their windows: what their status and alerts are judged on. */
+  sustained: { cpu: WindowAverage | null; memory: WindowAverage | null };
   resourceStatus: ResourceStatus;
   resourceWarnings: string[];
   components: Record<string, { status: HealthStatus; ok: boolean; message: string; responseTimeMs: number }>;
@@ -91,30 +105,35 @@ export function evaluate(sample: HealthSample | undefined, ctx: EvaluationContex
 
   const passing = checks.filter((c) => c.ok);
   const slowest = passing.length ? Math.max(...passing.map((c) => c.responseTimeMs)) : null;
+  const sustained = { cpu: sample?.sustained?.cpu ?? null, memory: sample?.sustained?.memory ?? null };
   const resourceStatus: ResourceStatus = {
-    cpu: statusAbove(m?.cpuPercent, t.cpu),
-    memory: statusAbove(m?.memoryPercent, t.memory),
+    cpu: statusAbove(sustained.cpu?.percent, t.cpu),
+    memory: statusAbove(sustained.memory?.percent, t.memory),
     disk: statusAbove(m?.diskPercent, t.disk),
     responseTime: statusAbove(slowest, t.responseTimeMs),
   };
 
-  const total = checks.length;
-  const score = total === 0 ? 100 : Math.round((passing.length / total) * 1000) / 10;
-  const integrationStatus = sample ? statusBelow(score, t.integrationScore) : 'UNKNOWN';
+  const probes = checks.filter((c) => c.source === 'probe');
+  const total = probes.length;
+  const passed = probes.filter((c) => c.ok).length;
+  const score = total === 0 ? null : Math.round((passed / total) * 1000) / 10;
+  const integrationStatus = sample && score !== null ? statusBelow(score, t.integrationScore) : 'UNKNOWN';
   const failing = checks.filter((c) => !c.ok);
+  const failingProbes = probes.filter((c) => !c.ok);
   const integrationHealth: IntegrationHealth = {
+    configured: total > 0,
     score,
     status: integrationStatus,
     checks,
-    passed: passing.length,
+    passed,
     total,
     message: !sample
       ? 'No sample yet.'
       : total === 0
-        ? 'No component probes configured.'
-        : failing.length === 0
-          ? `All ${total} component checks pass.`
-          : `${passing.length} of ${total} component checks pass; failing: ${failing.map((c) => c.name).join(', ')}.`,
+        ? 'Not configured: no component probes in codebaseGardener.probes.'
+        : failingProbes.length === 0
+          ? `All ${total} component probes pass.`
+          : `${passed} of ${total} component probes pass; failing: ${failingProbes.map((c) => c.name).join(', ')}.`,
   };
 
   const components: HealthReport['components'] = {};
@@ -123,8 +142,8 @@ export function evaluate(sample: HealthSample | undefined, ctx: EvaluationContex
   const resourceWarnings: string[] = [];
   const recommendations: string[] = [];
   if (m) {
-    describe('CPU', m.cpuPercent, '%', resourceStatus.cpu, t.cpu, resourceWarnings);
-    describe('Memory', m.memoryPercent, '%', resourceStatus.memory, t.memory, resourceWarnings);
+    describe('CPU', sustained.cpu?.percent ?? null, `%${over(sustained.cpu)}`, resourceStatus.cpu, t.cpu, resourceWarnings);
+    describe('Memory', sustained.memory?.percent ?? null, `%${over(sustained.memory)}`, resourceStatus.memory, t.memory, resourceWarnings);
     describe('Disk', m.diskPercent, `% on ${m.diskPath}`, resourceStatus.disk, t.disk, resourceWarnings);
     if (m.diskPercent === null) resourceWarnings.push(`Disk usage of ${m.diskPath} could not be read.`);
     if (m.cpuPercent === null) resourceWarnings.push('CPU usage could not be read yet.');
@@ -166,6 +185,7 @@ export function evaluate(sample: HealthSample | undefined, ctx: EvaluationContex
     sampledAt: sample ? new Date(sample.takenAt).toISOString() : null,
     stale,
     systemMetrics: m,
+    sustained,
     resourceStatus,
     resourceWarnings,
     components,
@@ -175,6 +195,11 @@ export function evaluate(sample: HealthSample | undefined, ctx: EvaluationContex
     thresholds: t,
     monitor: ctx.monitor,
   };
+}
+
+/** " averaged over 5 min", or nothing for a window of 0 (each sample judged alone). */
+export function over(w: WindowAverage | null | undefined): string {
+  return w && w.windowMinutes > 0 ? ` averaged over ${w.windowMinutes} min` : '';
 }
 
 function isBad(s: HealthStatus): boolean {

@@ -1,36 +1,24 @@
+import { setting } from '../settings/values';
 import type { HealthSettings } from './monitor';
-import { validateProbeConfigs } from './probes';
-import { validateThresholds } from './thresholds';
-
-export const DEFAULT_INTERVAL_SECONDS = 30;
-export const MIN_INTERVAL_SECONDS = 5;
-
-/** Raw values as a settings store hands them over; anything may be wrong with them. */
-export interface RawHealthSettings {
-  intervalSeconds?: unknown;
-  thresholds?: Record<string, unknown>;
-  probes?: unknown;
-}
+import { probeConfigsFrom } from './probes';
+import { thresholdsFrom } from './thresholds';
 
 /**
- * Turns raw settings into usable ones. Every rejected value is named (with `prefix`, so the
- * message matches what the user sees in their settings) and replaced by its default.
+ * Health settings from validated settings (see validateSettings). `problems` is every problem
+ * found in the settings so far; what only this step can see (two probes with one name) is
+ * added to it, and the Settings check reports the lot.
  */
-export function readHealthSettings(raw: RawHealthSettings, prefix = ''): HealthSettings {
-  const problems: string[] = [];
-  let intervalSeconds = DEFAULT_INTERVAL_SECONDS;
-  if (raw.intervalSeconds !== undefined) {
-    const v = raw.intervalSeconds;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < MIN_INTERVAL_SECONDS || v > 86_400) {
-      problems.push(
-        `${prefix}monitoring.intervalSeconds must be a number from ${MIN_INTERVAL_SECONDS} to 86400, not ${JSON.stringify(v)}; using ${DEFAULT_INTERVAL_SECONDS} s.`,
-      );
-    } else {
-      intervalSeconds = v;
-    }
-  }
-  const t = validateThresholds(raw.thresholds, `${prefix}thresholds.`);
-  const p = validateProbeConfigs(raw.probes, `${prefix}probes`);
-  problems.push(...t.problems, ...p.problems);
-  return { intervalMs: intervalSeconds * 1000, thresholds: t.thresholds, probes: p.probes, configurationProblems: problems };
+export function healthSettingsFrom(values: Readonly<Record<string, unknown>>, problems: string[] = []): HealthSettings {
+  const p = probeConfigsFrom(setting<unknown[]>(values, 'probes'), 'codebaseGardener.probes');
+  problems.push(...p.problems);
+  return {
+    intervalMs: setting<number>(values, 'monitoring.intervalSeconds') * 1000,
+    windows: {
+      cpuMs: setting<number>(values, 'monitoring.cpuWindowMinutes') * 60_000,
+      memoryMs: setting<number>(values, 'monitoring.memoryWindowMinutes') * 60_000,
+    },
+    thresholds: thresholdsFrom(values),
+    probes: p.probes,
+    configurationProblems: problems,
+  };
 }

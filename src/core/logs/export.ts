@@ -8,8 +8,16 @@ export type ExportFormat = 'ndjson' | 'json' | 'csv';
 
 const CSV_COLUMNS = ['ts', 'level', 'channel', 'component', 'message', 'fields'] as const;
 
-/** One CSV field per RFC 4180: quoted when it holds a comma, quote, CR or LF; quotes doubled. */
+/** What a spreadsheet takes for the start of a formula (OWASP, CSV injection). */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * One CSV field per RFC 4180: quoted when it holds a comma, quote, CR or LF; quotes doubled.
+ * A log message is anyone's text: one that starts like a formula gets a leading `'` and
+ * quotes, as OWASP advises, so a spreadsheet shows it as text instead of running it.
+ */
 export function csvField(value: string): string {
+  if (FORMULA_START.test(value)) return `"'${value.replace(/"/g, '""')}"`;
   return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 

@@ -7,3 +7,4 @@ export * from './summary';
 export * from './export';
 export * from './manager';
 export * from './outcome';
+export * from './settings';

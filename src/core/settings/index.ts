@@ -1,0 +1,4 @@
+export * from './schema';
+export * from './rules';
+export * from './validate';
+export * from './values';
