@@ -105,8 +105,15 @@ async function childMain(op: string, data: string, backups: string, arg: string,
   await m.init();
   if (op === 'host' || op === 'ws-host') {
     // As in the extension host, which lives on between backups: a full backup, then rounds of
-    // "1% of the files change, an incremental runs". Only the incrementals are timed.
-    await m.createBackup('FULL');
+    // "1% of the files change, an incremental runs". For the workspace, as many full backups
+    // first, timed too: after the first, each finds the archive worker running, as every
+    // backup after a session's first does.
+    const fulls: number[] = [];
+    for (let i = 0; i < (op === 'ws-host' ? Number(arg) : 1); i++) {
+      const t = performance.now();
+      await m.createBackup('FULL');
+      fulls.push(performance.now() - t);
+    }
     const files = op === 'host' ? filesUnder(path.join(data, 'projects')) : sourceFiles(data);
     const rounds: { ms: number; id: string }[] = [];
     for (let round = 0; round < Number(arg); round++) {
@@ -115,7 +122,7 @@ async function childMain(op: string, data: string, backups: string, arg: string,
       const b = await m.createBackup('INCREMENTAL');
       rounds.push({ ms: performance.now() - t, id: b.id });
     }
-    process.stdout.write(JSON.stringify({ ms: 0, peakRssMB: process.resourceUsage().maxRSS / 1024, result: rounds }) + '\n');
+    process.stdout.write(JSON.stringify({ ms: 0, peakRssMB: process.resourceUsage().maxRSS / 1024, result: op === 'host' ? rounds : { rounds, fulls } }) + '\n');
     return;
   }
   const t = performance.now();
@@ -168,8 +175,10 @@ function runWorkspace(base: string, size: WorkspaceSize, rounds: number): Record
   const listed = spawnSync('tar', ['-tzf', tarFile], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 }).stdout.split('\n');
   const tarFiles = listed.filter((l) => l && !l.endsWith('/')).length;
   const host = child(['ws-host', ws.root, backups, String(rounds + 2), '1', dataDir]);
-  const hostRounds = host.result as { ms: number; id: string }[];
+  const { rounds: hostRounds, fulls: hostFulls } = host.result as { rounds: { ms: number; id: string }[]; fulls: number[] };
   const inc = median(hostRounds.length, (i) => ({ ms: hostRounds[i].ms, peakRssMB: host.peakRssMB, result: hostRounds[i].id }));
+  // The fulls after the host's first: the worker already running.
+  const warm = [...hostFulls.slice(1)].sort((a, b) => a - b)[Math.floor((hostFulls.length - 2) / 2)];
   const r2 = (n: number) => Math.round(n * 100) / 100;
   return {
     workspaceSources: ws.sources.length,
@@ -182,8 +191,11 @@ function runWorkspace(base: string, size: WorkspaceSize, rounds: number): Record
     workspaceTarMs: Math.round(tarMs),
     workspaceFullMs: Math.round(full.ms),
     workspaceFullVsTar: r2(full.ms / tarMs),
+    workspaceFullWarmMs: Math.round(warm),
+    workspaceFullWarmVsTar: r2(warm / tarMs),
     workspaceIncrementalMs: Math.round(inc.ms),
     workspaceIncrementalVsFull: r2(inc.ms / full.ms),
+    workspaceIncrementalVsWarmFull: r2(inc.ms / warm),
     workspacePeakRssMB: Math.round(Math.max(full.peakRssMB, host.peakRssMB)),
   };
 }
@@ -295,7 +307,8 @@ if (require.main === module) {
       `workspace:            ${r.workspaceSources} sources (${r.workspaceSourceMB} MB), .git ${r.workspaceGitFiles} files (${r.workspaceGitMB} MB), node_modules ${r.workspaceNodeModules} files left out; ${r.workspaceFiles} files backed up, ${r.workspaceTarFiles} in tar's archive`,
     );
     console.log(`workspace full backup: ${r.workspaceFullMs} ms vs tar -czf --exclude=node_modules ${r.workspaceTarMs} ms → ${r.workspaceFullVsTar}×   (goal ≤ 0.7×)`);
-    console.log(`workspace incremental (1% of sources changed): ${r.workspaceIncrementalMs} ms → ${r.workspaceIncrementalVsFull}× the full   (goal ≤ 0.05×)`);
+    console.log(`  the same in a long-lived process, the archive worker already running: ${r.workspaceFullWarmMs} ms → ${r.workspaceFullWarmVsTar}×`);
+    console.log(`workspace incremental (1% of sources changed): ${r.workspaceIncrementalMs} ms → ${r.workspaceIncrementalVsFull}× the full   (goal ≤ 0.05×; ${r.workspaceIncrementalVsWarmFull}× the long-lived process's full)`);
     console.log(`peak RSS:             ${r.peakRssMB} MB (the workspace's: ${r.workspacePeakRssMB} MB)   (goal < 150 MB)`);
     console.log(
       JSON.stringify({
@@ -311,6 +324,7 @@ if (require.main === module) {
         files: r.files,
         workspaceFullVsTar: r.workspaceFullVsTar,
         workspaceIncrementalVsFull: r.workspaceIncrementalVsFull,
+        workspaceFullWarmVsTar: r.workspaceFullWarmVsTar,
       }),
     );
   }

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { gzipSegments, looksIncompressible } from '../../src/core/backup/segments';
+import { sha256Hex, sha256HexByStream } from '../../src/core/backup/hashFile';
 import { decodeOps, encodeOps, type StagingOp } from '../../src/core/backup/stagingOps';
 import { StagingWriter } from '../../src/core/backup/stagingWriter';
 import { ByteRing } from '../../src/core/backup/byteRing';
@@ -278,6 +279,14 @@ describe('backup: compression', () => {
     const random = 3 * 1024 * 1024 + 300 * 1024;
     // Stored random data costs a few bytes per 64 KB block; the text shrinks to almost nothing.
     assert.ok(all.length < random * 1.01 + 200 * 1024, `archive ${all.length} bytes for ${random} random bytes`);
+  });
+
+  it('hashes bytes in memory alike with the one-shot hash and with its fallback for older runtimes', () => {
+    for (const b of [Buffer.alloc(0), text(1500), randomBytes(300 * 1024)]) {
+      const expected = createHash('sha256').update(b).digest('hex');
+      assert.equal(sha256Hex(b), expected);
+      assert.equal(sha256HexByStream(b), expected);
+    }
   });
 
   it('an unencrypted backup is a .tar.gz that system tar extracts', async () => {

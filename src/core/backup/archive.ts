@@ -10,6 +10,7 @@ import { inflaterFor, type Inflater } from './inflater';
 import type { ArchiveManifest, ArchiveRecordInfo, ManifestEntry, ManifestTail } from './types';
 import { gzipSegments } from './segments';
 import { Tap } from './tap';
+import { sha256Hex } from './hashFile';
 import { BLOCK, fileHeader, headerLength, writeHeader } from './tarHeader';
 import { TarParser, type EntryInfo, type EntryReader } from './tarParser';
 import type { FileInfo } from './walk';
@@ -46,7 +47,7 @@ function smallEntry(fd: number, f: FileInfo): { entry: Buffer; line: ManifestEnt
   writeHeader(buf, 0, f.path, got, f.mode, f.mtimeMs);
   const end = at + got + ((BLOCK - (got % BLOCK)) % BLOCK);
   buf.fill(0, at + got, end);
-  const sha256 = createHash('sha256').update(buf.subarray(at, at + got)).digest('hex');
+  const sha256 = sha256Hex(buf.subarray(at, at + got));
   return { entry: buf.subarray(0, end), line: { path: f.path, size: got, mtimeMs: f.mtimeMs, mode: f.mode, sha256 } };
 }
 

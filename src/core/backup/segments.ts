@@ -51,7 +51,17 @@ export interface SegmentOptions {
  */
 export async function* gzipSegments(source: AsyncIterable<Buffer> | Iterable<Buffer>, o: SegmentOptions): AsyncGenerator<Buffer> {
   const concurrency = o.concurrency ?? 2;
-  const inflight: Promise<Buffer>[] = [];
+  const inflight: { job: Promise<Buffer>; input: Buffer }[] = [];
+  // A member's bytes are gathered into a buffer that is used again once its member is
+  // compressed: fresh memory costs a page fault per 4 KB on these VMs. A member is at most two
+  // segments (it ends once it reaches one, and no piece is larger).
+  const spare: Buffer[] = [];
+  const next = async (): Promise<Buffer> => {
+    const { job, input } = inflight.shift()!;
+    const out = await job;
+    spare.push(input);
+    return out;
+  };
   let parts: Buffer[] = [];
   let size = 0;
   let storedBytes = 0;
@@ -62,10 +72,13 @@ export async function* gzipSegments(source: AsyncIterable<Buffer> | Iterable<Buf
     // Stored data comes out a few bytes per 16 KB larger: give it one output buffer that fits,
     // rather than many small ones copied together. Deflated data keeps zlib's small pieces, or a
     // member that shrank to 10 KB would hold on to a 256 KB buffer.
-    const job = gzip(Buffer.concat(parts, size), level ? { level } : { level, chunkSize: size + (size >> 10) + 1024 });
+    const input = spare.pop() ?? Buffer.allocUnsafe(2 * SEGMENT);
+    let at = 0;
+    for (const p of parts) at += p.copy(input, at);
+    const job = gzip(input.subarray(0, size), level ? { level } : { level, chunkSize: size + (size >> 10) + 1024 });
     // Awaited in order below; until then a failure must not count as unhandled.
     job.catch(() => undefined);
-    inflight.push(job);
+    inflight.push({ job, input });
     parts = [];
     size = storedBytes = 0;
     kind = undefined;
@@ -85,9 +98,9 @@ export async function* gzipSegments(source: AsyncIterable<Buffer> | Iterable<Buf
     // A piece larger than a member (a big manifest) is cut, so no member grows past two.
     for (let off = 0; off < whole.length || off === 0; off += SEGMENT) {
       add(whole.length <= SEGMENT ? whole : whole.subarray(off, off + SEGMENT));
-      while (inflight.length > concurrency) yield await inflight.shift()!;
+      while (inflight.length > concurrency) yield await next();
     }
   }
   flush();
-  while (inflight.length) yield await inflight.shift()!;
+  while (inflight.length) yield await next();
 }
