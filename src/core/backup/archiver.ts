@@ -46,7 +46,7 @@ export async function createBackup(e: Engine, requested: BackupType, o: RunOptio
     }
   }
   o.onProgress?.({ phase: 'scanning', files: 0, totalFiles: 0, bytes: 0, totalBytes: 0 });
-  // The worker starts (~60–90 ms) while the walk below runs, not after it.
+  // The worker, if not running yet, starts (~40–90 ms here) while the walk below runs, not after it.
   archiveWriter.warm();
   // What goes in: the files (for an incremental, the changed ones) as the walk finds them, so
   // writing overlaps the walk.
