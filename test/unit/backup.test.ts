@@ -241,7 +241,7 @@ describe('backup: full and incremental chains on real folders', () => {
 
 describe('backup: selections', () => {
   it('decides folder globs by comparing strings, exactly as picomatch would', () => {
-    const globs = [['**'], ['logs/**'], ['settings/**'], ['projects/**', 'contexts/**'], ['**/*.tmp'], ['a/b/**'], ['x*/**'], ['{a,b}/**'], ['**/logs/**'], ['**/node_modules/**', '**/.venv/**']];
+    const globs = [['**'], ['logs/**'], ['settings/**'], ['projects/**', 'contexts/**'], ['**/*.tmp'], ['a/b/**'], ['x*/**'], ['{a,b}/**'], ['**/logs/**'], ['**/node_modules/**', '**/.venv/**'], ['**/logs/**', 'a/b/**', '**/*.tmp', '**/node_modules/**']];
     const paths = ['logs', 'logs/a', 'logsx/a', 'a/logs/b', 'a/logs', 'a/xlogs/b', 'settings/app.json', 'settings', 'projects/.h/x', 'contexts/c.json', 'a/b', 'a/b/c', 'a/bc', 'b/x', 'f.tmp', 'd/e.tmp', 'xy/z', '.x', 'node_modules', 'p/node_modules/q/r.js', 'p/.venv/bin/python', 'p/x.venv/y', 'logs/\u0000probe', 'w/node_modules/\u0000probe'];
     for (const g of globs) {
       const ours = select(g, []);
