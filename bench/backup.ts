@@ -118,10 +118,13 @@ async function childMain(op: string, data: string, backups: string, arg: string,
     process.stdout.write(JSON.stringify({ ms: 0, peakRssMB: process.resourceUsage().maxRSS / 1024, result: rounds }) + '\n');
     return;
   }
+  // A full backup in a process that has made one before, as every backup after a session's
+  // first finds the archive worker running and the code warm: the first is not timed.
+  if (op === 'ws-warm') await m.createBackup('FULL');
   const t = performance.now();
   let result: unknown;
   if (op === 'backup') result = (await m.createBackup(arg as 'FULL')).id;
-  else if (op === 'ws-backup') {
+  else if (op === 'ws-backup' || op === 'ws-warm') {
     const b = await m.createBackup(arg as 'FULL');
     result = { id: b.id, files: b.treeFileCount };
   } else if (op === 'validate') result = (await m.validate(arg)).valid;
@@ -141,7 +144,8 @@ export interface WorkspaceSize {
  * The workspace-shaped tree: our Full backup of it (as the extension backs up a workspace
  * folder: .git kept, node_modules and what .gitignore ignores left out) against
  * `tar -czf --exclude=node_modules` of the same files, run alternately, which goes first
- * alternating too; then incrementals after 1% of the sources changed, in a long-lived process.
+ * alternating too (and, printed beside, a full in a process that has made one before); then
+ * incrementals after 1% of the sources changed, in a long-lived process.
  */
 function runWorkspace(base: string, size: WorkspaceSize, rounds: number): Record<string, number> {
   const ws = generateWorkspace(path.join(base, 'ws'), size.sources, size.nodeModules);
@@ -157,12 +161,19 @@ function runWorkspace(base: string, size: WorkspaceSize, rounds: number): Record
     tars.push(performance.now() - t);
     if (r.status !== 0) throw new Error(`tar -czf of the workspace exited with ${r.status}`);
   };
+  // With each round, a full in a process that has made one before (`ws-warm`), as every backup
+  // after a session's first finds the archive worker running and the code warm: printed beside
+  // the fresh process's figure, which is the goal's.
+  const warms: Run[] = [];
   const full = median(rounds + 2, (i) => {
     if (i % 2) tarOnce();
     const r = child(['ws-backup', ws.root, backups, 'FULL', '1', dataDir]);
+    warms.push(child(['ws-warm', ws.root, backups, 'FULL', '1', dataDir]));
     if (!(i % 2)) tarOnce();
     return r;
   });
+  const warmRun = median(warms.length, (i) => warms[i]);
+  const warm = warmRun.ms;
   const tarMs = [...tars].sort((a, b) => a - b)[Math.floor((tars.length - 1) / 2)];
   // What each holds, to be sure the two are timed on the same files.
   const listed = spawnSync('tar', ['-tzf', tarFile], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 }).stdout.split('\n');
@@ -182,9 +193,12 @@ function runWorkspace(base: string, size: WorkspaceSize, rounds: number): Record
     workspaceTarMs: Math.round(tarMs),
     workspaceFullMs: Math.round(full.ms),
     workspaceFullVsTar: r2(full.ms / tarMs),
+    workspaceFullWarmMs: Math.round(warm),
+    workspaceFullWarmVsTar: r2(warm / tarMs),
     workspaceIncrementalMs: Math.round(inc.ms),
     workspaceIncrementalVsFull: r2(inc.ms / full.ms),
-    workspacePeakRssMB: Math.round(Math.max(full.peakRssMB, host.peakRssMB)),
+    workspaceIncrementalVsWarmFull: r2(inc.ms / warm),
+    workspacePeakRssMB: Math.round(Math.max(full.peakRssMB, host.peakRssMB, warmRun.peakRssMB)),
   };
 }
 
@@ -295,7 +309,8 @@ if (require.main === module) {
       `workspace:            ${r.workspaceSources} sources (${r.workspaceSourceMB} MB), .git ${r.workspaceGitFiles} files (${r.workspaceGitMB} MB), node_modules ${r.workspaceNodeModules} files left out; ${r.workspaceFiles} files backed up, ${r.workspaceTarFiles} in tar's archive`,
     );
     console.log(`workspace full backup: ${r.workspaceFullMs} ms vs tar -czf --exclude=node_modules ${r.workspaceTarMs} ms → ${r.workspaceFullVsTar}×   (goal ≤ 0.7×)`);
-    console.log(`workspace incremental (1% of sources changed): ${r.workspaceIncrementalMs} ms → ${r.workspaceIncrementalVsFull}× the full   (goal ≤ 0.05×)`);
+    console.log(`  the same in a long-lived process, the archive worker already running: ${r.workspaceFullWarmMs} ms → ${r.workspaceFullWarmVsTar}×`);
+    console.log(`workspace incremental (1% of sources changed): ${r.workspaceIncrementalMs} ms → ${r.workspaceIncrementalVsFull}× the full   (goal ≤ 0.05×; ${r.workspaceIncrementalVsWarmFull}× the long-lived process's full)`);
     console.log(`peak RSS:             ${r.peakRssMB} MB (the workspace's: ${r.workspacePeakRssMB} MB)   (goal < 150 MB)`);
     console.log(
       JSON.stringify({
@@ -311,6 +326,7 @@ if (require.main === module) {
         files: r.files,
         workspaceFullVsTar: r.workspaceFullVsTar,
         workspaceIncrementalVsFull: r.workspaceIncrementalVsFull,
+        workspaceFullWarmVsTar: r.workspaceFullWarmVsTar,
       }),
     );
   }

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { gzipSegments, looksIncompressible } from '../../src/core/backup/segments';
+import { sha256Hex, sha256HexByStream } from '../../src/core/backup/hashFile';
 import { decodeOps, encodeOps, type StagingOp } from '../../src/core/backup/stagingOps';
 import { StagingWriter } from '../../src/core/backup/stagingWriter';
 import { ByteRing } from '../../src/core/backup/byteRing';
@@ -240,7 +241,7 @@ describe('backup: full and incremental chains on real folders', () => {
 
 describe('backup: selections', () => {
   it('decides folder globs by comparing strings, exactly as picomatch would', () => {
-    const globs = [['**'], ['logs/**'], ['settings/**'], ['projects/**', 'contexts/**'], ['**/*.tmp'], ['a/b/**'], ['x*/**'], ['{a,b}/**'], ['**/logs/**'], ['**/node_modules/**', '**/.venv/**']];
+    const globs = [['**'], ['logs/**'], ['settings/**'], ['projects/**', 'contexts/**'], ['**/*.tmp'], ['a/b/**'], ['x*/**'], ['{a,b}/**'], ['**/logs/**'], ['**/node_modules/**', '**/.venv/**'], ['**/logs/**', 'a/b/**', '**/*.tmp', '**/node_modules/**']];
     const paths = ['logs', 'logs/a', 'logsx/a', 'a/logs/b', 'a/logs', 'a/xlogs/b', 'settings/app.json', 'settings', 'projects/.h/x', 'contexts/c.json', 'a/b', 'a/b/c', 'a/bc', 'b/x', 'f.tmp', 'd/e.tmp', 'xy/z', '.x', 'node_modules', 'p/node_modules/q/r.js', 'p/.venv/bin/python', 'p/x.venv/y', 'logs/\u0000probe', 'w/node_modules/\u0000probe'];
     for (const g of globs) {
       const ours = select(g, []);
@@ -278,6 +279,14 @@ describe('backup: compression', () => {
     const random = 3 * 1024 * 1024 + 300 * 1024;
     // Stored random data costs a few bytes per 64 KB block; the text shrinks to almost nothing.
     assert.ok(all.length < random * 1.01 + 200 * 1024, `archive ${all.length} bytes for ${random} random bytes`);
+  });
+
+  it('hashes bytes in memory alike with the one-shot hash and with its fallback for older runtimes', () => {
+    for (const b of [Buffer.alloc(0), text(1500), randomBytes(300 * 1024)]) {
+      const expected = createHash('sha256').update(b).digest('hex');
+      assert.equal(sha256Hex(b), expected);
+      assert.equal(sha256HexByStream(b), expected);
+    }
   });
 
   it('an unencrypted backup is a .tar.gz that system tar extracts', async () => {

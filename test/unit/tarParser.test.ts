@@ -4,6 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Header, Pax } from 'tar';
+import { fileHeader } from '../../src/core/backup/tarHeader';
 import { TarParser, type EntryInfo } from '../../src/core/backup/tarParser';
 import { tempDir } from './fixtures';
 
@@ -92,6 +93,40 @@ describe('backup: tar parser', () => {
     }
     const gnu = spawnSync('tar', ['--format=gnu', '-cf', '-', '-C', tempDirWith(long), long]);
     assert.equal(parse(gnu.stdout)[0].type, 'NextFileHasLongPath');
+  });
+
+  it('reads back what our own header writer writes, and so does GNU tar (list and extract)', () => {
+    // Paths of 100 bytes exactly (no room for a NUL), 101 (pax), long UTF-8 (pax, cut mid-character in the ustar field).
+    const ours: [string, Buffer][] = [
+      ...files,
+      [`p/${'a'.repeat(98)}`, Buffer.from('a hundred')],
+      [`p/${'b'.repeat(99)}`, Buffer.from('a hundred and one')],
+      [`p/${'é'.repeat(80)}/ü.txt`, randomBytes(1000)],
+    ];
+    const mtimeMs = 1_700_000_123_000;
+    const ourTar = Buffer.concat([
+      ...ours.map(([p, b]) => Buffer.concat([fileHeader(p, b.length, 0o640, mtimeMs), b, Buffer.alloc((512 - (b.length % 512)) % 512)])),
+      END,
+    ]);
+    const seen = parse(ourTar, [777]);
+    assert.deepEqual(
+      seen.map((e) => [e.path, e.type, e.size, e.mode, e.mtimeMs, e.sha256]),
+      ours.map(([p, b]) => [p, 'File', b.length, 0o640, mtimeMs, sha(b)]),
+    );
+    const listed = spawnSync('tar', ['-tvf', '-'], { input: ourTar, encoding: 'utf8' });
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.equal(listed.stderr, '');
+    assert.deepEqual(
+      listed.stdout.trim().split('\n').map((l) => l.split(/\s+/).slice(5).join(' ')),
+      ours.map(([p]) => p),
+    );
+    const dir = tempDir();
+    const x = spawnSync('tar', ['-xf', '-', '-C', dir], { input: ourTar, encoding: 'utf8' });
+    assert.equal(x.status, 0, x.stderr);
+    for (const [p, b] of ours) {
+      assert.equal(sha(fs.readFileSync(path.join(dir, p))), sha(b), p);
+      assert.equal(fs.statSync(path.join(dir, p)).mtimeMs, mtimeMs, p);
+    }
   });
 
   function tempDirWith(p: string): string {

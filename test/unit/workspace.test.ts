@@ -86,4 +86,27 @@ describe('backup of a real workspace', () => {
     assert.deepEqual(after, edited);
     assert.match(execFileSync('git', ['-C', ws, 'log', '--oneline'], { encoding: 'utf8' }), /unpushed work/, 'the unpushed commit is back');
   });
+
+  it('a .gitignore edited, added or removed between backups counts at the next one (the rules are kept between walks by the file’s size, time and inode)', async () => {
+    const ws = tempDir();
+    write(ws, '.gitignore', 'a.log\n');
+    for (const f of ['a.log', 'b.log', 'sub/c.txt', 'sub/d.txt']) write(ws, f, f);
+    const roots = workspaceSources([ws], { exclude: DEFAULT_WORKSPACE_EXCLUDES, useGitignore: true, maxFileBytes: 100 * 1048576, ours: [] });
+    const m = manager(tempDir(), undefined, TEST_KEY, { roots: { FULL: roots } });
+    await m.init();
+    const held = async (id: string) => [...(await m.treeOf(id)).files.keys()].map((p) => p.slice(roots[0].name.length + 1)).sort();
+    const full = await m.createBackup('FULL');
+    assert.deepEqual(await held(full.id), ['.gitignore', 'b.log', 'sub/c.txt', 'sub/d.txt']);
+
+    // The same size, another time: read again. And a .gitignore where none was.
+    write(ws, '.gitignore', 'b.log\n');
+    fs.utimesSync(path.join(ws, '.gitignore'), new Date(2_000_000_000_000), new Date(2_000_000_000_000));
+    write(ws, 'sub/.gitignore', 'c.txt\n');
+    const inc = await m.createBackup('INCREMENTAL');
+    assert.deepEqual(await held(inc.id), ['.gitignore', 'a.log', 'sub/.gitignore', 'sub/d.txt']);
+
+    fs.rmSync(path.join(ws, 'sub/.gitignore'));
+    const inc2 = await m.createBackup('INCREMENTAL');
+    assert.deepEqual(await held(inc2.id), ['.gitignore', 'a.log', 'sub/c.txt', 'sub/d.txt']);
+  });
 });

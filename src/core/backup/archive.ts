@@ -7,42 +7,52 @@ import { GardenerError } from '../errors';
 import { ByteRing } from './byteRing';
 import { BackupCryptoError, ChunkOpener, DecryptStream, HEADER_LEN, isEncrypted, MEMBER_VERSION, sealedMembers, TAG_LEN } from './crypto';
 import { inflaterFor, type Inflater } from './inflater';
-import type { ArchiveManifest, ArchiveRecordInfo, ManifestTail } from './types';
-import { gzipSegments } from './segments';
+import type { ArchiveManifest, ArchiveRecordInfo, ManifestEntry, ManifestTail } from './types';
+import { MAX_PIECE, MemberPacker } from './segments';
 import { Tap } from './tap';
+import { sha256Hex } from './hashFile';
+import { BLOCK, fileHeader, headerLength, writeHeader } from './tarHeader';
 import { TarParser, type EntryInfo, type EntryReader } from './tarParser';
 import type { FileInfo } from './walk';
 
 export const MANIFEST_PATH = '.gardener/manifest.json';
-const BLOCK = 512;
 const READ_CHUNK = 256 * 1024;
 
 export type { ArchiveManifest } from './types';
 
-type TarWriter = { Header: typeof import('tar').Header; Pax: typeof import('tar').Pax };
-let tarWriter: TarWriter | undefined;
+const padOf = (size: number): number => (BLOCK - (size % BLOCK)) % BLOCK;
+
 /**
- * tar's header encoder, loaded on first use: activation must not pay for it, and writing needs
- * only this part of the package (about a third of its load time).
+ * A file up to this size (by the walk's stat) is read whole, with one read, into the member
+ * being filled, where its header and padding go too: three system calls (open, read, close)
+ * and no buffer of its own. Sources are mostly far smaller.
  */
-function loadTarWriter(): TarWriter {
-  /* eslint-disable @typescript-eslint/no-require-imports */
-  tarWriter ??= { Header: (require('tar/header') as typeof import('tar')).Header, Pax: (require('tar/pax') as typeof import('tar')).Pax };
-  /* eslint-enable @typescript-eslint/no-require-imports */
-  return tarWriter;
-}
+const SMALL = 256 * 1024;
 
-function headerBlocks({ Header, Pax }: TarWriter, h: { path: string; size: number; mode: number; mtime: Date; type: 'File' }): Buffer {
-  const header = new Header({ ...h, uid: 0, gid: 0, uname: '', gname: '' });
-  const block = Buffer.alloc(BLOCK);
-  header.encode(block, 0);
-  if (!header.needPax) return block;
-  // Long paths need a PAX extended header before the ordinary one.
-  const pax = new Pax({ path: h.path, mtime: h.mtime, size: h.size }).encode();
-  return Buffer.concat([pax, block]);
+/**
+ * Packs a small file's whole entry (header, data, padding) into the member being filled, with
+ * the walk's size, time and mode, and gives its manifest line; undefined, with nothing kept,
+ * when the file has grown since the walk (the caller then reads it the general way, from the
+ * same descriptor). Its time is the walk's: should the file change in between, the next
+ * incremental sees a newer time and compares hashes.
+ */
+function packSmall(packer: MemberPacker, fd: number, f: FileInfo): ManifestEntry | undefined {
+  const at = headerLength(f.path, f.size);
+  // Room for one byte more than the walk saw, to tell a file that grew, and for the padding.
+  if (at + f.size + BLOCK > MAX_PIECE) return undefined;
+  const buf = packer.room(at + f.size + BLOCK);
+  let got = 0;
+  for (let n; got <= f.size && (n = fs.readSync(fd, buf, at + got, f.size + 1 - got, null)) > 0; ) got += n;
+  if (got > f.size) return undefined;
+  // The header gives the size of what follows, which may be less than the walk saw.
+  writeHeader(buf, 0, f.path, got, f.mode, f.mtimeMs);
+  const data = buf.subarray(at, at + got);
+  const end = at + got + padOf(got);
+  buf.fill(0, at + got, end);
+  const line = { path: f.path, size: got, mtimeMs: f.mtimeMs, mode: f.mode, sha256: sha256Hex(data) };
+  packer.commit(end, data);
+  return line;
 }
-
-const pad = (size: number): Buffer => Buffer.alloc((BLOCK - (size % BLOCK)) % BLOCK);
 
 export interface ArchiveResult {
   manifest: ArchiveManifest;
@@ -70,9 +80,10 @@ export interface WriteOptions {
  * overlap with other writes.
  */
 export async function writeArchive(files: Iterable<FileInfo> | AsyncIterable<FileInfo>, out: string, o: WriteOptions): Promise<ArchiveResult> {
-  const tar = loadTarWriter();
   const manifest: ArchiveManifest = { version: 2, backupId: o.backupId, record: o.record, files: [], deleted: [], dirs: [], skipped: [] };
-  async function* tarStream(): AsyncGenerator<Buffer> {
+  const packer = new MemberPacker({ level: o.level });
+  /** The tar stream of the files and the manifest, as compressed members in order. */
+  async function* tarMembers(): AsyncGenerator<Buffer> {
     let done = 0;
     for await (const f of files) {
       throwIfAborted(o.signal);
@@ -80,32 +91,44 @@ export async function writeArchive(files: Iterable<FileInfo> | AsyncIterable<Fil
       // round trips per file (open, stat, read, close) dominated the time for small files.
       const fd = fs.openSync(f.abs, 'r');
       try {
-        // The size in the header must be what follows: re-stat the open file, not the walk's view.
+        const small = f.size <= SMALL ? packSmall(packer, fd, f) : undefined;
+        if (small) {
+          done += small.size;
+          manifest.files.push(small);
+          o.onFile?.(f, done);
+          while (packer.full) yield await packer.next();
+          continue;
+        }
+        // The size in the header must be what follows: re-stat the open file, not the walk's
+        // view (a small file that grew is read again from its start).
         const st = fs.fstatSync(fd);
         const size = st.size;
-        yield headerBlocks(tar, { path: f.path, size, mode: st.mode & 0o777, mtime: new Date(Math.floor(st.mtimeMs)), type: 'File' });
+        packer.write(fileHeader(f.path, size, st.mode & 0o777, Math.floor(st.mtimeMs)));
+        let pos = 0;
         const hash = createHash('sha256');
         let left = size;
         while (left > 0) {
-          // A fresh buffer per read: the compressor holds on to it until its member is built.
-          const buf = Buffer.allocUnsafe(Math.min(READ_CHUNK, left));
-          const bytesRead = fs.readSync(fd, buf, 0, buf.length, null);
+          const buf = packer.room(Math.min(READ_CHUNK, left));
+          const bytesRead = fs.readSync(fd, buf, 0, buf.length, pos);
           if (bytesRead === 0) {
             // The file shrank while we read it: fill with zeros and let the hash say so.
             const z = Buffer.alloc(left);
             hash.update(z);
-            yield z;
+            packer.write(z);
             break;
           }
-          const chunk = bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
+          const chunk = buf.subarray(0, bytesRead);
           hash.update(chunk);
+          packer.commit(bytesRead, chunk);
           left -= bytesRead;
+          pos += bytesRead;
           done += bytesRead;
-          yield chunk;
+          while (packer.full) yield await packer.next();
         }
-        yield pad(size);
+        packer.write(Buffer.alloc(padOf(size)));
         manifest.files.push({ path: f.path, size, mtimeMs: Math.floor(st.mtimeMs), mode: st.mode & 0o777, sha256: hash.digest('hex') });
         o.onFile?.(f, done);
+        while (packer.full) yield await packer.next();
       } finally {
         fs.closeSync(fd);
       }
@@ -114,12 +137,13 @@ export async function writeArchive(files: Iterable<FileInfo> | AsyncIterable<Fil
     manifest.files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     Object.assign(manifest, o.tail());
     const body = Buffer.from(JSON.stringify(manifest));
-    yield headerBlocks(tar, { path: MANIFEST_PATH, size: body.length, mode: 0o600, mtime: new Date(), type: 'File' });
-    yield body;
-    yield pad(body.length);
-    yield Buffer.alloc(BLOCK * 2);
+    packer.write(fileHeader(MANIFEST_PATH, body.length, 0o600, Date.now()));
+    packer.write(body);
+    packer.write(Buffer.alloc(padOf(body.length) + BLOCK * 2));
+    packer.flush();
+    while (packer.backlog) yield await packer.next();
   }
-  const members = gzipSegments(tarStream(), { level: o.level });
+  const members = tarMembers();
   const chunks: AsyncIterable<Buffer[]> = o.key ? sealedMembers(members, o.key) : (async function* () {
     for await (const m of members) yield [m];
   })();

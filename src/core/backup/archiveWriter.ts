@@ -102,6 +102,16 @@ export class ArchiveWriter {
     });
   }
 
+  /**
+   * Starts the worker if none is running, so that it loads while the caller walks its folders;
+   * unreferenced until a job comes, so that it never keeps a process alive by itself.
+   */
+  warm(): void {
+    if (this.worker) return;
+    this.worker = this.spawn();
+    this.worker.unref();
+  }
+
   /** Ends the worker; a later `write` starts a new one. */
   async stop(): Promise<void> {
     const worker = this.worker;

@@ -11,7 +11,7 @@ import { hashFile } from './hashFile';
 import { archiveName } from './records';
 import { stamp } from './restorer';
 import { BackupError, type ArchiveManifest, type BackupRecord, type BackupType, type ManifestEntry, type ManifestTail, type Source } from './types';
-import { checkSources, rootId, walkSources, walkSourcesBatches } from './sources';
+import { checkSources, rootId, walkSourcesBatches } from './sources';
 import type { FileInfo, WalkReport } from './walk';
 
 /** The tree a new backup restores to, once it is complete: the next incremental builds on it. */
@@ -46,9 +46,11 @@ export async function createBackup(e: Engine, requested: BackupType, o: RunOptio
     }
   }
   o.onProgress?.({ phase: 'scanning', files: 0, totalFiles: 0, bytes: 0, totalBytes: 0 });
-  // What goes in: for an incremental, the changed files as the walk finds them, so writing
-  // overlaps the walk; otherwise the whole walk first.
-  let files: FileInfo[] | AsyncGenerator<FileInfo[]>;
+  // The worker, if not running yet, starts (~40–90 ms here) while the walk below runs, not after it.
+  archiveWriter.warm();
+  // What goes in: the files (for an incremental, the changed ones) as the walk finds them, so
+  // writing overlaps the walk.
+  let files: AsyncIterable<FileInfo[]>;
   const found = { files: 0, bytes: 0 };
   const report: WalkReport = { dirs: [], skipped: [] };
   let deleted: string[] = [];
@@ -62,12 +64,7 @@ export async function createBackup(e: Engine, requested: BackupType, o: RunOptio
     checkSpace(e.backupsDir, 0);
     files = changedSince(e, sources, tree.files, o.signal, found, report, (gone) => (deleted = gone));
   } else {
-    files = await walkSources(sources, o.signal, report);
-    for (const f of files) found.bytes += f.size;
-    found.files = files.length;
-    // An empty backup would look like protection and be none.
-    if (!files.length) throw new BackupError(`There is nothing to back up: ${sources.map((s) => s.root).join(', ') || 'no folder'} ${sources.length === 1 ? 'holds' : 'hold'} no files this backup type takes. Nothing was written.`, 'INVALID');
-    checkSpace(e.backupsDir, found.bytes);
+    files = await everyFile(e, sources, o.signal, found, report);
   }
   const encrypt = e.settings().encrypt;
   const key = encrypt ? await e.keys.getKey(true) : undefined;
@@ -145,6 +142,37 @@ export async function createBackup(e: Engine, requested: BackupType, o: RunOptio
   return { record, tree };
 }
 
+/**
+ * Every file of the sources, a batch per stretch of the walk that finds them. The walk runs
+ * until it has found a first file (or ended), so that a selection holding none fails before a
+ * key is made or anything is written; the rest streams to the archive while the walk goes on,
+ * and there must be room for what it found when it ends, before the archive is finished.
+ */
+async function everyFile(e: Engine, sources: readonly Source[], signal: AbortSignal | undefined, found: { files: number; bytes: number }, report: WalkReport): Promise<AsyncIterable<FileInfo[]>> {
+  const walked = walkSourcesBatches(sources, signal, report);
+  const count = (batch: FileInfo[]): FileInfo[] => {
+    found.files += batch.length;
+    for (const f of batch) found.bytes += f.size;
+    return batch;
+  };
+  let first: IteratorResult<FileInfo[]>;
+  do first = await walked.next();
+  while (!first.done && !first.value.length);
+  // An empty backup would look like protection and be none.
+  if (first.done) throw new BackupError(`There is nothing to back up: ${sources.map((s) => s.root).join(', ') || 'no folder'} ${sources.length === 1 ? 'holds' : 'hold'} no files this backup type takes. Nothing was written.`, 'INVALID');
+  const firstBatch = count(first.value);
+  checkSpace(e.backupsDir, found.bytes);
+  return (async function* () {
+    yield firstBatch;
+    for await (const batch of walked) yield count(batch);
+    report.dirs.sort(byPath);
+    report.skipped.sort(byPath);
+    checkSpace(e.backupsDir, found.bytes);
+  })();
+}
+
+const byPath = (a: { path: string }, b: { path: string }): number => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+
 export function latestCompleted(e: Engine, types: BackupType[]): BackupRecord | undefined {
   return [...e.catalog.backups].reverse().find((b) => b.status === 'completed' && types.includes(b.type));
 }
@@ -179,7 +207,7 @@ async function* changedSince(
     }
     yield changed;
   }
-  report.dirs.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  report.dirs.sort(byPath);
   onDeleted([...tree.keys()].filter((p) => !present.has(p)));
   checkSpace(e.backupsDir, found.bytes);
 }

@@ -16,6 +16,8 @@ export interface Selection {
   keep(rel: string): boolean;
   /** Whether everything under this folder is excluded (so the walk need not enter it). */
   prunes(relDir: string): boolean;
+  /** Told what a folder holds once the walk has listed it, before anything in it is asked about. */
+  listed?(relDir: string, entries: readonly { name: string }[]): void;
 }
 
 let pm: typeof import('picomatch') | undefined;
@@ -31,6 +33,11 @@ function globDir(g: string): string | undefined {
   return /^([^*?[\]{}()!+@\\]+)\/\*\*$/.exec(g)?.[1];
 }
 
+// The name in a glob "**" + "/name/**": a folder of that name anywhere (node_modules, .venv…), a segment of the path.
+function anywhereName(g: string): string | undefined {
+  return /^\*\*\/([^*?[\]{}()!+@\\/]+)\/\*\*$/.exec(g)?.[1];
+}
+
 /**
  * A test for the globs the settings hold by default, decided by comparing strings: `**` (all)
  * and `some/folder/**` (that folder and everything in it, as picomatch has it). Undefined for
@@ -38,12 +45,6 @@ function globDir(g: string): string | undefined {
  */
 function plainGlob(g: string): ((p: string) => boolean) | undefined {
   if (g === '**') return () => true;
-  // `**/name/**`: a folder of that name anywhere (node_modules, .venv…), a segment of the path.
-  const name = /^\*\*\/([^*?[\]{}()!+@\\/]+)\/\*\*$/.exec(g)?.[1];
-  if (name) {
-    const inner = `/${name}/`;
-    return (p) => p === name || p.startsWith(`${name}/`) || p.endsWith(`/${name}`) || p.includes(inner);
-  }
   const dir = globDir(g);
   if (!dir) return undefined;
   const prefix = `${dir}/`;
@@ -69,8 +70,15 @@ export function select(include: string[], exclude: string[]): Selection {
       const re = picomatch().makeRe(g, { dot: true });
       return (p) => re.test(p);
     };
-    const tests = globs.map((g) => plainGlob(g) ?? regexTest(g));
-    return (p) => tests.some((t) => t(p));
+    // The `**/name/**` globs (the default excludes, twenty of them) as one expression: string
+    // tests per glob cost a workspace walk as much as its stats.
+    const names = globs.map(anywhereName).filter((n): n is string => n !== undefined);
+    const tests = globs.filter((g) => anywhereName(g) === undefined).map((g) => plainGlob(g) ?? regexTest(g));
+    if (names.length) {
+      const re = new RegExp(`(?:^|/)(?:${names.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})(?:/|$)`);
+      tests.unshift((p) => re.test(p));
+    }
+    return tests.length === 1 ? tests[0] : (p) => tests.some((t) => t(p));
   };
   const inc = anyOf(include);
   const exc = anyOf(exclude);
@@ -175,6 +183,7 @@ export async function* walkBatches(root: string, sel: Selection, signal?: AbortS
       report?.skipped.push({ path: relDir, reason: 'unreadable', detail: why });
       continue;
     }
+    sel.listed?.(relDir, entries);
     // Recorded when the selection keeps the folder's own path (`settings/**` keeps `settings`)
     // or a file directly in it, named so no glob singles it out (`**` with `*.tmp` excluded
     // keeps `x.tmp/`'s files, so the folder too). Folders that only lead to kept ones

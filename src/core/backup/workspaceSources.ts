@@ -44,8 +44,10 @@ const keptName = (name: string): boolean => KEPT_DESPITE_GITIGNORE.includes(name
 
 /** Whether a path stays in whatever `.gitignore` says: inside `.git`, or a local environment file. */
 export function keptDespiteGitignore(rel: string): boolean {
-  const parts = rel.replace(/\/$/, '').split('/');
-  return parts[0] === '.git' || keptName(parts[parts.length - 1]);
+  if (rel === '.git' || rel.startsWith('.git/')) return true;
+  // Asked of every path a walk meets: its last name found without splitting the path.
+  const end = rel.endsWith('/') ? rel.length - 1 : rel.length;
+  return keptName(rel.slice(rel.lastIndexOf('/', end - 1) + 1, end));
 }
 
 export interface WorkspaceOptions {
