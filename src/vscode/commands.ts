@@ -6,6 +6,7 @@ import { logCommands } from './logCommands';
 import { backupCommands } from './backupCommands';
 import { catalogCommands } from './catalogCommands';
 import { backupFolderCommands } from './backupFolder';
+import { runbookCommands } from './runbookCommands';
 import type { Ctx } from './context';
 
 export type Cmd = (...args: unknown[]) => unknown;
@@ -71,5 +72,6 @@ export function allCommands(ctx: Ctx): Record<string, Cmd> {
     ...backupCommands(ctx),
     ...catalogCommands(ctx),
     ...backupFolderCommands(ctx),
+    ...runbookCommands(ctx),
   };
 }

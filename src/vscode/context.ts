@@ -21,6 +21,8 @@ import { HealthStatusBar } from './statusBar';
 import { offerFirstBackup } from './firstRun';
 import { offerStateMove, resumeStateMove } from './stateMove';
 import { PendingViews } from './views';
+import { Runbooks } from './runbooks';
+import { RunbookViewer } from './runbookView';
 import { workspaceIdentity } from './workspaceIdentity';
 
 const HISTORY_POINTS = 120;
@@ -47,7 +49,8 @@ export class Ctx extends Disposable {
   readonly logs: LogManager;
   private readonly points: HistoryPoint[] = [];
   private shownProblems = '';
-  private readonly runbooks: Set<string>;
+  readonly runbooks: Runbooks;
+  readonly runbookViewer: RunbookViewer;
   /** The notifications offered at start ('move01', 'firstBackup'), for the API and tests. */
   readonly offered: string[] = [];
   private readonly updated = this.register(new vscode.EventEmitter<HealthReport>());
@@ -82,7 +85,8 @@ export class Ctx extends Disposable {
       onError: (err) => this.logs.error('alerts', 'Could not save alerts', err instanceof Error ? err : { error: String(err) }),
     });
     this.register({ dispose: () => void this.alerts.flush() });
-    this.runbooks = new Set(listRunbooks(extension.extensionUri));
+    this.runbooks = new Runbooks(extension, { warn: (m) => this.logs.warn('runbooks', m) });
+    this.runbookViewer = this.register(new RunbookViewer(extension.extensionUri, this.runbooks));
     this.alertsTree = this.register(new AlertsTree(this.alerts, (name) => this.hasRunbook(name)));
     const alertSub = this.alerts.onDidChange((events) => this.onAlerts(events));
     this.register({ dispose: () => alertSub.dispose() });
@@ -309,17 +313,6 @@ export class Ctx extends Disposable {
     void vscode.window.showWarningMessage(`Codebase Gardener: ${problems[0]}${more}`, 'Open Settings').then((choice) => {
       if (choice) void vscode.commands.executeCommand('workbench.action.openSettings', `@ext:codebase-gardener.codebase-gardener`);
     });
-  }
-}
-
-function listRunbooks(extensionUri: vscode.Uri): string[] {
-  try {
-    return fs
-      .readdirSync(vscode.Uri.joinPath(extensionUri, 'runbooks').fsPath)
-      .filter((f) => f.endsWith('.md'))
-      .map((f) => f.slice(0, -3));
-  } catch {
-    return [];
   }
 }
 

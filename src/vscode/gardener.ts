@@ -4,6 +4,7 @@ import type { Alert, AlertCounts, AlertQuery, AlertState } from '../core/alerts'
 import type { HealthReport } from '../core/health';
 import { auditOutcome } from '../core/logs';
 import type { ShownItem } from './backupsTree';
+import type { ShownRunbook } from './runbookView';
 import { allCommands, type Cmd } from './commands';
 import { Ctx } from './context';
 import type { StartupTiming } from './extension';
@@ -36,6 +37,11 @@ export interface GardenerApi extends StartupTiming {
   /** The files a backup restores to, as paths in its archive (`workspace-<folder>/…`). */
   backupFiles(id: string): Promise<string[]>;
   isMonitoring(): boolean;
+  /** Every runbook (bundled, and the user's folder's), and the one the runbook tab shows, as rendered. */
+  runbooks: {
+    list(): { name: string; title: string; description: string; source: 'bundled' | 'user' }[];
+    shown(): ShownRunbook | undefined;
+  };
 }
 
 /** What the activation shell holds once the core has started. */
@@ -93,6 +99,10 @@ export function start(extension: vscode.ExtensionContext, timing: StartupTiming 
     backupsTree: () => c.backupsTree.snapshot(),
     backupsView: () => c.backupsTree.shown(),
     isMonitoring: () => c.monitor.isRunning,
+    runbooks: {
+      list: () => c.runbooks.list(true).map((r) => ({ name: r.name, title: r.title, description: r.description, source: r.source })),
+      shown: () => c.runbookViewer.shown,
+    },
   };
   return { api, commands, revive: (panel) => c.dashboard.revive(panel), dispose: () => c.dispose() };
 }
