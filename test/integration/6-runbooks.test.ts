@@ -78,11 +78,15 @@ describe('Runbooks', () => {
   });
 
   it('Open Runbook with no argument offers every runbook in a quick pick', async () => {
-    const pending = vscode.commands.executeCommand('codebaseGardener.openRunbook') as Thenable<Opened | NotDone>;
-    // The pick is sorted by title: "Backup procedures" comes first.
-    await new Promise((r) => setTimeout(r, 1500));
-    await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
-    const r = await pending;
+    let answer: Opened | NotDone | undefined;
+    void (vscode.commands.executeCommand('codebaseGardener.openRunbook') as Thenable<Opened | NotDone>).then((x) => (answer = x));
+    // The pick is sorted by title: "Backup procedures" comes first. Accepted until it has been shown and taken.
+    const r = await waitFor('the pick to be shown and accepted', async () => {
+      if (answer) return answer;
+      await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+      await new Promise((res) => setTimeout(res, 300));
+      return answer;
+    });
     assert.equal(r.ok, true, JSON.stringify(r));
     assert.equal((r as Opened).name, 'backup_procedures');
   });
