@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { readRunbook, renderRunbook, type RenderedRunbook, type RunbookEntry } from '../core/runbooks';
+import { readRunbook, renderRunbook, runbookPage, type RenderedRunbook, type RunbookEntry } from '../core/runbooks';
 import { Disposable } from './dispose';
 import type { Runbooks } from './runbooks';
 
@@ -99,32 +99,7 @@ export class RunbookViewer extends Disposable {
   }
 }
 
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
 function page(webview: vscode.Webview, extensionUri: vscode.Uri, entry: RunbookEntry, body: string): string {
   const css = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'runbook.css'));
-  // Only our stylesheet loads: no script, no inline style, no image, no form.
-  const csp = [`default-src 'none'`, `style-src ${webview.cspSource}`, `img-src 'none'`, `form-action 'none'`, `base-uri 'none'`].join('; ');
-  const origin =
-    entry.source === 'user'
-      ? `From your runbooks folder: <code>${escapeHtml(entry.file)}</code>${entry.overrides ? ' (in place of the bundled one)' : ''}`
-      : 'Bundled with Codebase Gardener';
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${css.toString()}">
-<title>${escapeHtml(entry.title)}</title>
-</head>
-<body>
-<main class="runbook" data-runbook="${escapeHtml(entry.name)}">
-<p class="origin">${origin} · values in <span class="setting">this style</span> are your current settings · <span class="run-hint">▶</span> links run the command</p>
-${body}
-</main>
-</body>
-</html>`;
+  return runbookPage({ cspSource: webview.cspSource, stylesheet: css.toString(), entry, body });
 }

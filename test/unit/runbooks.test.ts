@@ -17,6 +17,7 @@ import {
   placeholdersIn,
   readRunbookFile,
   renderRunbook,
+  runbookPage,
   runbookForAlert,
   runbookName,
   userRunbookFolder,
@@ -317,6 +318,22 @@ describe('Runbooks', () => {
       assert.match(r.html, /<a href="https:\/\/code.visualstudio.com\/" class="web"/);
       assert.match(r.html, /<a href="#top" class="anchor">/);
       assert.match(r.html, /<h2 id="a-heading">A heading<\/h2>\n<h2 id="a-heading-1">/);
+    });
+  });
+
+  describe('the page', () => {
+    it('loads our stylesheet and nothing else: no script, no inline style, no image, no form', () => {
+      const html = runbookPage({
+        cspSource: 'https://x.vscode-cdn.net',
+        stylesheet: 'https://x.vscode-cdn.net/media/runbook.css',
+        entry: { name: 'mine', title: 'A <b>title</b>', source: 'user', file: '/home/me/"runbooks"/mine.md' },
+        body: '<p>body</p>',
+      });
+      const csp = /<meta http-equiv="Content-Security-Policy" content="([^"]*)">/.exec(html)?.[1].replace(/&#39;/g, "'");
+      assert.equal(csp, "default-src 'none'; style-src https://x.vscode-cdn.net; img-src 'none'; form-action 'none'; base-uri 'none'");
+      assert.ok(!/<script|unsafe-inline|unsafe-eval| style=/.test(html));
+      assert.match(html, /<title>A &#60;b&#62;title&#60;\/b&#62;<\/title>/);
+      assert.match(html, /From your runbooks folder: <code>\/home\/me\/&#34;runbooks&#34;\/mine.md<\/code>/);
     });
   });
 
