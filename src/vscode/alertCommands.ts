@@ -107,16 +107,6 @@ export function copyAlertDetails(ctx: Ctx): Cmd {
   };
 }
 
-export function openRunbook(ctx: Ctx): Cmd {
-  return async (arg?: unknown) => {
-    const id = idOf(arg);
-    const name = id ? ctx.alerts.engine.get(id)?.runbook : typeof arg === 'string' ? arg : undefined;
-    if (!name || !ctx.hasRunbook(name)) return failed(name ? `There is no runbook named ${name}.` : 'This alert has no runbook.', 'NOT_FOUND');
-    const uri = vscode.Uri.joinPath(ctx.extension.extensionUri, 'runbooks', `${name}.md`);
-    await vscode.commands.executeCommand('markdown.showPreview', uri);
-  };
-}
-
 /** Notifications for alert events: damped by the engine, filtered by the user's level. */
 export function notify(ctx: Ctx, events: AlertEvent[]): void {
   const min = ctx.alertConfig.notifications;
@@ -141,6 +131,5 @@ export function alertCommands(ctx: Ctx): Record<string, Cmd> {
     'codebaseGardener.showAlerts': showAlerts(),
     'codebaseGardener.filterAlerts': filterAlerts(ctx),
     'codebaseGardener.copyAlertDetails': copyAlertDetails(ctx),
-    'codebaseGardener.openRunbook': openRunbook(ctx),
   };
 }

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { Alert, AlertLevel, AlertService, AlertState } from '../core/alerts';
+import { alertRunbook } from '../core/runbooks/forAlert';
 import { Disposable } from './dispose';
 
 export type AlertFilter = AlertLevel | 'ALL';
@@ -129,7 +130,7 @@ export class AlertsTree extends Disposable implements vscode.TreeDataProvider<No
           : new vscode.ThemeIcon(icon, new vscode.ThemeColor(color));
     const md = new vscode.MarkdownString(alertDetails(a));
     item.tooltip = md;
-    item.contextValue = `alert:${a.state.toLowerCase()}${a.runbook && this.hasRunbook(a.runbook) ? ':runbook' : ''}`;
+    item.contextValue = `alert:${a.state.toLowerCase()}${this.hasRunbook(alertRunbook(a)) ? ':runbook' : ''}`;
     item.accessibilityInformation = { label: `${a.level} alert, ${a.state.toLowerCase()}: ${a.message}, ${a.component}, ${item.description}` };
     return item;
   }

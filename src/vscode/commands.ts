@@ -7,6 +7,7 @@ import { backupCommands } from './backupCommands';
 import { catalogCommands } from './catalogCommands';
 import { backupFolderCommands } from './backupFolder';
 import { maintenanceCommands } from './maintenanceCommands';
+import { runbookCommands } from './runbookCommands';
 import type { Ctx } from './context';
 
 export type Cmd = (...args: unknown[]) => unknown;
@@ -74,5 +75,6 @@ export function allCommands(ctx: Ctx): Record<string, Cmd> {
     ...catalogCommands(ctx),
     ...backupFolderCommands(ctx),
     ...maintenanceCommands(ctx),
+    ...runbookCommands(ctx),
   };
 }

@@ -23,6 +23,8 @@ import { ReportDocuments } from './reportDocument';
 import { HealthStatusBar } from './statusBar';
 import { offerFirstBackup } from './firstRun';
 import { offerStateMove, resumeStateMove } from './stateMove';
+import { Runbooks } from './runbooks';
+import { RunbookViewer } from './runbookView';
 import { workspaceIdentity } from './workspaceIdentity';
 import { MaintenanceTree } from './maintenanceTree';
 import { prepareConfigurationBackup } from './configurationSources';
@@ -61,7 +63,8 @@ export class Ctx extends Disposable {
   /** Every sample, kept coarser as it ages, in our state folder: the charts survive reloads. */
   metrics: MetricHistory;
   private shownProblems = '';
-  private readonly runbooks: Set<string>;
+  readonly runbooks: Runbooks;
+  readonly runbookViewer: RunbookViewer;
   /** The notifications offered at start ('move01', 'firstBackup'), for the API and tests. */
   readonly offered: string[] = [];
   private readonly updated = this.register(new vscode.EventEmitter<HealthReport>());
@@ -106,7 +109,8 @@ export class Ctx extends Disposable {
     });
     this.register({ dispose: () => void this.alerts.flush() });
     this.rules = new BackupRules(this.alerts);
-    this.runbooks = new Set(listRunbooks(extension.extensionUri));
+    this.runbooks = new Runbooks(extension, { warn: (m) => this.logs.warn('runbooks', m) });
+    this.runbookViewer = this.register(new RunbookViewer(extension.extensionUri, this.runbooks));
     this.alertsTree = this.register(new AlertsTree(this.alerts, (name) => this.hasRunbook(name)));
     const alertSub = this.alerts.onDidChange((events) => this.onAlerts(events));
     this.register({ dispose: () => alertSub.dispose() });
@@ -219,7 +223,7 @@ export class Ctx extends Disposable {
         backupsChanged: () => this.afterBackupChange(),
       }),
     });
-    m.runbooks = () => [...this.runbooks].sort();
+    m.runbooks = () => this.runbooks.list().map((r) => r.name).sort();
     m.onDidChange(() => {
       this.maintenanceTree?.refresh();
       this.maintenanceChanged.fire();
@@ -416,17 +420,6 @@ export class Ctx extends Disposable {
     void vscode.window.showWarningMessage(`Codebase Gardener: ${problems[0]}${more}`, 'Open Settings').then((choice) => {
       if (choice) void vscode.commands.executeCommand('workbench.action.openSettings', `@ext:codebase-gardener.codebase-gardener`);
     });
-  }
-}
-
-function listRunbooks(extensionUri: vscode.Uri): string[] {
-  try {
-    return fs
-      .readdirSync(vscode.Uri.joinPath(extensionUri, 'runbooks').fsPath)
-      .filter((f) => f.endsWith('.md'))
-      .map((f) => f.slice(0, -3));
-  } catch {
-    return [];
   }
 }
 

@@ -6,6 +6,7 @@ import { auditOutcome } from '../core/logs';
 import type { ShownItem } from './backupsTree';
 import type { MaintenanceStatus, ScheduledItem, TaskRun } from '../core/maintenance';
 import type { MaintenanceTree } from './maintenanceTree';
+import type { ShownRunbook } from './runbookView';
 import { allCommands, type Cmd } from './commands';
 import { Ctx } from './context';
 import { publicApi } from './publicApi';
@@ -47,6 +48,11 @@ export interface GardenerApi extends StartupTiming {
     tree(): { groups: ReturnType<MaintenanceTree['snapshot']>; badge: number | undefined };
     /** Schedules as the manager reads them (for tests: a schedule set in settings took effect). */
     scheduled(): ScheduledItem[];
+  };
+  /** Every runbook (bundled, and the user's folder's), and the one the runbook tab shows, as rendered. */
+  runbooks: {
+    list(): { name: string; title: string; description: string; source: 'bundled' | 'user' }[];
+    shown(): ShownRunbook | undefined;
   };
 }
 
@@ -112,6 +118,10 @@ export function start(extension: vscode.ExtensionContext, timing: StartupTiming 
       runs: () => c.maintenance.runs(),
       tree: () => ({ groups: c.maintenanceTree.snapshot(), badge: c.maintenanceTree.view.badge?.value }),
       scheduled: () => c.maintenance.scheduled(),
+    },
+    runbooks: {
+      list: () => c.runbooks.list(true).map((r) => ({ name: r.name, title: r.title, description: r.description, source: r.source })),
+      shown: () => c.runbookViewer.shown,
     },
   };
   return { api, publicApi: publicApi(c), commands, revive: (panel) => c.dashboard.revive(panel), dispose: () => c.dispose() };

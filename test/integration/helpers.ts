@@ -44,6 +44,28 @@ export async function screenshot(name: string, settleMs = 800): Promise<void> {
   await waitFor(`screenshot ${name}`, () => fs.existsSync(path.join(requests, `${name}.done`)), 20_000);
 }
 
+/**
+ * Asks the runner to click, as the user would, the first element `selector` finds in any frame
+ * of the workbench (webviews included), retrying until one exists. False where the runner
+ * cannot click (test-electron), with a note.
+ */
+export async function click(name: string, selector: string, timeoutMs = 20_000): Promise<boolean> {
+  const requests = path.join(resultsDir(), '.requests');
+  if (!fs.existsSync(path.join(requests, 'enabled'))) {
+    note(`click ${name} not made: this runner cannot click`);
+    return false;
+  }
+  const until = Date.now() + timeoutMs;
+  for (let attempt = 0; ; attempt++) {
+    const id = `${name}-${attempt}`;
+    fs.writeFileSync(path.join(requests, `${id}.click`), JSON.stringify({ selector }));
+    const answer = await waitFor(`click ${name}`, () => ['done', 'missing'].find((a) => fs.existsSync(path.join(requests, `${id}.${a}`))), 20_000);
+    if (answer === 'done') return true;
+    if (Date.now() > until) throw new Error(`No element matches ${selector} for click ${name}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
 export async function setSetting(key: string, value: unknown): Promise<void> {
   await vscode.workspace.getConfiguration('codebaseGardener').update(key, value, vscode.ConfigurationTarget.Workspace);
 }

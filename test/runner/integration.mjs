@@ -134,7 +134,7 @@ async function runCodeServer(workspace) {
     await page.exposeFunction('codeAutomationLog', (type, args) => appendFileSync(browserLog, `[ext ${type}] ${JSON.stringify(args)}\n`));
     await page.exposeFunction('codeAutomationExit', (code) => exited(code));
 
-    // The tests ask for screenshots by dropping request files; only the browser side can take them.
+    // The tests ask for screenshots (and clicks) by dropping request files; only the browser side can take them.
     mkdirSync(requestsDir, { recursive: true });
     writeFileSync(join(requestsDir, 'enabled'), 'code-server');
     let shooting = false;
@@ -147,6 +147,23 @@ async function runCodeServer(workspace) {
           await page.screenshot({ path: join(resultsDir, `${name}.png`) });
           rmSync(join(requestsDir, f), { force: true });
           writeFileSync(join(requestsDir, `${name}.done`), '');
+        }
+        // A click as the user makes it, on the first element the selector finds in any frame
+        // (webviews are nested frames): `<name>.click` holds { selector }; the answer is
+        // `<name>.done`, or `<name>.missing` when no frame has such an element yet.
+        for (const f of readdirSync(requestsDir).filter((n) => n.endsWith('.click'))) {
+          const name = f.slice(0, -6);
+          const { selector } = JSON.parse(readFileSync(join(requestsDir, f), 'utf8'));
+          let clicked = false;
+          for (const frame of page.frames()) {
+            const el = await frame.$(selector).catch(() => null);
+            if (!el) continue;
+            await el.click();
+            clicked = true;
+            break;
+          }
+          rmSync(join(requestsDir, f), { force: true });
+          writeFileSync(join(requestsDir, `${name}.${clicked ? 'done' : 'missing'}`), '');
         }
       } catch (err) {
         appendFileSync(browserLog, `[screenshot] ${err.message}\n`);

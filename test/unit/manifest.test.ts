@@ -20,7 +20,7 @@ describe('extension manifest and package', () => {
     assert.deepEqual(pkg.activationEvents, ['onStartupFinished']);
     assert.deepEqual(pkg.extensionKind, ['workspace']);
     assert.equal(pkg.capabilities.untrustedWorkspaces.supported, 'limited');
-    assert.deepEqual(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations, ['codebaseGardener.dataDirectory', 'codebaseGardener.probes', 'codebaseGardener.backups.folder']);
+    assert.deepEqual(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations, ['codebaseGardener.dataDirectory', 'codebaseGardener.probes', 'codebaseGardener.backups.folder', 'codebaseGardener.runbooks.folder']);
   });
 
   it('every command has the Codebase Gardener category, and every setting is in the codebaseGardener section', () => {

@@ -18,10 +18,9 @@ export interface Observation {
   threshold?: { warning: number; critical: number };
   title: string;
   message: string;
+  /** A runbook other than the one `runbookForAlert` names for this component and metric. */
   runbook?: string;
 }
-
-const HEALTH_RUNBOOK = 'system_health_check';
 
 function higherIsWorse(
   key: string,
@@ -52,7 +51,6 @@ function higherIsWorse(
     threshold: band,
     title: `${short} ${v ?? 'n/a'}${unit}`,
     message: `${label} ${v ?? 'n/a'}${unit}${qualifier} (${limit})`,
-    runbook: HEALTH_RUNBOOK,
   };
 }
 
@@ -87,8 +85,7 @@ export function observe(report: HealthReport, s: AlertSettings): Observation[] {
       threshold: band,
       title: `Integration score ${ih.score}%`,
       message: `Integration score ${ih.score}% (${ih.passed} of ${ih.total} checks pass; ${breach === 'CRITICAL' ? `critical below ${band.critical}%` : `warning below ${band.warning}%`})`,
-      runbook: HEALTH_RUNBOOK,
-    });
+      });
   }
 
   for (const c of ih.checks) {
@@ -105,8 +102,7 @@ export function observe(report: HealthReport, s: AlertSettings): Observation[] {
       lowerIsWorse: false,
       title: `${c.name}: ${c.ok ? 'passing' : c.message}`,
       message: c.ok ? `${c.name} is passing` : `${c.name} is failing: ${c.message}`,
-      runbook: HEALTH_RUNBOOK,
-    });
+      });
     // A percentage margin on milliseconds: 5 points of a 3 s threshold is 150 ms. A failing
     // probe has no response time, which holds (neither breaches nor clears) that condition.
     const margin = (t.responseTimeMs.warning * s.hysteresis) / 100;

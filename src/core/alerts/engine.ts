@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock';
 import { currentUser } from '../user';
+import { runbookForAlert } from '../runbooks/forAlert';
 import type { HealthReport } from '../health/report';
 import { observe, type Observation } from './conditions';
 import {
@@ -155,7 +156,7 @@ export class AlertEngine {
       lastSeenAt: now,
       updatedAt: now,
       sampleCount: 1,
-      ...(e.runbook ? { runbook: e.runbook } : {}),
+      runbook: e.runbook ?? runbookForAlert(e),
     };
     this.alerts.push(alert);
     return { kind: 'opened', alert, notify: e.level !== 'INFO' && this.mayNotify(alert, now) };
@@ -263,7 +264,7 @@ export class AlertEngine {
       lastSeenAt: now,
       updatedAt: now,
       sampleCount: this.settings.pendingSamples,
-      ...(o.runbook ? { runbook: o.runbook } : {}),
+      runbook: o.runbook ?? runbookForAlert(o),
     };
     this.alerts.push(alert);
     return alert;

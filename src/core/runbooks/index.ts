@@ -1,0 +1,4 @@
+export * from './library';
+export * from './forAlert';
+export * from './render';
+export * from './page';
