@@ -4,6 +4,7 @@ import { AlertService, type AlertEvent } from '../core/alerts';
 import { systemClock } from '../core/clock';
 import { MaintenanceManager, performTasks, Scheduler, systemTimers, taskDefinition } from '../core/maintenance';
 import { BackupRules } from '../core/rules/backups';
+import { maintenanceRunEnded } from '../core/rules/maintenance';
 import { MetricHistory } from '../core/metrics';
 import { HealthMonitor, type HealthReport } from '../core/health';
 import { LogManager, type LogEntry } from '../core/logs';
@@ -209,6 +210,7 @@ export class Ctx extends Disposable {
       },
       warn: (msg) => this.logs.warn('maintenance', msg),
       onError: (msg, err) => this.logs.error('maintenance', msg, err instanceof Error ? err : { error: String(err) }),
+      onRunEnded: (run) => maintenanceRunEnded(this.alerts, run),
       perform: performTasks({
         healthCheck: () => this.monitor.comprehensiveHealthCheck(),
         logs: this.logs,

@@ -7,6 +7,7 @@ import { LogManager } from '../../src/core/logs';
 import type { BackupManager } from '../../src/core/backup';
 import { DEFAULT_MAINTENANCE_SETTINGS, performTasks, taskDefinition, type TaskKey } from '../../src/core/maintenance';
 import { BackupRules } from '../../src/core/rules/backups';
+import { maintenanceRunEnded } from '../../src/core/rules/maintenance';
 import { fullyBackedUp, write } from './backupFixtures';
 import { tempDir } from './fixtures';
 
@@ -161,5 +162,22 @@ describe('maintenance tasks: what they really do', function () {
     assert.ok(!fs.existsSync(path.join(data, 'alerts.json.0a1b2c3d')));
     assert.ok(fs.existsSync(path.join(m.backupsDir, 'catalog.json')), 'backups are not cleanup\'s');
     logs.dispose();
+  });
+});
+
+describe('rules that span maintenance and alerts', () => {
+  it('a failed maintenance task raises an alert that leads to its runbook; its next success resolves it; backups are left to the backup rules', async () => {
+    const alerts = new AlertService({ clock: new ManualClock(Date.UTC(2026, 0, 5)), dataDir: tempDir() });
+    await alerts.init();
+    const run = (key: TaskKey, status: 'FAILED' | 'COMPLETED') => ({ id: `${key.toLowerCase()}-1`, key, trigger: 'schedule' as const, status, description: '', dueAt: 0, output: [], error: 'disk full' });
+    await maintenanceRunEnded(alerts, run('logRotation', 'FAILED'));
+    const [a] = alerts.engine.query({ component: 'maintenance', state: ['OPEN'] });
+    assert.equal(a.metric, 'logRotation');
+    assert.match(a.message, /Log rotation failed: disk full/);
+    assert.equal(a.runbook, 'log_management');
+    await maintenanceRunEnded(alerts, run('backupFull', 'FAILED'));
+    assert.equal(alerts.engine.query({ component: 'maintenance', state: ['OPEN'] }).length, 1, 'a backup failure is the backup rules\' to raise');
+    await maintenanceRunEnded(alerts, run('logRotation', 'COMPLETED'));
+    assert.equal(alerts.engine.query({ component: 'maintenance', state: ['OPEN', 'ACKNOWLEDGED'] }).length, 0);
   });
 });

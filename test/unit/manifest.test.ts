@@ -51,15 +51,16 @@ describe('extension manifest and package', () => {
     }
   });
 
-  it('the VSIX is under 3 MB and holds the bundles, not sources, tests or source maps', function () {
+  it('the VSIX is under 3 MB and holds the bundles and the API\'s types, not sources, tests or source maps', function () {
     assert.ok(fs.existsSync(vsix), `${vsix} is missing: run "npm run package" first`);
     const size = fs.statSync(vsix).size;
     assert.ok(size < 3 * 1024 * 1024, `VSIX is ${size} bytes`);
     const files = execFileSync('unzip', ['-Z1', vsix], { encoding: 'utf8' }).trim().split('\n');
-    for (const need of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/gardener.js', 'extension/dist/stagingWorker.js', 'extension/dist/archiveWorker.js', 'extension/dist/webview.js', 'extension/media/gardener.svg']) {
+    for (const need of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/gardener.js', 'extension/dist/stagingWorker.js', 'extension/dist/archiveWorker.js', 'extension/dist/webview.js', 'extension/media/gardener.svg', 'extension/api/codebase-gardener.d.ts']) {
       assert.ok(files.includes(need), `${need} in VSIX`);
     }
-    const unwanted = files.filter((f) => /\.map$|\.ts$|^extension\/(src|test|out|bench|node_modules)\//.test(f));
+    // The API's published types are the one .ts file shipped.
+    const unwanted = files.filter((f) => f !== 'extension/api/codebase-gardener.d.ts' && /\.map$|\.ts$|^extension\/(src|test|out|bench|node_modules)\//.test(f));
     assert.deepEqual(unwanted, []);
   });
 });

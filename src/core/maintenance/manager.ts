@@ -33,6 +33,8 @@ export interface MaintenanceOptions {
   leadership?: { staleMs?: number; updateMs?: number };
   warn?: (message: string) => void;
   onError?: (message: string, err: unknown) => void;
+  /** After every run that started ends (the rules that raise or resolve alerts hang here). */
+  onRunEnded?: (run: TaskRun) => Promise<void> | void;
 }
 
 export interface RunProgress {
@@ -409,6 +411,11 @@ export class MaintenanceManager {
       this.running.delete(run.id);
     }
     await this.save();
+    try {
+      await this.o.onRunEnded?.(run);
+    } catch (err) {
+      this.o.onError?.('A rule after a maintenance run failed', err);
+    }
     return run;
   }
 
