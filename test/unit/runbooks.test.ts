@@ -28,9 +28,11 @@ import { scripted, settings, tempDir } from './fixtures';
 const root = path.resolve(__dirname, '..', '..', '..');
 const bundled = path.join(root, 'runbooks');
 const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
-  contributes: { commands: { command: string; title: string }[]; configuration: { properties: Record<string, { default?: unknown }> } };
+  contributes: { commands: { command: string; title: string }[]; configuration: { properties: Record<string, { default?: unknown }> } | { properties: Record<string, { default?: unknown }> }[] };
 };
-const settingDefaults = manifest.contributes.configuration.properties;
+// The settings are grouped (Monitoring, Alerts, …): every group's, as one map.
+const groups = manifest.contributes.configuration;
+const settingDefaults = Object.assign({}, ...(Array.isArray(groups) ? groups : [groups]).map((g) => g.properties)) as Record<string, { default?: unknown }>;
 const ourCommands = new Map(manifest.contributes.commands.map((c) => [c.command, c.title]));
 /** Added by the maintenance work on main (issue 13); the runbooks link to them ahead of the merge. */
 const MAINTENANCE_COMMANDS = ['runMaintenanceTask', 'scheduleMaintenance', 'cancelMaintenanceTask', 'showMaintenanceStatus'].map((c) => `codebaseGardener.${c}`);
