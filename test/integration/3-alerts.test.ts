@@ -1,17 +1,8 @@
 import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as vscode from 'vscode';
 import type { ActionResult, Alert } from '../../src/core/alerts';
-import { gardener, screenshot, setSetting, waitFor } from './helpers';
-
-async function closedPort(): Promise<number> {
-  const s = http.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
+import { closedPort, gardener, screenshot, setSetting, waitFor } from './helpers';
 
 describe('Alerts', () => {
   const ids: Record<string, string> = {};

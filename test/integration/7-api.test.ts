@@ -1,18 +1,7 @@
 import * as assert from 'node:assert/strict';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as vscode from 'vscode';
 import type { AlertChange, CodebaseGardenerApi } from '../../api/codebase-gardener';
-import { EXTENSION_ID, gardener, setSetting, waitFor } from './helpers';
-
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const s = http.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
+import { closedPort, EXTENSION_ID, gardener, setSetting, waitFor } from './helpers';
 
 describe('API for other extensions', () => {
   after(async () => {

@@ -1,4 +1,6 @@
 import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ActivationApi } from '../../src/vscode/extension';
@@ -68,4 +70,13 @@ export async function click(name: string, selector: string, timeoutMs = 20_000):
 
 export async function setSetting(key: string, value: unknown): Promise<void> {
   await vscode.workspace.getConfiguration('codebaseGardener').update(key, value, vscode.ConfigurationTarget.Workspace);
+}
+
+/** A loopback port nothing listens on: a probe of it fails with "connection refused". */
+export async function closedPort(): Promise<number> {
+  const s = http.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
 }
