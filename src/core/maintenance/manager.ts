@@ -1,26 +1,13 @@
 import * as os from 'node:os';
-import { randomBytes } from 'node:crypto';
 import { GardenerError } from '../errors';
-import { processIsAlive } from '../lockOwner';
 import { nextRun, parseCron, type CronSchedule } from './cron';
 import { Leadership } from './leader';
 import type { Job, Scheduler } from './scheduler';
-import { emptyState, MaintenanceStore, rank, type MaintenanceState } from './store';
-import { TASKS, taskDefinition, type MaintenanceSettings, type RunStatus, type TaskDefinition, type TaskKey, type TaskResult, type TaskRun, type Trigger } from './types';
+import { markInterrupted, newRun, statusOf } from './runs';
+import { adoptState, emptyState, MaintenanceStore, type MaintenanceState } from './store';
+import { TASKS, taskDefinition, type MaintenanceSettings, type MaintenanceStatus, type PerformTask, type RunProgress, type RunStatus, type ScheduledItem, type TaskKey, type TaskResult, type TaskRun } from './types';
 
-/** What a running task is given: its run, a cancellation signal, and where to say what it does. */
-export interface TaskContext {
-  run: TaskRun;
-  signal: AbortSignal;
-  log(line: string): void;
-  progress(p: { done: number; total: number; message?: string }): void;
-  /** When each backup was last validated (kept in the shared state; the task updates it). */
-  validatedAt: Record<string, number>;
-  /** When maintenance first ran in this state folder: how long this workspace has been watched. */
-  watchedSince: number;
-}
-
-export type PerformTask = (task: TaskDefinition, ctx: TaskContext) => Promise<TaskResult>;
+export type { MaintenanceStatus, PerformTask, RunProgress, ScheduledItem, TaskContext } from './types';
 
 export interface MaintenanceOptions {
   scheduler: Scheduler;
@@ -35,31 +22,6 @@ export interface MaintenanceOptions {
   onError?: (message: string, err: unknown) => void;
   /** After every run that started ends (the rules that raise or resolve alerts hang here). */
   onRunEnded?: (run: TaskRun) => Promise<void> | void;
-}
-
-export interface RunProgress {
-  done: number;
-  total: number;
-  message?: string;
-}
-
-export interface ScheduledItem {
-  key: TaskKey;
-  title: string;
-  expression: string;
-  next: number | undefined;
-}
-
-/** The guide's get_maintenance_status(). */
-export interface MaintenanceStatus {
-  total_tasks: number;
-  running_tasks: number;
-  scheduled_tasks: number;
-  by_status: Record<RunStatus, number>;
-  recent: TaskRun[];
-  next: { key: TaskKey; title: string; at: number; runId?: string }[];
-  runbooks: string[];
-  leader: boolean;
 }
 
 // A slot more than this late is a missed run (the editor was closed, the machine asleep).
@@ -177,28 +139,12 @@ export class MaintenanceManager {
   }
 
   status(): MaintenanceStatus {
-    const by = { SCHEDULED: 0, RUNNING: 0, COMPLETED: 0, FAILED: 0, CANCELLED: 0, SKIPPED: 0 } as Record<RunStatus, number>;
-    for (const r of this.state.runs) by[r.status]++;
-    const finished = this.state.runs.filter((r) => r.endedAt !== undefined).sort((a, b) => (b.endedAt ?? 0) - (a.endedAt ?? 0));
-    const upcoming = [
-      ...this.scheduled().flatMap((s) => (s.next !== undefined ? [{ key: s.key, title: s.title, at: s.next }] : [])),
-      ...this.state.runs.filter((r) => r.status === 'SCHEDULED').map((r) => ({ key: r.key, title: r.description, at: r.dueAt, runId: r.id })),
-    ].sort((a, b) => a.at - b.at);
-    return {
-      total_tasks: this.state.runs.length,
-      running_tasks: by.RUNNING,
-      scheduled_tasks: by.SCHEDULED + this.scheduled().length,
-      by_status: by,
-      recent: finished.slice(0, 10),
-      next: upcoming.slice(0, 5),
-      runbooks: this.runbooks(),
-      leader: this.isLeader,
-    };
+    return statusOf(this.state.runs, this.scheduled(), this.runbooks(), this.isLeader);
   }
 
   /** A one-off run of `key` at `when` (the guide's schedule_maintenance); returns its id. */
   async schedule(key: TaskKey, when: number, description?: string): Promise<string> {
-    const run = this.newRun(key, 'once', when, description ?? `${taskDefinition(key).title} (one-off)`);
+    const run = newRun(key, 'once', when, description ?? `${taskDefinition(key).title} (one-off)`);
     this.state.runs.push(run);
     await this.save();
     if (this.isLeader) this.armOneOff(run);
@@ -218,7 +164,7 @@ export class MaintenanceManager {
     }
     const def = TASKS.find((t) => t.key === keyOrRunId);
     if (!def) throw new GardenerError(`There is no maintenance task or run "${keyOrRunId}".`, 'NOT_FOUND');
-    const run = this.newRun(def.key, 'manual', this.now(), o.description ?? `${def.title} (run by hand)`);
+    const run = newRun(def.key, 'manual', this.now(), o.description ?? `${def.title} (run by hand)`);
     this.state.runs.push(run);
     return this.runNow(run, { waitForLoad: false, signal: o.signal });
   }
@@ -330,7 +276,7 @@ export class MaintenanceManager {
       this.state.lastFired[key] = missed ? now : due;
       const delay = (missed ? this.settings.missedDelayMs : 0) + Math.floor((this.o.random ?? Math.random)() * this.settings.randomDelayMs);
       const def = taskDefinition(key);
-      const run = this.newRun(key, missed ? 'missed' : 'schedule', now + delay, missed ? `${def.title} (missed while VS Code was closed or asleep)` : `${def.title} (scheduled)`);
+      const run = newRun(key, missed ? 'missed' : 'schedule', now + delay, missed ? `${def.title} (missed while VS Code was closed or asleep)` : `${def.title} (scheduled)`);
       this.state.runs.push(run);
       this.armOneOff(run);
     }
@@ -430,18 +376,7 @@ export class MaintenanceManager {
 
   /** Runs left RUNNING by a window that no longer exists: failed, "interrupted". */
   private async markInterrupted(): Promise<void> {
-    let any = false;
-    for (const r of this.state.runs) {
-      if (r.status !== 'RUNNING' || this.running.has(r.id)) continue;
-      const gone = r.host === undefined || r.pid === undefined || (r.host === os.hostname() && !processIsAlive(r.pid));
-      if (!gone) continue;
-      r.status = 'FAILED';
-      r.endedAt = this.now();
-      r.error = 'interrupted: VS Code closed or crashed while it ran';
-      r.summary = 'interrupted';
-      any = true;
-    }
-    if (any) await this.save();
+    if (markInterrupted(this.state.runs, this.now(), (id) => this.running.has(id))) await this.save();
   }
 
   private async refresh(): Promise<void> {
@@ -462,26 +397,8 @@ export class MaintenanceManager {
     this.changed();
   }
 
-  /**
-   * Takes what is on disk as the state, keeping this window's own run objects (running and
-   * waiting tasks hold them) and the runs it made since that was read. With `only`, just those
-   * runs of ours count as newer than the disk's copy.
-   */
   private adopt(disk: MaintenanceState, only?: Set<string>): void {
-    const ours = new Map(this.state.runs.filter((r) => !only || only.has(r.id)).map((r) => [r.id, r]));
-    // Ours, unless another window took the run further (cancelled a one-off this window waits on).
-    const runs = disk.runs.map((r) => {
-      const mine = ours.get(r.id);
-      return mine && rank(mine.status) >= rank(r.status) ? mine : r;
-    });
-    const onDisk = new Set(disk.runs.map((r) => r.id));
-    for (const r of this.state.runs) if (!onDisk.has(r.id) && (!only || only.has(r.id) || r.status === 'SCHEDULED')) runs.push(r);
-    const lastFired = { ...disk.lastFired };
-    for (const [k, t] of Object.entries(this.state.lastFired) as [TaskKey, number][]) lastFired[k] = Math.max(lastFired[k] ?? 0, t);
-    const validatedAt = { ...disk.validatedAt };
-    for (const [id, t] of Object.entries(this.state.validatedAt)) validatedAt[id] = Math.max(validatedAt[id] ?? 0, t);
-    const since = Math.min(disk.since ?? Infinity, this.state.since ?? Infinity);
-    this.state = { ...disk, lastFired, runs, validatedAt, ...(Number.isFinite(since) ? { since } : {}) };
+    this.state = adoptState(this.state, disk, only);
   }
 
   /** When maintenance first started in this state folder. */
@@ -489,9 +406,8 @@ export class MaintenanceManager {
     return this.state.since ?? this.startedAt;
   }
 
-  private newRun(key: TaskKey, trigger: Trigger, dueAt: number, description: string): TaskRun {
-    return { id: `${key.toLowerCase()}-${dueAt.toString(36)}-${randomBytes(3).toString('hex')}`, key, trigger, status: 'SCHEDULED', description, dueAt, output: [] };
-  }
+
+
 
   private now(): number {
     return this.o.scheduler.now();

@@ -101,6 +101,24 @@ export function mergeStates(disk: MaintenanceState, mine: MaintenanceState): Mai
   return { version: 1, lastFired, runs: trimHistory([...runs.values()]), validatedAt, ...(Number.isFinite(since) ? { since } : {}) };
 }
 
+/**
+ * What a window takes as its state when it reads `disk`: the disk's, but keeping its own run
+ * objects (its running and waiting tasks hold them) unless another window took a run further
+ * (cancelled a one-off it waits on), and the runs it made since it last read. With `only`, just
+ * those runs of ours count as newer than the disk's copy.
+ */
+export function adoptState(mine: MaintenanceState, disk: MaintenanceState, only?: ReadonlySet<string>): MaintenanceState {
+  const ours = new Map(mine.runs.filter((r) => !only || only.has(r.id)).map((r) => [r.id, r]));
+  const runs = disk.runs.map((r) => {
+    const own = ours.get(r.id);
+    return own && rank(own.status) >= rank(r.status) ? own : r;
+  });
+  const onDisk = new Set(disk.runs.map((r) => r.id));
+  for (const r of mine.runs) if (!onDisk.has(r.id) && (!only || only.has(r.id) || r.status === 'SCHEDULED')) runs.push(r);
+  // Firings, validations and the start: the later (or earliest) of both, as a write merges them.
+  return { ...mergeStates(disk, { ...mine, runs: [] }), runs };
+}
+
 /** Keeps every open run and the newest finished ones, in the order they were due. */
 export function trimHistory(runs: TaskRun[]): TaskRun[] {
   const sorted = [...runs].sort((a, b) => (a.startedAt ?? a.dueAt) - (b.startedAt ?? b.dueAt));

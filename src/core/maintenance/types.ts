@@ -94,3 +94,42 @@ export interface TaskResult {
   /** The task had nothing to do and did not run (no user-data folder chosen, no folder open): SKIPPED. */
   skipped?: boolean;
 }
+
+/** What a running task is given: its run, a cancellation signal, and where to say what it does. */
+export interface TaskContext {
+  run: TaskRun;
+  signal: AbortSignal;
+  log(line: string): void;
+  progress(p: { done: number; total: number; message?: string }): void;
+  /** When each backup was last validated (kept in the shared state; the task updates it). */
+  validatedAt: Record<string, number>;
+  /** When maintenance first ran in this state folder: how long this workspace has been watched. */
+  watchedSince: number;
+}
+
+export type PerformTask = (task: TaskDefinition, ctx: TaskContext) => Promise<TaskResult>;
+
+export interface RunProgress {
+  done: number;
+  total: number;
+  message?: string;
+}
+
+export interface ScheduledItem {
+  key: TaskKey;
+  title: string;
+  expression: string;
+  next: number | undefined;
+}
+
+/** The guide's get_maintenance_status(). */
+export interface MaintenanceStatus {
+  total_tasks: number;
+  running_tasks: number;
+  scheduled_tasks: number;
+  by_status: Record<RunStatus, number>;
+  recent: TaskRun[];
+  next: { key: TaskKey; title: string; at: number; runId?: string }[];
+  runbooks: string[];
+  leader: boolean;
+}
