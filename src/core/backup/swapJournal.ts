@@ -101,6 +101,43 @@ export function makeMarked(w: Work, rel: string, nonce: string): void {
   fs.writeFileSync(work.resolve(`${rel}/${MARK}`), nonce, { mode: 0o600, flag: 'wx' });
 }
 
+/**
+ * Whether the folder `rel` is one a kill cut short while it was being made: a real folder
+ * holding nothing but `.gardener/`, and in that at most a mark that is the start of `nonce`
+ * (mkdir done, the mark not yet or not wholly written). Nothing else can look like that, so
+ * it is safe to remove; a restore with such a folder never wrote anything else.
+ */
+export function isHalfMade(w: Work, rel: string, nonce: string): boolean {
+  try {
+    const work = workGuard(w);
+    const dir = work.resolve(rel);
+    if (!fs.lstatSync(dir).isDirectory()) return false;
+    const names = fs.readdirSync(dir);
+    if (names.length === 0) return true;
+    if (names.length !== 1 || names[0] !== '.gardener' || !fs.lstatSync(path.join(dir, '.gardener')).isDirectory()) return false;
+    const inner = fs.readdirSync(path.join(dir, '.gardener'));
+    if (inner.length === 0) return true;
+    if (inner.length !== 1 || inner[0] !== 'mark') return false;
+    const mark = work.resolve(`${rel}/${MARK}`);
+    const st = fs.lstatSync(mark);
+    return st.isFile() && st.size < nonce.length && nonce.startsWith(fs.readFileSync(mark, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/** Removes the folders of restore `id` that a kill left half made (see isHalfMade); says whether any. */
+export function dropHalfMade(w: Work, id: string, nonce: string): boolean {
+  let any = false;
+  for (const rel of [`staging-${id}`, `snapshots/${id}`]) {
+    if (isHalfMade(w, rel, nonce)) {
+      workGuard(w).remove(rel, { recursive: true });
+      any = true;
+    }
+  }
+  return any;
+}
+
 /** Whether the folder `rel` of the work folder (`snapshots/<id>`, `staging-<id>`) is a real folder, reached through real folders, that we marked with `nonce`. */
 export function isMarked(w: Work, rel: string, nonce: string): boolean {
   try {
