@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { dropHalfMade, isHalfMade } from '../../src/core/backup/swapJournal';
+import { dropEmptyWork, dropHalfMade, isHalfMade, RESTORE_DIR, workDir } from '../../src/core/backup/swapJournal';
 import { tempDir } from './fixtures';
 
 describe('restore: folders a kill left half made', () => {
@@ -37,5 +37,16 @@ describe('restore: folders a kill left half made', () => {
     assert.equal(isHalfMade(w, 'staging-x', nonce), false);
     assert.equal(dropHalfMade(w, 'x', nonce), false);
     assert.ok(fs.existsSync(outside));
+  });
+
+  it("a kill while making the target's .gardener-restore (or its snapshots) leaves nothing once recovery drops the empty folders; one holding anything stays", () => {
+    const target = tempDir();
+    const w = { dir: workDir(target), base: target };
+    fs.mkdirSync(path.join(target, RESTORE_DIR, 'snapshots'), { recursive: true });
+    dropEmptyWork(w, target);
+    assert.deepEqual(fs.readdirSync(target), []);
+    fs.mkdirSync(path.join(target, RESTORE_DIR, 'snapshots', 'snapshot-1'), { recursive: true });
+    dropEmptyWork(w, target);
+    assert.deepEqual(fs.readdirSync(path.join(target, RESTORE_DIR, 'snapshots')), ['snapshot-1'], 'an earlier restore’s snapshot is kept');
   });
 });

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { Engine } from './engine';
 import { FolderGuard } from './guard';
 import { completeSwap } from './restorer';
-import { dropHalfMade, dropRestore, isMarked, journalProblem, RESTORE_DIR, workAt, workDir, type Journal } from './swapJournal';
+import { dropEmptyWork, dropHalfMade, dropRestore, isMarked, journalProblem, RESTORE_DIR, workAt, workDir, type Journal } from './swapJournal';
 import { BackupError } from './types';
 
 /**
@@ -33,7 +33,9 @@ export async function recoverRestores(e: Engine, problems: string[]): Promise<st
     // One stopped before it made its folders (or a forged one) changed nothing: only its journal goes.
     if (journal.state === 'staging' && !isMarked(work, `staging-${journal.id}`, journal.nonce) && !isMarked(work, `snapshots/${journal.id}`, journal.nonce)) {
       // A kill between making a folder and writing its mark leaves it empty but for the mark's start.
+      // A kill while making `.gardener-restore` itself leaves it empty: it goes too.
       dropHalfMade(work, journal.id, journal.nonce);
+      dropEmptyWork(work, journal.target);
       e.journals.remove(journal.id);
       e.hooks.info?.(`Removed the journal of a restore into ${journal.target} that stopped before it made anything; nothing else was touched`);
       continue;

@@ -90,7 +90,12 @@ export function dropRestore(w: Work, target: string, id: string, nonce: string):
     work.remove(`staging-${id}`, { recursive: true });
     work.remove(`snapshots/${id}`, { recursive: true });
   }
-  work.removeIfEmpty('snapshots');
+  dropEmptyWork(w, target);
+}
+
+/** Our folders in the target that a restore made and left empty (`snapshots`, `.gardener-restore`): the target is left as it was. */
+export function dropEmptyWork(w: Work, target: string): void {
+  workGuard(w).removeIfEmpty('snapshots');
   if (w.dir === workDir(target)) new FolderGuard(target).removeIfEmpty(RESTORE_DIR);
 }
 
