@@ -71,6 +71,8 @@ export function average(points: readonly MetricPoint[], t: number): MetricPoint 
 export class MetricHistory {
   readonly dir: string;
   private readonly open = new Map<TierName, { start: number; points: MetricPoint[] }>();
+  /** Tiers whose file this process has checked for a torn last line. */
+  private readonly mended = new Set<TierName>();
 
   constructor(readonly dataDir: string) {
     this.dir = path.join(dataDir, 'metrics');
@@ -96,7 +98,13 @@ export class MetricHistory {
       this.open.set(tier.name, cur);
     }
     fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    for (const [tier, line] of lines) appendNoFollow(this.file(tier), line);
+    for (const [tier, line] of lines) {
+      // A crash mid-write can leave a last line without its newline: the first append of this
+      // process starts a new line, so that only the torn sample is lost, never the next one.
+      const torn = !this.mended.has(tier) && endsTorn(this.file(tier));
+      this.mended.add(tier);
+      appendNoFollow(this.file(tier), torn ? `\n${line}` : line);
+    }
   }
 
   /**
@@ -169,6 +177,25 @@ export class MetricHistory {
     // A link planted where the file should be is removed, never written through.
     if (fs.lstatSync(file, { throwIfNoEntry: false })?.isSymbolicLink()) new FolderGuard(this.dir).remove(path.basename(file));
     await writeFileAtomically(file, points.map(formatLine).join(''));
+  }
+}
+
+/** Whether `file` exists and its last byte is not a newline. */
+function endsTorn(file: string): boolean {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
+  } catch {
+    return false;
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    if (!size) return false;
+    const b = Buffer.alloc(1);
+    fs.readSync(fd, b, 0, 1, size - 1);
+    return b[0] !== 0x0a;
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
