@@ -5,7 +5,7 @@ import { systemClock } from '../core/clock';
 import { MaintenanceManager, performTasks, Scheduler, systemTimers, taskDefinition } from '../core/maintenance';
 import { BackupRules } from '../core/rules/backups';
 import { maintenanceRunEnded } from '../core/rules/maintenance';
-import { MetricHistory } from '../core/metrics';
+import { MetricHistory, type MetricPoint } from '../core/metrics';
 import { HealthMonitor, type HealthReport } from '../core/health';
 import { LogManager, type LogEntry } from '../core/logs';
 import { archiveWriter, BackupManager } from '../core/backup';
@@ -14,7 +14,8 @@ import { isGardenerError } from '../core/errors';
 import type { BackupKeyStore } from '../core/state';
 import { secretKeys } from './backupKeys';
 import { BackupsTree } from './backupsTree';
-import type { HistoryPoint } from '../shared/protocol';
+import type { HostEvent } from '../shared/protocol';
+import { alertsSection, backupsSection, dashboardHandlers, livePoint, maintenanceSection } from './dashboardData';
 import { notify } from './alertCommands';
 import { AlertsTree } from './alertsTree';
 import { dataDirOf01, declaredConfiguration, readConfig, SECTION, type GardenerConfig, type Places } from './config';
@@ -30,7 +31,6 @@ import { workspaceIdentity } from './workspaceIdentity';
 import { MaintenanceTree } from './maintenanceTree';
 import { prepareConfigurationBackup } from './configurationSources';
 
-const HISTORY_POINTS = 120;
 
 /**
  * Everything the commands need, built once in activate(). Commands are factories taking
@@ -58,9 +58,8 @@ export class Ctx extends Disposable {
   readonly rules: BackupRules;
   maintenance: MaintenanceManager;
   readonly maintenanceTree: MaintenanceTree;
-  private readonly points: HistoryPoint[] = [];
-  /** Whether `points` began with what the metric history on disk holds (read on first use). */
-  private seeded = false;
+  /** The last sample appended to the metric history, for the dashboard's live charts. */
+  private lastPoint: MetricPoint | undefined;
   /** Every sample, kept coarser as it ages, in our state folder: the charts survive reloads. */
   metrics: MetricHistory;
   private shownProblems = '';
@@ -134,11 +133,14 @@ export class Ctx extends Disposable {
     this.reports = this.register(new ReportDocuments());
     this.dashboard = this.register(
       new Dashboard(extension.extensionUri, {
-        report: () => this.monitor.report(),
-        history: () => this.history(),
-        onDidUpdate: (l) => this.onDidUpdate(() => l()),
-        runHealthCheck: () => vscode.commands.executeCommand('codebaseGardener.runHealthCheck'),
-        showStatus: () => vscode.commands.executeCommand('codebaseGardener.showStatus'),
+        handlers: dashboardHandlers(this),
+        onDidUpdateHealth: (l) =>
+          this.onDidUpdate((r) => {
+            const p = this.lastPoint;
+            l(r, p && p.t === r.systemMetrics?.timestamp ? livePoint(p) : null);
+          }),
+        onDidChangeSection: (l) => this.dashboardSections(l),
+        log: { warn: (m) => this.logs.warn('dashboard', m) },
       }),
     );
     const sub = this.monitor.onDidUpdate((r) => this.onReport(r));
@@ -255,22 +257,6 @@ export class Ctx extends Disposable {
     return undefined;
   }
 
-  history(): HistoryPoint[] {
-    if (!this.seeded) {
-      this.seeded = true;
-      try {
-        const now = Date.now();
-        const before = this.points[0]?.t ?? Infinity;
-        const saved = this.metrics.read(now - 3_600_000, now).filter((p) => p.t < before);
-        this.points.unshift(...saved.slice(-HISTORY_POINTS).map((p) => ({ t: p.t, cpu: p.cpu, memory: p.memory, disk: p.disk })));
-        this.points.splice(0, Math.max(0, this.points.length - HISTORY_POINTS));
-      } catch (err) {
-        this.logs.warn('metrics', `Could not read the metric history in ${this.metrics.dir}: ${err instanceof Error ? err.message : String(err)}`);
-      }
-    }
-    return [...this.points];
-  }
-
   setMonitoring(enabled: boolean): void {
     if (enabled) this.monitor.start();
     else if (this.monitor.isRunning) this.monitor.stop();
@@ -378,11 +364,7 @@ export class Ctx extends Disposable {
 
   private onReport(r: HealthReport): void {
     const m = r.systemMetrics;
-    if (m && r.sampledAt && this.points.at(-1)?.t !== m.timestamp) {
-      this.points.push({ t: m.timestamp, cpu: m.cpuPercent, memory: m.memoryPercent, disk: m.diskPercent });
-      if (this.points.length > HISTORY_POINTS) this.points.shift();
-      this.recordMetrics(r, m.timestamp);
-    }
+    if (m && r.sampledAt && this.lastPoint?.t !== m.timestamp) this.recordMetrics(r, m.timestamp);
     this.updateStatusBar(r);
     this.updated.fire(r);
     void this.alerts.observe(r);
@@ -390,19 +372,48 @@ export class Ctx extends Disposable {
 
   private metricsFailed = false;
 
+  /**
+   * The dashboard's sections as they change. Changes that come in bursts (a maintenance run's
+   * progress, a backup's catalog writes) are sent at most every 250 ms.
+   */
+  private dashboardSections(listener: (e: HostEvent) => void): vscode.Disposable {
+    const pending = new Map<string, () => HostEvent>();
+    let timer: NodeJS.Timeout | undefined;
+    const queue = (key: string, make: () => HostEvent) => {
+      pending.set(key, make);
+      timer ??= setTimeout(() => {
+        timer = undefined;
+        const makers = [...pending.values()];
+        pending.clear();
+        for (const make of makers) listener(make());
+      }, 250);
+    };
+    const subs = [
+      this.alerts.onDidChange(() => queue('alerts', () => ({ kind: 'event', event: 'alerts', alerts: alertsSection(this) }))),
+      this.onDidChangeBackups(() => queue('backups', () => ({ kind: 'event', event: 'backups', backups: backupsSection(this) }))),
+      this.onDidChangeMaintenance(() => queue('maintenance', () => ({ kind: 'event', event: 'maintenance', maintenance: maintenanceSection(this) }))),
+    ];
+    return new vscode.Disposable(() => {
+      clearTimeout(timer);
+      for (const s of subs) s.dispose();
+    });
+  }
+
   /** Appends the sample to the metric history; a failure is logged once, not at every sample. */
   private recordMetrics(r: HealthReport, t: number): void {
     const m = r.systemMetrics;
     const times = Object.values(r.components).map((c) => c.responseTimeMs).filter((v) => Number.isFinite(v));
     try {
-      this.metrics.append({
+      const point: MetricPoint = {
         t,
         cpu: m?.cpuPercent ?? null,
         memory: m?.memoryPercent ?? null,
         disk: m?.diskPercent ?? null,
         responseMs: times.length ? Math.max(...times) : null,
         score: typeof r.integrationHealth.score === 'number' ? r.integrationHealth.score : null,
-      });
+      };
+      this.lastPoint = point;
+      this.metrics.append(point);
       this.metricsFailed = false;
     } catch (err) {
       if (!this.metricsFailed) this.logs.warn('metrics', `Could not append to the metric history in ${this.metrics.dir}: ${err instanceof Error ? err.message : String(err)}`);

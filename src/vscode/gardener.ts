@@ -33,7 +33,8 @@ export interface GardenerApi extends StartupTiming {
     /** The Alerts view as shown: its groups with the IDs in them, and its badge. */
     tree(): { groups: { state: AlertState; ids: string[] }[]; badge: number | undefined };
   };
-  dashboard(): { ready: boolean; messagesPosted: number };
+  /** The dashboard tab: whether its page said ready, what was posted to it, what it sent that was refused, and its HTML. */
+  dashboard(): { ready: boolean; messagesPosted: number; rejected: readonly string[]; html?: string; cspSource?: string };
   /** The Backups view as shown: the backups in it, by group. */
   backupsTree(): { group: string; id: string; parent?: string }[];
   /** The Backups view's top-level items as shown: the same-disk warning, each type's estimate (no backup yet) or group. */
@@ -109,7 +110,7 @@ export function start(extension: vscode.ExtensionContext, timing: StartupTiming 
       query: (q) => c.alerts.engine.query(q),
       tree: () => ({ groups: c.alertsTree.snapshot(), badge: c.alertsTree.view.badge?.value }),
     },
-    dashboard: () => ({ ready: c.dashboard.isReady, messagesPosted: c.dashboard.messagesPosted }),
+    dashboard: () => ({ ready: c.dashboard.isReady, messagesPosted: c.dashboard.messagesPosted, rejected: c.dashboard.rejected, html: c.dashboard.html, cspSource: c.dashboard.cspSource }),
     backupsTree: () => c.backupsTree.snapshot(),
     backupsView: () => c.backupsTree.shown(),
     isMonitoring: () => c.monitor.isRunning,

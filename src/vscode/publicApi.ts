@@ -8,7 +8,7 @@ import { isTaskKey } from '../core/maintenance';
 import type { Ctx } from './context';
 
 /** An alert as the API gives it: the fields the published types name, nothing of our internals. */
-function alertInfo(a: Alert): AlertInfo {
+export function alertInfo(a: Alert): AlertInfo {
   return {
     id: a.id,
     component: a.component,

@@ -47,25 +47,55 @@ export async function screenshot(name: string, settleMs = 800): Promise<void> {
 }
 
 /**
- * Asks the runner to click, as the user would, the first element `selector` finds in any frame
- * of the workbench (webviews included), retrying until one exists. False where the runner
- * cannot click (test-electron), with a note.
+ * Asks the runner to act in the page as the user would, on the first element `selector` finds
+ * in any frame of the workbench (webviews included), retrying until one exists. Undefined where
+ * the runner cannot (test-electron), with a note.
  */
-export async function click(name: string, selector: string, timeoutMs = 20_000): Promise<boolean> {
+async function act(kind: 'click' | 'fill' | 'query', name: string, request: Record<string, unknown>, timeoutMs: number): Promise<Record<string, unknown> | undefined> {
   const requests = path.join(resultsDir(), '.requests');
   if (!fs.existsSync(path.join(requests, 'enabled'))) {
-    note(`click ${name} not made: this runner cannot click`);
-    return false;
+    note(`${kind} ${name} not made: this runner cannot act in the page`);
+    return undefined;
   }
   const until = Date.now() + timeoutMs;
   for (let attempt = 0; ; attempt++) {
     const id = `${name}-${attempt}`;
-    fs.writeFileSync(path.join(requests, `${id}.click`), JSON.stringify({ selector }));
-    const answer = await waitFor(`click ${name}`, () => ['done', 'missing'].find((a) => fs.existsSync(path.join(requests, `${id}.${a}`))), 20_000);
-    if (answer === 'done') return true;
-    if (Date.now() > until) throw new Error(`No element matches ${selector} for click ${name}`);
+    fs.writeFileSync(path.join(requests, `${id}.${kind}`), JSON.stringify(request));
+    const answer = await waitFor(`${kind} ${name}`, () => ['done', 'missing'].find((a) => fs.existsSync(path.join(requests, `${id}.${a}`))), 20_000);
+    if (answer === 'done') {
+      const text = fs.readFileSync(path.join(requests, `${id}.done`), 'utf8');
+      return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+    }
+    if (Date.now() > until) throw new Error(`No element matches ${String(request.selector)} for ${kind} ${name}`);
     await new Promise((r) => setTimeout(r, 300));
   }
+}
+
+/** A click as the user makes it. False where the runner cannot click (test-electron). */
+export async function click(name: string, selector: string, timeoutMs = 20_000): Promise<boolean> {
+  return (await act('click', name, { selector }, timeoutMs)) !== undefined;
+}
+
+/** Types `value` into the input `selector` finds (Playwright's fill). False where the runner cannot. */
+export async function fill(name: string, selector: string, value: string, timeoutMs = 20_000): Promise<boolean> {
+  return (await act('fill', name, { selector, value }, timeoutMs)) !== undefined;
+}
+
+/** The text (and `attribute`, and the computed `style` property) of the element `selector` finds; undefined where the runner cannot look. */
+export async function query(
+  name: string,
+  selector: string,
+  attribute?: string,
+  timeoutMs = 20_000,
+  style?: string,
+): Promise<{ text: string | null; attribute: string | null; style: string | null } | undefined> {
+  const r = await act('query', name, { selector, ...(attribute ? { attribute } : {}), ...(style ? { style } : {}) }, timeoutMs);
+  return r as { text: string | null; attribute: string | null; style: string | null } | undefined;
+}
+
+/** Whether the runner can look into and act in the page (code-server with Chromium). */
+export function canDrivePage(): boolean {
+  return fs.existsSync(path.join(resultsDir(), '.requests', 'enabled'));
 }
 
 export async function setSetting(key: string, value: unknown): Promise<void> {

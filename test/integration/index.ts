@@ -16,12 +16,17 @@ export function resultsDir(): string {
   return process.env.CG_TEST_RESULTS ?? path.resolve(__dirname, '..', '..', '..', 'test-results');
 }
 
-export async function run(): Promise<void> {
+export function run(): Promise<void> {
+  return runSuite(__dirname, 'integration.json');
+}
+
+/** Runs the tests of `folder` (its *.test.js), writing their results to `file` in the results folder. */
+export async function runSuite(folder: string, file: string): Promise<void> {
   const dir = resultsDir();
   fs.mkdirSync(dir, { recursive: true });
-  const out = path.join(dir, 'integration.json');
+  const out = path.join(dir, file);
   const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, reporter: 'spec' });
-  for (const f of fs.readdirSync(__dirname).filter((n) => n.endsWith('.test.js')).sort()) mocha.addFile(path.join(__dirname, f));
+  for (const f of fs.readdirSync(folder).filter((n) => n.endsWith('.test.js')).sort()) mocha.addFile(path.join(folder, f));
   const tests: TestRecord[] = [];
   const notes: string[] = [];
   (globalThis as { __gardenerNotes?: string[] }).__gardenerNotes = notes;

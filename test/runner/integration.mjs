@@ -9,8 +9,10 @@ import { cacheDir, extensionId, resultsDir, root, vsixPath } from './paths.mjs';
 import { freePort, installedExtensionDir, installVsix, startCodeServer, waitForHttp, writeUserSettings } from './code-server.mjs';
 
 const testsEntry = join(root, 'out', 'test', 'integration', 'index.js');
+const reloadEntry = join(root, 'out', 'test', 'integration', 'reload', 'index.js');
 const requestsDir = join(resultsDir, '.requests');
 const resultsFile = join(resultsDir, 'integration.json');
+const reloadResultsFile = join(resultsDir, 'integration-reload.json');
 const TOTAL_TIMEOUT_MS = 20 * 60_000;
 
 const MAINTENANCE_TASKS = ['healthCheck', 'dataCleanup', 'logRotation', 'backupMaintenance', 'backupIncremental', 'backupConfiguration', 'backupUserData', 'backupFull'];
@@ -21,6 +23,7 @@ function prepare() {
   mkdirSync(resultsDir, { recursive: true });
   rmSync(requestsDir, { recursive: true, force: true });
   rmSync(resultsFile, { force: true });
+  rmSync(reloadResultsFile, { force: true });
   for (const f of readdirSync(resultsDir)) if (f.endsWith('.png')) rmSync(join(resultsDir, f));
   const workspace = join(cacheDir, 'workspace');
   rmSync(workspace, { recursive: true, force: true });
@@ -42,9 +45,18 @@ function prepare() {
   return workspace;
 }
 
+/** The first run's results, and the reload's after them where it ran (code-server only). */
 function readResults() {
   if (!existsSync(resultsFile)) return undefined;
-  return JSON.parse(readFileSync(resultsFile, 'utf8'));
+  const r = JSON.parse(readFileSync(resultsFile, 'utf8'));
+  if (existsSync(reloadResultsFile)) {
+    const more = JSON.parse(readFileSync(reloadResultsFile, 'utf8'));
+    r.tests.push(...more.tests);
+    r.notes = [...(r.notes ?? []), ...(more.notes ?? [])];
+    r.passed += more.passed;
+    r.failed += more.failed;
+  }
+  return r;
 }
 
 async function canUseElectron() {
@@ -116,7 +128,8 @@ async function runCodeServer(workspace) {
       ['extensionDevelopmentPath', remote(extensionDir)],
       ['extensionTestsPath', remote(testsEntry)],
     ];
-    const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+    const urlFor = (p) => `http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(p))}`;
+    const url = urlFor(payload);
 
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({
@@ -130,7 +143,7 @@ async function runCodeServer(workspace) {
     page.on('pageerror', (e) => appendFileSync(browserLog, `[pageerror] ${e.message}\n`));
 
     let exited;
-    const exit = new Promise((resolve) => (exited = resolve));
+    let exit = new Promise((resolve) => (exited = resolve));
     await page.exposeFunction('codeAutomationLog', (type, args) => appendFileSync(browserLog, `[ext ${type}] ${JSON.stringify(args)}\n`));
     await page.exposeFunction('codeAutomationExit', (code) => exited(code));
 
@@ -148,22 +161,33 @@ async function runCodeServer(workspace) {
           rmSync(join(requestsDir, f), { force: true });
           writeFileSync(join(requestsDir, `${name}.done`), '');
         }
-        // A click as the user makes it, on the first element the selector finds in any frame
-        // (webviews are nested frames): `<name>.click` holds { selector }; the answer is
-        // `<name>.done`, or `<name>.missing` when no frame has such an element yet.
-        for (const f of readdirSync(requestsDir).filter((n) => n.endsWith('.click'))) {
-          const name = f.slice(0, -6);
-          const { selector } = JSON.parse(readFileSync(join(requestsDir, f), 'utf8'));
-          let clicked = false;
+        // What a user does in the page, on the first element the selector finds in any frame
+        // (webviews are nested frames): `<name>.click` holds { selector }, `<name>.fill`
+        // { selector, value }, `<name>.query` { selector, attribute?, style? }. The answer is
+        // `<name>.done` (for a query, holding { text, attribute, style: a computed style }), or `<name>.missing` when no
+        // frame has such an element yet.
+        for (const f of readdirSync(requestsDir).filter((n) => /\.(click|fill|query)$/.test(n))) {
+          const kind = f.slice(f.lastIndexOf('.') + 1);
+          const name = f.slice(0, -kind.length - 1);
+          const { selector, value, attribute, style } = JSON.parse(readFileSync(join(requestsDir, f), 'utf8'));
+          let answer;
           for (const frame of page.frames()) {
             const el = await frame.$(selector).catch(() => null);
             if (!el) continue;
-            await el.click();
-            clicked = true;
+            if (kind === 'click') await el.click();
+            else if (kind === 'fill') await el.fill(value);
+            answer =
+              kind === 'query'
+                ? {
+                    text: await el.textContent(),
+                    attribute: attribute ? await el.getAttribute(attribute) : null,
+                    style: style ? await el.evaluate((e, p) => e.ownerDocument.defaultView.getComputedStyle(e).getPropertyValue(p), style) : null,
+                  }
+                : {};
             break;
           }
           rmSync(join(requestsDir, f), { force: true });
-          writeFileSync(join(requestsDir, `${name}.${clicked ? 'done' : 'missing'}`), '');
+          writeFileSync(join(requestsDir, `${name}.${answer ? 'done' : 'missing'}`), answer ? JSON.stringify(answer) : '');
         }
       } catch (err) {
         appendFileSync(browserLog, `[screenshot] ${err.message}\n`);
@@ -175,12 +199,23 @@ async function runCodeServer(workspace) {
     await page.goto(url);
     const timeout = new Promise((resolve) => setTimeout(() => resolve('timeout'), TOTAL_TIMEOUT_MS).unref());
     const code = await Promise.race([exit, timeout]);
-    clearInterval(shots);
     if (code === 'timeout') {
+      clearInterval(shots);
       await page.screenshot({ path: join(resultsDir, 'timeout.png') }).catch(() => {});
       throw new Error(`The integration tests did not finish within ${TOTAL_TIMEOUT_MS / 60_000} minutes; see test-results/browser.log.`);
     }
-    return code;
+    // A reload of the window, as the user makes one: the same workspace and user data, a new
+    // extension host, which runs the tests that need what the first one left (test/integration/reload).
+    exit = new Promise((resolve) => (exited = resolve));
+    appendFileSync(browserLog, '[runner] reloading the window for test/integration/reload\n');
+    await page.goto(urlFor([payload[0], ['extensionTestsPath', remote(reloadEntry)]]));
+    const reloadCode = await Promise.race([exit, new Promise((resolve) => setTimeout(() => resolve('timeout'), 5 * 60_000).unref())]);
+    clearInterval(shots);
+    if (reloadCode === 'timeout') await page.screenshot({ path: join(resultsDir, 'reload-timeout.png') }).catch(() => {});
+    if (!existsSync(reloadResultsFile)) {
+      writeFileSync(reloadResultsFile, JSON.stringify({ passed: 0, failed: 1, tests: [{ title: 'after a reload of the window', state: 'failed', error: `the reload tests did not run (${reloadCode})` }] }));
+    }
+    return code || (reloadCode === 0 ? 0 : 1);
   } finally {
     await browser?.close().catch(() => {});
     server.stop();

@@ -40,3 +40,16 @@ describe('benchmark smoke runs: backup', () => {
     for (const k of ['workspaceFullVsTar', 'workspaceFullWarmVsTar', 'workspaceIncrementalVsFull', 'workspaceIncrementalVsWarmFull']) assert.ok(Number.isFinite(r[k]) && r[k] > 0, k);
   });
 });
+
+describe('benchmark smoke runs: dashboard', () => {
+  it('bench:dashboard renders the page with 24 h of history in Chromium, switches to 30 d, and no CSP violation is reported', async function () {
+    this.timeout(120_000);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { measureDashboard } = require('../../bench/dashboard') as typeof import('../../bench/dashboard');
+    const r = await measureDashboard(1);
+    for (const k of ['firstRenderMs', 'emptyRenderMs', 'rangeSwitchMs', 'webviewBundleKB'] as const) assert.ok(Number.isFinite(r[k]) && r[k] > 0, k);
+    assert.equal(r.cspViolations, 0, 'the page runs under its strict CSP without a violation');
+    // Ten times the goals: a smoke run on a busy machine, not a measurement.
+    assert.ok(r.firstRenderMs < 2000 && r.rangeSwitchMs < 500, JSON.stringify(r));
+  });
+});

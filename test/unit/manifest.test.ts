@@ -56,7 +56,7 @@ describe('extension manifest and package', () => {
     const size = fs.statSync(vsix).size;
     assert.ok(size < 3 * 1024 * 1024, `VSIX is ${size} bytes`);
     const files = execFileSync('unzip', ['-Z1', vsix], { encoding: 'utf8' }).trim().split('\n');
-    for (const need of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/gardener.js', 'extension/dist/stagingWorker.js', 'extension/dist/archiveWorker.js', 'extension/dist/webview.js', 'extension/media/gardener.svg', 'extension/api/codebase-gardener.d.ts']) {
+    for (const need of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/gardener.js', 'extension/dist/stagingWorker.js', 'extension/dist/archiveWorker.js', 'extension/dist/webview.js', 'extension/dist/webview.css', 'extension/media/gardener.svg', 'extension/api/codebase-gardener.d.ts']) {
       assert.ok(files.includes(need), `${need} in VSIX`);
     }
     // The API's published types are the one .ts file shipped.
