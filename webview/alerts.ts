@@ -1,7 +1,7 @@
 // Alerts: open and acknowledged, with Acknowledge (comment, expiry), Resolve and Open Runbook.
 import type { AlertInfo } from '../api/codebase-gardener';
 import type { AlertsSection } from '../src/shared/protocol';
-import { button, el, table, when } from './dom';
+import { button, el, rowAction, select, table, when } from './dom';
 import type { Host } from './rpc';
 
 const LEVEL: Record<AlertInfo['level'], 'CRITICAL' | 'WARNING' | 'HEALTHY'> = { CRITICAL: 'CRITICAL', WARNING: 'WARNING', INFO: 'HEALTHY' };
@@ -54,10 +54,10 @@ export class AlertsView {
     const openRows = s.open.map((a) => {
       const actions = el('div', 'row-actions');
       actions.append(
-        button('Acknowledge', () => ((this.acking = this.acking === a.id ? undefined : a.id), this.render()), { secondary: true, name: 'ack' }),
-        button('Resolve', () => this.act(this.host.request('resolve', { alertId: a.id, note: 'Resolved from the dashboard' }), 'Resolved.'), { secondary: true, name: 'resolve' }),
+        rowAction('Acknowledge', () => ((this.acking = this.acking === a.id ? undefined : a.id), this.render()), { name: 'ack' }),
+        rowAction('Resolve', () => this.act(this.host.request('resolve', { alertId: a.id, note: 'Resolved from the dashboard' }), 'Resolved.'), { name: 'resolve' }),
       );
-      if (a.runbook && s.runbooks.includes(a.runbook)) actions.appendChild(button('Runbook', () => this.act(this.host.request('openRunbook', { name: a.runbook! }), ''), { secondary: true, name: 'runbook', title: `Open the runbook ${a.runbook}` }));
+      if (a.runbook && s.runbooks.includes(a.runbook)) actions.appendChild(rowAction('Runbook', () => this.act(this.host.request('openRunbook', { name: a.runbook! }), ''), { name: 'runbook', title: `Open the runbook ${a.runbook}` }));
       const cell = what(a);
       cell.append(actions);
       if (this.acking === a.id) cell.appendChild(this.ackForm(a));
@@ -67,7 +67,7 @@ export class AlertsView {
       const by = a.acknowledged ? `${a.acknowledged.by}${a.acknowledged.comment ? `: “${a.acknowledged.comment}”` : ''}` : '';
       const until = a.acknowledged?.expiresAt ? `until ${new Date(a.acknowledged.expiresAt).toLocaleString()}` : 'until resolved';
       const actions = el('div', 'row-actions');
-      actions.append(button('Resolve', () => this.act(this.host.request('resolve', { alertId: a.id, note: 'Resolved from the dashboard' }), 'Resolved.'), { secondary: true, name: 'resolve' }));
+      actions.append(rowAction('Resolve', () => this.act(this.host.request('resolve', { alertId: a.id, note: 'Resolved from the dashboard' }), 'Resolved.'), { name: 'resolve' }));
       const cell = what(a);
       cell.append(actions);
       return [level(a), cell, by, until];
@@ -88,14 +88,7 @@ export class AlertsView {
     comment.setAttribute('placeholder', 'Comment (optional)');
     comment.setAttribute('aria-label', 'Comment');
     comment.dataset.field = 'comment';
-    const expiry = el('vscode-single-select') as HTMLElement & { value: string };
-    expiry.setAttribute('aria-label', 'Silence for');
-    expiry.dataset.field = 'expiry';
-    for (const [label, minutes] of EXPIRIES) {
-      const o = el('vscode-option', undefined, label);
-      o.setAttribute('value', minutes === undefined ? '' : String(minutes));
-      expiry.appendChild(o);
-    }
+    const expiry = select('Silence for', 'expiry', EXPIRIES.map(([label, minutes]) => [label, minutes === undefined ? '' : String(minutes)]));
     const confirm = button(
       'Acknowledge',
       () => {

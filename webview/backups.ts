@@ -1,7 +1,7 @@
 // Backups: per type the last success, the next scheduled run, count and size, where they are
 // stored; Back Up Now, Validate and Restore (which the extension confirms in its own dialog).
 import type { BackupsSection } from '../src/shared/protocol';
-import { button, el, formatBytes, fullTime, table, when } from './dom';
+import { el, rowAction, formatBytes, fullTime, table, when } from './dom';
 import type { Host } from './rpc';
 
 export class BackupsView {
@@ -29,7 +29,7 @@ export class BackupsView {
         t.nextAt ? when(t.nextAt) : 'not scheduled',
         String(t.count),
         formatBytes(t.sizeBytes),
-        t.unavailable ? el('span', 'detail', t.unavailable) : button('Back Up Now', () => this.act(this.host.request('createBackup', { type: t.type }), () => ''), { secondary: true, name: 'backup' }),
+        t.unavailable ? el('span', 'detail', t.unavailable) : rowAction('Back Up Now', () => this.act(this.host.request('createBackup', { type: t.type }), () => ''), { name: 'backup' }),
       ]),
       { rowData: s.types.map((t) => ({ type: t.type })) },
     );
@@ -49,8 +49,8 @@ export class BackupsView {
           const actions = el('div', 'row-actions');
           if (b.status === 'completed')
             actions.append(
-              button('Validate', () => this.act(this.host.request('validateBackup', { id: b.id }), (r) => ((r as { valid: boolean }).valid ? 'The backup is valid.' : `The backup is NOT valid: ${(r as { firstProblem?: string }).firstProblem ?? ''}`)), { secondary: true, name: 'validate' }),
-              button('Restore…', () => this.act(this.host.request('restoreBackup', { id: b.id }), () => ''), { secondary: true, name: 'restore', title: 'Restore this backup (you confirm in VS Code first)' }),
+              rowAction('Validate', () => this.act(this.host.request('validateBackup', { id: b.id }), (r) => ((r as { valid: boolean }).valid ? 'The backup is valid.' : `The backup is NOT valid: ${(r as { firstProblem?: string }).firstProblem ?? ''}`)), { name: 'validate' }),
+              rowAction('Restore…', () => this.act(this.host.request('restoreBackup', { id: b.id }), () => ''), { name: 'restore', title: 'Restore this backup (you confirm in VS Code first)' }),
             );
           return [fullTime(b.createdAt), b.type.replace('_', ' ').toLowerCase(), String(b.fileCount), formatBytes(b.sizeBytes), b.status === 'completed' ? 'completed' : `failed${b.error ? `: ${b.error}` : ''}`, actions];
         }),

@@ -159,7 +159,7 @@ export class Charts {
         scales: { x: { time: true }, y: def.percent ? { range: [0, 100] } : { range: (_u, _min, max) => [0, Math.max(max ?? 0, (this.thresholds?.[def.band].critical ?? 0) * 1.1, 10)] } },
         axes: [
           { stroke: fg, font, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } },
-          { stroke: fg, font, size: 44, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, values: (_u, vals) => vals.map((v) => (def.unit === '%' ? `${v}%` : v >= 1000 ? `${v / 1000} s` : `${v} ms`)) },
+          { stroke: fg, font, size: def.percent ? 44 : 60, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, values: (_u, vals) => vals.map((v) => (def.unit === '%' ? `${v}%` : v >= 1000 ? `${v / 1000} s` : `${v} ms`)) },
         ],
         series: [{}, { label: def.title, stroke: line, width: 1.5, points: { show: false } }],
         hooks: { draw: [drawBands] },

@@ -29,6 +29,37 @@ export function button(label: string, onClick: () => void, opts: { secondary?: b
   return b;
 }
 
+/**
+ * A plain button for the actions in table rows. Hand-made rather than a vscode-button: each of
+ * those is a component with its own shadow root, and the forty-odd in the tables cost the first
+ * render ~20 ms (bench:dashboard); these take the same theme colours from VS Code's variables.
+ */
+export function rowAction(label: string, onClick: () => void, opts: { name: string; title?: string }): HTMLElement {
+  const b = el('button', 'row-action', label);
+  b.type = 'button';
+  b.dataset.action = opts.name;
+  if (opts.title) b.title = opts.title;
+  b.addEventListener('click', onClick);
+  return b;
+}
+
+/**
+ * A drop-down of `[label, value]` options. A native select, not vscode-single-select: three of
+ * those cost the first render ~25 ms of rendering their drop-downs (bench:dashboard's profile);
+ * this one takes VS Code's drop-down colours from its variables.
+ */
+export function select(label: string, field: string, options: [string, string][]): HTMLSelectElement {
+  const s = el('select', 'dropdown');
+  s.setAttribute('aria-label', label);
+  s.dataset.field = field;
+  for (const [text, value] of options) {
+    const o = el('option', undefined, text);
+    o.value = value;
+    s.appendChild(o);
+  }
+  return s;
+}
+
 /** A section with a heading, an optional toolbar and a body. */
 export function section(id: string, title: string, ...tools: HTMLElement[]): { root: HTMLElement; body: HTMLElement } {
   const root = el('section', 'section');

@@ -1,21 +1,9 @@
 // Logs: search with channel, level and time filters; the performance summary table.
 import type { LogChannel, LogLevel, LogsSection } from '../src/shared/protocol';
-import { button, el, formatBytes, table } from './dom';
+import { button, el, formatBytes, select, table } from './dom';
 import type { Host } from './rpc';
 
 type Field = HTMLElement & { value: string };
-
-function select(label: string, field: string, options: [string, string][]): Field {
-  const s = el('vscode-single-select') as Field;
-  s.setAttribute('aria-label', label);
-  s.dataset.field = field;
-  for (const [text, value] of options) {
-    const o = el('vscode-option', undefined, text);
-    o.setAttribute('value', value);
-    s.appendChild(o);
-  }
-  return s;
-}
 
 export class LogsView {
   readonly body = el('div');

@@ -1,6 +1,6 @@
 // Maintenance: next runs, running tasks with their progress, recent history; Run Now.
 import type { MaintenanceSection } from '../src/shared/protocol';
-import { button, el, fullTime, pill, table, when } from './dom';
+import { el, rowAction, fullTime, pill, table, when } from './dom';
 import type { Host } from './rpc';
 
 const STATUS = { COMPLETED: 'HEALTHY', FAILED: 'CRITICAL', RUNNING: 'WARNING', SKIPPED: 'UNKNOWN', CANCELLED: 'UNKNOWN', SCHEDULED: 'UNKNOWN' } as const;
@@ -30,7 +30,7 @@ export class MaintenanceView {
       el('h3', undefined, 'Tasks'),
       table(
         ['Task', 'Schedule', 'Next run', ''],
-        s.tasks.map((t) => [t.title, t.schedule || 'off', t.next ? when(t.next) : '—', button('Run Now', () => this.run(t.key, t.title), { secondary: true, name: 'run-now' })]),
+        s.tasks.map((t) => [t.title, t.schedule || 'off', t.next ? when(t.next) : '—', rowAction('Run Now', () => this.run(t.key, t.title), { name: 'run-now' })]),
         { rowData: s.tasks.map((t) => ({ task: t.key })) },
       ),
       el('h3', undefined, 'History'),
