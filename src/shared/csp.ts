@@ -5,7 +5,11 @@
 export function readCsp(html: string): Map<string, string[]> | undefined {
   const meta = /<meta\s+http-equiv="Content-Security-Policy"\s+content="([^"]*)"/i.exec(html);
   if (!meta) return undefined;
-  const text = meta[1].replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&amp;/g, '&');
+  // As the browser reads the attribute: character references decoded first.
+  const named: Record<string, string> = { quot: '"', lt: '<', gt: '>', apos: "'", amp: '&' };
+  const text = meta[1].replace(/&(#\d+|#x[0-9a-f]+|[a-z]+);/gi, (m, ref: string) =>
+    ref[0] === '#' ? String.fromCodePoint(ref[1].toLowerCase() === 'x' ? parseInt(ref.slice(2), 16) : Number(ref.slice(1))) : (named[ref.toLowerCase()] ?? m),
+  );
   const out = new Map<string, string[]>();
   for (const part of text.split(';')) {
     const [name, ...sources] = part.trim().split(/\s+/);

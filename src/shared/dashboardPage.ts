@@ -1,5 +1,6 @@
 // The dashboard's HTML shell, kept free of VS Code so that a unit test and the benchmark can
 // produce exactly what the extension serves.
+import { webviewPage } from '../core/webviewPage';
 
 export interface PageParts {
   /** The webview's `cspSource`: the origin its local resources are served from. */
@@ -20,21 +21,12 @@ export function dashboardCsp(cspSource: string, nonce: string): string {
   return ["default-src 'none'", `img-src ${cspSource} data:`, `style-src ${cspSource}`, `font-src ${cspSource}`, `script-src 'nonce-${nonce}'`].join('; ');
 }
 
-const escapeAttr = (s: string): string => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
-
 export function dashboardPage(p: PageParts): string {
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${escapeAttr(dashboardCsp(p.cspSource, p.nonce))}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>Gardener Dashboard</title>
-<link rel="stylesheet" href="${escapeAttr(p.stylesheet)}">
-</head>
-<body>
-<main id="app" aria-live="polite"><p class="loading">Loading…</p></main>
-<script nonce="${escapeAttr(p.nonce)}" src="${escapeAttr(p.script)}"></script>
-</body>
-</html>`;
+  return webviewPage({
+    csp: dashboardCsp(p.cspSource, p.nonce).split('; '),
+    title: 'Gardener Dashboard',
+    stylesheet: p.stylesheet,
+    body: '<main id="app" aria-live="polite"><p class="loading">Loading…</p></main>',
+    script: { src: p.script, nonce: p.nonce },
+  });
 }
