@@ -19,24 +19,32 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 const round = (n: number): number => Math.round(n * 10) / 10;
 const HOUR = 3_600_000;
 
-/** Samples every 30 s up to `now` for `range`, at the tier's spacing, as the host would send them. */
-function series(range: RangeKey, now: number, empty: boolean): Series {
-  const step = range === '30d' ? HOUR : range === '7d' ? 300_000 : 30_000;
-  const t: number[] = [];
-  const values = Object.fromEntries(SERIES.map((k) => [k, [] as (number | null)[]])) as Series['values'];
+/**
+ * Samples up to `now` for `range` at the spacing of the tier that serves it (every 30 s for a
+ * day, 5 minutes for a week, hourly for a month), as the host sends them. Plain JavaScript, so
+ * that the page's stand-in host makes them as it answers (see `stub`), and Node can check them.
+ */
+const SERIES_JS = `function series(range, now, empty) {
+  const HOUR = 3600000;
+  const span = ${JSON.stringify(RANGES)}[range];
+  const step = range === '30d' ? HOUR : range === '7d' ? 300000 : 30000;
+  const round = (n) => Math.round(n * 10) / 10;
+  const t = [];
+  const values = { cpu: [], memory: [], disk: [], responseMs: [], score: [] };
   if (!empty) {
-    for (let x = now - RANGES[range]; x < now; x += step) {
+    for (let x = now - span; x < now; x += step) {
       t.push(x / 1000);
       const phase = x / HOUR;
-      values.cpu.push(round(30 + 25 * Math.sin(phase) + ((x / 30_000) % 7)));
+      values.cpu.push(round(30 + 25 * Math.sin(phase) + ((x / 30000) % 7)));
       values.memory.push(round(55 + 10 * Math.sin(phase / 5)));
-      values.disk.push(round(61 + (x - now) / (40 * 86_400_000)));
+      values.disk.push(round(61 + (x - now) / (40 * 86400000)));
       values.responseMs.push(round(80 + 40 * Math.abs(Math.sin(phase * 3))));
-      values.score.push(x % (7 * HOUR) < 20 * 60_000 ? 50 : 100);
+      values.score.push(x % (7 * HOUR) < 20 * 60000 ? 50 : 100);
     }
   }
-  return { range, from: now - RANGES[range], to: now, t, values };
-}
+  return { range, from: now - span, to: now, t, values };
+}`;
+const series = new Function(`${SERIES_JS}; return series;`)() as (range: RangeKey, now: number, empty: boolean) => Series;
 
 function snapshot(now: number): Snapshot {
   const thresholds = { cpu: { warning: 75, critical: 90 }, memory: { warning: 80, critical: 95 }, disk: { warning: 85, critical: 95 }, responseTimeMs: { warning: 3000, critical: 10000 }, integrationScore: { warning: 80, critical: 60 } };
@@ -65,19 +73,18 @@ function snapshot(now: number): Snapshot {
 
 /** The stand-in for VS Code's webview API: answers the page's requests with prepared data. */
 function stub(now: number, empty: boolean): string {
-  // Each answer is a string parsed when asked for, as the page would receive a message: not a
-  // literal the browser parses before the page's own script may start, nor ranges not asked for.
-  const answers: Record<string, string> = { snapshot: JSON.stringify(snapshot(now)) };
-  for (const r of Object.keys(RANGES) as RangeKey[]) answers[`history:${r}`] = JSON.stringify(series(r, now, empty));
-  return `const ANSWERS = ${JSON.stringify(answers)};
+  // The answers are made when asked for and cloned as VS Code's postMessage does: the page pays
+  // for receiving its data, not for parsing a bench-sized literal before its own script runs.
+  return `${SERIES_JS}
+const SNAPSHOT = ${JSON.stringify(snapshot(now))};
 let state;
 window.acquireVsCodeApi = () => ({
   getState: () => state,
   setState: (s) => { state = s; },
   postMessage: (m) => {
     if (m.kind !== 'request') return;
-    const text = ANSWERS[m.method === 'history' ? 'history:' + m.params.range : m.method];
-    setTimeout(() => window.postMessage({ kind: 'reply', id: m.id, ok: true, result: text ? JSON.parse(text) : null }, '*'), 0);
+    const result = m.method === 'snapshot' ? SNAPSHOT : m.method === 'history' ? series(m.params.range, ${now}, ${empty}) : null;
+    setTimeout(() => window.postMessage(structuredClone({ kind: 'reply', id: m.id, ok: true, result }), '*'), 0);
   },
 });`;
 }
@@ -92,6 +99,7 @@ function serve(now: number): Promise<{ url: string; close(): void }> {
   const server = http.createServer((req, res) => {
     const u = new URL(req.url ?? '/', 'http://x');
     const origin = `http://${req.headers.host}`;
+    if (u.pathname === '/blank') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<!DOCTYPE html><title>blank</title>');
     if (u.pathname === '/') {
       const nonce = 'YmVuY2gtbm9uY2U=';
       const page = dashboardPage({ cspSource: origin, nonce, script: `${origin}/dist/webview.js`, stylesheet: `${origin}/dist/webview.css` }).replace(
@@ -144,6 +152,9 @@ export async function measureDashboard(rounds = 7): Promise<DashboardBench> {
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-gpu'] });
   const now = Date.now();
+  // What the full page gets: 24 h at a sample every 30 s.
+  const day = series('24h', now, false);
+  if (day.t.length !== 2880 || SERIES.some((k) => day.values[k].length !== 2880)) throw new Error(`24 h of history is ${day.t.length} samples, not 2,880`);
   const site = await serve(now);
   const first: number[] = [];
   const empty: number[] = [];
@@ -162,6 +173,9 @@ export async function measureDashboard(rounds = 7): Promise<DashboardBench> {
           await profile.send('Profiler.setSamplingInterval', { interval: 100 });
           await profile.send('Profiler.start');
         }
+        // The page's process is started first, as VS Code's window is before a webview opens:
+        // what is timed is the page, not Chromium spawning a renderer.
+        await page.goto(`${site.url}blank`);
         await page.goto(kind === 'empty' ? `${site.url}?empty=1` : site.url);
         // Strings, not functions: they run in the page, and this project's Node types have no DOM.
         // Polled from here: waitForFunction would compile its predicate in the page, which the CSP forbids.
