@@ -171,6 +171,31 @@ describe('backup: full and incremental chains on real folders', () => {
     assert.ok(!fs.existsSync(lists));
   });
 
+  it("Undo Restore refuses a lists file edited after the restore (it would delete what it names as added), touching nothing; the untouched file undoes", async () => {
+    const { data, m, b } = await fullyBackedUp(10);
+    write(data, 'projects/brand-new.txt', 'not in the backup');
+    fs.rmSync(path.join(data, 'settings/app.json'));
+    const r = await m.restore(b.id);
+    const lists = path.join(data, '.gardener-restore', 'snapshots', `${r.snapshotId}.json`);
+    const original = fs.readFileSync(lists, 'utf8');
+    const v = JSON.parse(original) as { moved: string[]; added: string[] };
+    // A file the user made after the restore (with an old time, so that no "changed since" check
+    // catches it), named as "added" in a forged list: Undo would delete it.
+    const victim = 'projects/written-after.txt';
+    write(data, victim, 'mine, not the restore’s');
+    fs.utimesSync(path.join(data, victim), new Date(2020, 0, 1), new Date(2020, 0, 1));
+    const after = snapshot(data);
+    for (const forged of [JSON.stringify({ moved: v.moved, added: [...v.added.slice(1), victim] }), JSON.stringify({ moved: v.moved, added: [...v.added, victim] }), `${original} `]) {
+      fs.writeFileSync(lists, forged);
+      await assert.rejects(m.undoRestore(r.snapshotId), (err: Error & { code?: string }) => err.code === 'CORRUPT_FILE');
+      assert.deepEqual(snapshot(data), after, 'nothing was deleted or moved');
+    }
+    fs.writeFileSync(lists, original);
+    await m.undoRestore(r.snapshotId);
+    assert.ok(fs.existsSync(path.join(data, 'projects/brand-new.txt')) && !fs.existsSync(path.join(data, 'settings/app.json')));
+    assert.equal(fs.readFileSync(path.join(data, victim), 'utf8'), 'mine, not the restore’s');
+  });
+
   it('a restore reports its progress in files and bytes, ending at the totals', async () => {
     const { m, b } = await fullyBackedUp(12);
     const seen: Progress[] = [];

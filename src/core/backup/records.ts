@@ -38,7 +38,7 @@ function pick<T>(v: Obj, fields: readonly (keyof T & string)[]): T {
 }
 
 export const BACKUP_FIELDS = ['id', 'type', 'parentId', 'createdAt', 'status', 'archive', 'sizeBytes', 'fileCount', 'treeFileCount', 'sha256', 'encrypted', 'durationMs', 'error', 'deleted', 'note', 'skippedCount'] as const satisfies readonly (keyof BackupRecord)[];
-export const SNAPSHOT_FIELDS = ['id', 'createdAt', 'restoredBackupId', 'target', 'movedCount', 'addedCount', 'moved', 'added', 'undoing', 'group', 'work'] as const satisfies readonly (keyof SnapshotRecord)[];
+export const SNAPSHOT_FIELDS = ['id', 'createdAt', 'restoredBackupId', 'target', 'movedCount', 'addedCount', 'listsSha256', 'moved', 'added', 'undoing', 'group', 'work'] as const satisfies readonly (keyof SnapshotRecord)[];
 
 /** The archive file a backup's record must name: derived from its id, never taken from the file. */
 export function archiveName(id: string, encrypted: boolean): string {
@@ -76,6 +76,7 @@ export function snapshotRecordProblem(v: unknown): string | undefined {
   if (v.group !== undefined && !isId(v.group)) return 'its group is not an id we make';
   if (v.work !== undefined && (typeof v.work !== 'string' || !path.isAbsolute(v.work) || path.resolve(v.work) !== v.work)) return 'its work folder is not a plain absolute path';
   if ((v.moved !== undefined && !pathList(v.moved)) || (v.added !== undefined && !pathList(v.added))) return 'its lists hold an unsafe path';
+  if (v.listsSha256 !== undefined && !hex64(v.listsSha256)) return 'its sha256 is malformed';
   return undefined;
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Engine } from './engine';
@@ -25,13 +26,22 @@ function readLists(folder: FolderGuard, s: SnapshotRecord): SnapshotLists {
   if (s.moved && s.added) return { moved: s.moved, added: s.added };
   const file = folder.resolve(`${s.id}.json`);
   let v: Partial<SnapshotLists>;
+  let bytes: Buffer;
   try {
-    v = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<SnapshotLists>;
+    bytes = fs.readFileSync(file);
+    v = JSON.parse(bytes.toString('utf8')) as Partial<SnapshotLists>;
   } catch (err) {
-    throw new BackupError(`The list of what restore ${s.id} changed (${file}) is missing or unreadable (${(err as Error).message}); nothing was undone.`, 'CORRUPT_FILE');
+    throw new BackupError(`The list of what restore ${s.id} changed (${file}) is missing or unreadable (${(err as Error).message}); nothing was undone.`, 'CORRUPT_FILE', { file });
+  }
+  // Undo deletes what this file lists as added: it must be the file the restore wrote.
+  if (s.listsSha256 !== undefined && createHash('sha256').update(bytes).digest('hex') !== s.listsSha256) {
+    throw new BackupError(`${file} was changed after the restore wrote it, so it cannot be trusted to say what to remove; nothing was undone. The files the restore moved aside are still in ${path.dirname(file)}/${s.id}.`, 'CORRUPT_FILE', { file });
   }
   if (!Array.isArray(v?.moved) || !Array.isArray(v.added) || !v.moved.every(safeEntryPath) || !v.added.every(safeEntryPath)) {
-    throw new BackupError(`${file} is damaged: its lists hold something that is not a safe path; nothing was undone.`, 'CORRUPT_FILE');
+    throw new BackupError(`${file} is damaged: its lists hold something that is not a safe path; nothing was undone.`, 'CORRUPT_FILE', { file });
+  }
+  if (v.moved.length !== s.movedCount || v.added.length !== s.addedCount) {
+    throw new BackupError(`${file} lists ${v.moved.length} moved and ${v.added.length} added paths, but the restore recorded ${s.movedCount} and ${s.addedCount}; nothing was undone.`, 'CORRUPT_FILE', { file });
   }
   return { moved: v.moved, added: v.added };
 }

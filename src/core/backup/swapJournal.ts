@@ -286,6 +286,7 @@ export async function finishSwap(j: Journal, w: Work, onSnapshot: (s: SnapshotRe
     const st = fs.lstatSync(abs, { throwIfNoEntry: false });
     if (st?.isDirectory() && (st.mode & 0o7777) !== d.mode) fs.chmodSync(abs, d.mode);
   }
+  const lists = JSON.stringify({ moved: j.moved, added: j.added } satisfies SnapshotLists);
   const record: SnapshotRecord = {
     id: j.id,
     createdAt: j.createdAt,
@@ -293,10 +294,11 @@ export async function finishSwap(j: Journal, w: Work, onSnapshot: (s: SnapshotRe
     target: j.target,
     movedCount: j.moved.length,
     addedCount: j.added.length,
+    listsSha256: createHash('sha256').update(lists).digest('hex'),
     ...(j.group ? { group: j.group } : {}),
     ...(w.dir !== workDir(j.target) ? { work: w.dir } : {}),
   };
-  await workGuard(w).writeFile(`snapshots/${j.id}.json`, JSON.stringify({ moved: j.moved, added: j.added } satisfies SnapshotLists));
+  await workGuard(w).writeFile(`snapshots/${j.id}.json`, lists);
   await onSnapshot(record);
   workGuard(w).remove(`staging-${j.id}`, { recursive: true });
 }

@@ -100,6 +100,12 @@ export interface SnapshotRecord {
   group?: string;
   /** Set when Undo Restore starts: an undo cut short is finished at the next start. */
   undoing?: boolean;
+  /**
+   * The sha256 of the lists file as the restore wrote it. That file lies in the target folder,
+   * where anyone may edit it, and Undo deletes what it lists as added: it is acted on only if it
+   * is still what the restore wrote (the catalog holding this is sealed when encrypted).
+   */
+  listsSha256?: string;
   /** Catalogs from 0.1 hold the lists here. */
   moved?: string[];
   added?: string[];
