@@ -8,14 +8,18 @@ import { rootsToCheck, sameDiskTitle, sharedDevice } from '../core/placement';
 import type { Cmd } from './commands';
 import { SECTION } from './config';
 import type { Ctx } from './context';
+import { moveBackups } from './backupsMove';
 import { chooseUserDataFolders } from './userDataFolders';
 
 export const CHOOSE_BACKUP_FOLDER = 'Choose Backup Folder…';
+const MOVE_THEM = 'Move Them';
+const LEAVE_THEM = 'Leave Them';
 
 /**
  * Choose Backup Folder…: a folder picker, then `backups.folder` in user settings, where it
  * holds one backups folder per workspace (`<folder>/<workspace id>`, see config.ts). Takes a
- * folder path instead of asking, and `{ confirmed: true }` to skip the questions.
+ * folder path instead of asking, and `{ confirmed: true }` to skip the questions (the backups
+ * already made stay where they are unless `{ move: true }` moves them along).
  */
 export function chooseBackupFolder(ctx: Ctx): Cmd {
   return async (arg?: unknown, opts?: unknown) => {
@@ -63,13 +67,31 @@ export function chooseBackupFolder(ctx: Ctx): Cmd {
     }
     const target = path.join(folder, ctx.places.identity);
     const kept = ctx.backups.catalog.backups.length;
-    if (kept && !confirmed) {
-      const ok = await vscode.window.showInformationMessage(
-        `New backups will go to ${target}.`,
-        { modal: true, detail: `The ${kept} backup(s) in ${ctx.backups.backupsDir} stay there; they are not moved. Set the folder back to restore from them.` },
-        'Use the New Folder',
+    // `{ move: true }` (or false) answers the question below without asking.
+    let move = (opts as { move?: boolean } | undefined)?.move;
+    if (kept && move === undefined && !confirmed) {
+      const answer = await vscode.window.showInformationMessage(
+        `Move this workspace's ${kept} backup(s) to ${target}?`,
+        {
+          modal: true,
+          detail: `They are in ${ctx.backups.backupsDir}. Moved, they stay restorable from the new folder, and a crash midway loses nothing (the move finishes at the next start). Left, they stay where they are and are restorable only with the folder set back. New backups go to the new folder either way.`,
+        },
+        MOVE_THEM,
+        LEAVE_THEM,
       );
-      if (!ok) return dismissed('The new backups folder was not confirmed.');
+      if (!answer) return dismissed('The new backups folder was not confirmed.');
+      move = answer === MOVE_THEM;
+    }
+    if (kept && move && ctx.backups.backupsDir !== target) {
+      try {
+        // Sets the setting itself once the files are there.
+        await moveBackups(ctx, ctx.backups.backupsDir, target, folder);
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        ctx.logs.error('backup', `Could not move the backups to ${target}`, err instanceof Error ? err : { error: message });
+        void vscode.window.showErrorMessage(`Codebase Gardener could not move the backups: ${message}`);
+        return failed(message, isGardenerError(err) ? err.code : 'INVALID');
+      }
     }
     const c = vscode.workspace.getConfiguration(SECTION);
     await c.update('backups.folder', folder, vscode.ConfigurationTarget.Global);

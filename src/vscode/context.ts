@@ -20,6 +20,7 @@ import { notify } from './alertCommands';
 import { AlertsTree } from './alertsTree';
 import { dataDirOf01, declaredConfiguration, readConfig, SECTION, type GardenerConfig, type Places } from './config';
 import { Dashboard } from './dashboard';
+import { resumeBackupsMove } from './backupsMove';
 import { Disposable } from './dispose';
 import { ReportDocuments } from './reportDocument';
 import { HealthStatusBar } from './statusBar';
@@ -177,7 +178,7 @@ export class Ctx extends Disposable {
     this.updateStatusBar(this.monitor.report());
     this.reportProblems();
     // A move of 0.1's data cut short is finished before the alerts and backups in it are read.
-    const resumed = resumeStateMove(this);
+    const resumed = resumeStateMove(this).then(() => resumeBackupsMove(this));
     resumed
       .then(async () => {
         const loaded = await this.initBackups();

@@ -1,10 +1,11 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { BackupRecord, RestoreResult, ValidationReport } from '../../src/core/backup';
 import type { NotDone } from '../../src/core/logs';
-import { gardener, screenshot, setSetting } from './helpers';
+import { gardener, screenshot, setSetting, waitFor } from './helpers';
 
 function put(dir: string, rel: string, text: string): void {
   const f = path.join(dir, rel);
@@ -113,6 +114,35 @@ describe('Backups', () => {
       assert.equal(audit.entries[0]?.code, 'INVALID');
     } finally {
       await setSetting('backups.folder', undefined);
+    }
+  });
+
+  it('Choose Backup Folder… with Move Them moves the backups there (the view lists the same ones, restorable), and back again', async function () {
+    this.timeout(90_000);
+    const api = await gardener();
+    const before = api.backupsFolder;
+    const ids = api.backupsTree().map((n) => n.id).sort();
+    assert.ok(ids.length > 0, 'there are backups to move');
+    const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'gardener-move-'));
+    const c = () => vscode.workspace.getConfiguration('codebaseGardener');
+    try {
+      const target = await vscode.commands.executeCommand('codebaseGardener.chooseBackupFolder', parent, { confirmed: true, move: true });
+      assert.equal(target, path.join(parent, api.workspaceId));
+      await waitFor('the backups folder to be the new one', () => api.backupsFolder === target);
+      await waitFor('the same backups in the view', () => JSON.stringify(api.backupsTree().map((n) => n.id).sort()) === JSON.stringify(ids));
+      assert.ok(!fs.existsSync(path.join(before, 'catalog.json')), 'nothing is left in the old folder');
+      const newest = api.backupsTree().find((n) => !n.id.startsWith('snapshot-'))!.id;
+      const v = (await vscode.commands.executeCommand('codebaseGardener.validateBackup', newest)) as ValidationReport;
+      assert.equal(v.valid, true, 'a moved backup validates');
+      // And back, to the default place, where the rest of the suite expects them.
+      await vscode.commands.executeCommand('codebaseGardener.chooseBackupFolder', path.dirname(before), { confirmed: true, move: true });
+      await c().update('backups.folder', undefined, vscode.ConfigurationTarget.Global);
+      await waitFor('the backups folder to be the default again', () => api.backupsFolder === before);
+      await waitFor('the same backups in the view again', () => JSON.stringify(api.backupsTree().map((n) => n.id).sort()) === JSON.stringify(ids));
+      assert.ok(!fs.existsSync(target), 'the folder they were moved out of is gone');
+    } finally {
+      if (c().inspect('backups.folder')?.globalValue !== undefined) await c().update('backups.folder', undefined, vscode.ConfigurationTarget.Global);
+      fs.rmSync(parent, { recursive: true, force: true });
     }
   });
 });

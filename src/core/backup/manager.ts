@@ -426,6 +426,11 @@ export class BackupManager implements Engine {
   }
 
 
+  /** Runs `fn` holding the backups folder's lock: no backup, restore or retention of any window runs meanwhile. */
+  whileLocked<T>(fn: () => Promise<T>): Promise<T> {
+    return this.locked(fn);
+  }
+
   private timed<T>(op: string, fn: () => Promise<T>, fields?: Record<string, unknown>): Promise<T> {
     return this.hooks.record ? this.hooks.record(op, fn, fields) : fn();
   }

@@ -4,3 +4,4 @@ export * from './keyStore';
 export * from './moveJournal';
 export * from './moveState';
 export * from './legacy';
+export * from './backupsMove';

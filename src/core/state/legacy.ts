@@ -68,7 +68,7 @@ export function planLegacyMove(legacyDir: string, t: LegacyTargets): LegacyPlan 
 }
 
 /** Every regular file under `sub`, and its folders deepest first into `folders`; anything else into `skipped`. */
-function walk(root: string, sub: string, file: (rel: string) => void, folders: string[], skipped: string[]): void {
+export function walk(root: string, sub: string, file: (rel: string) => void, folders: string[], skipped: string[]): void {
   const dirs: string[] = [];
   const visit = (rel: string): void => {
     let entries: fs.Dirent[];
