@@ -121,8 +121,11 @@ describe('Backups', () => {
     this.timeout(90_000);
     const api = await gardener();
     const before = api.backupsFolder;
-    const ids = api.backupsTree().map((n) => n.id).sort();
-    assert.ok(ids.length > 0, 'there are backups to move');
+    // The test before set the folder back: its catalog is read again first.
+    const ids = await waitFor('the backups to move, in the view', () => {
+      const x = api.backupsTree().map((n) => n.id).sort();
+      return x.length > 0 && x;
+    });
     const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'gardener-move-'));
     const c = () => vscode.workspace.getConfiguration('codebaseGardener');
     try {
