@@ -25,7 +25,8 @@ export async function runSuite(folder: string, file: string): Promise<void> {
   const dir = resultsDir();
   fs.mkdirSync(dir, { recursive: true });
   const out = path.join(dir, file);
-  const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, reporter: 'spec' });
+  // CG_TEST_GREP runs only the tests whose titles match it (while working on them).
+  const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, reporter: 'spec', ...(process.env.CG_TEST_GREP ? { grep: process.env.CG_TEST_GREP } : {}) });
   for (const f of fs.readdirSync(folder).filter((n) => n.endsWith('.test.js')).sort()) mocha.addFile(path.join(folder, f));
   const tests: TestRecord[] = [];
   const notes: string[] = [];
