@@ -321,7 +321,7 @@ async function unpackMembers(file: string, key: Buffer, open: (codec: Codec) => 
         const codec = codecOfId(opener.codecId);
         if (!codec) {
           throw new GardenerError(
-            `This backup was compressed with a method this version of Codebase Gardener does not know (codec ${opener.codecId}): it is not damaged. Update the extension to restore or validate it. Nothing was changed.`,
+            `This backup was compressed with a method this version of Codebase Gardener does not know (codec ${opener.codecId}); its encryption checks out, so it is likely intact. Update the extension to restore or validate it. Nothing was changed.`,
             'UNSUPPORTED',
           );
         }
