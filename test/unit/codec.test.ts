@@ -10,6 +10,7 @@ import { hasNativeZstd, storedZstdFrame, type Codec } from '../../src/core/backu
 import { ChunkOpener, HEADER_LEN, sealedMembers, TAG_LEN } from '../../src/core/backup/crypto';
 import { inflaterFor, retestInflatePath } from '../../src/core/backup/inflater';
 import { JsZstdInflater } from '../../src/core/backup/jsZstdInflater';
+import { packManifest, unpackManifest } from '../../src/core/backup/manifestFile';
 import { isGardenerError } from '../../src/core/errors';
 import { manager, seedData, snapshot, TEST_KEY, write } from './backupFixtures';
 import { tempDir } from './fixtures';
@@ -176,6 +177,28 @@ describe('backup: codecs (gzip, zstd)', function () {
     const huge = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 20 << 3, 0x01, 0x00, 0x00]);
     await assert.rejects(read(huge), /asks for a larger window/);
     await assert.rejects(read(Buffer.from('not zstd at all')), /not a series of zstd frames/);
+  });
+
+  it('a manifest beside the catalog is kept compressed (a fifth of its JSON or less), sealed or not, and read back; zstd ones also on a Node.js without zstd', async () => {
+    const m = { version: 2, files: Array.from({ length: 5000 }, (_, i) => ({ path: `src/pkg${i % 50}/file${i}.ts`, size: i * 7, mtimeMs: 1_796_000_000_000 + i, mode: 0o644, sha256: createHash('sha256').update(String(i)).digest('hex') })) };
+    const json = Buffer.byteLength(JSON.stringify(m));
+    for (const key of [undefined, TEST_KEY]) {
+      const packed = await packManifest(m, key, 'manifest:x', 'gzip');
+      assert.ok(packed.length < json / 2, `${packed.length} bytes for ${json} of JSON`);
+      assert.deepEqual(await unpackManifest(packed, key, 'manifest:x', 'f'), m);
+      if (key) {
+        await assert.rejects(unpackManifest(packed, key, 'manifest:y', 'f'), (err: unknown) => isGardenerError(err, 'CORRUPT_FILE'), 'another backup\'s manifest');
+        await assert.rejects(unpackManifest(packed, Buffer.alloc(32, 1), 'manifest:x', 'f'), (err: unknown) => isGardenerError(err, 'WRONG_KEY'));
+      }
+    }
+    // A plain zstd one as the zstd tool writes it: read by Node's zstd or, on Node 20, fzstd.
+    const z = spawnSync('zstd', ['-q', '-c'], { input: JSON.stringify(m), maxBuffer: 64 * 1024 * 1024 });
+    assert.equal(z.status, 0, String(z.stderr));
+    const head = Buffer.from([...Buffer.from('CGMF'), 1, 1, 0]);
+    assert.deepEqual(await unpackManifest(Buffer.concat([head, z.stdout]), undefined, 'manifest:x', 'f'), m);
+    if (hasNativeZstd()) assert.deepEqual(await unpackManifest(await packManifest(m, TEST_KEY, 'manifest:x', 'zstd'), TEST_KEY, 'manifest:x', 'f'), m);
+    await assert.rejects(unpackManifest(Buffer.concat([Buffer.from([...Buffer.from('CGMF'), 1, 9, 0]), z.stdout]), undefined, 'manifest:x', 'f'), (err: unknown) => isGardenerError(err, 'UNSUPPORTED'));
+    await assert.rejects(unpackManifest(Buffer.concat([head, z.stdout.subarray(0, 100)]), undefined, 'manifest:x', 'f'), (err: unknown) => isGardenerError(err, 'CORRUPT_FILE'));
   });
 
   it('an inflater for zstd takes Node.js zstd where it has it, else fzstd, on either path', async () => {

@@ -1,5 +1,6 @@
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
+import { inflateZstdJs } from './jsZstdInflater';
 import { BackupError } from './types';
 
 /**
@@ -112,4 +113,26 @@ export function storedZstdFrame(input: Buffer): Buffer {
 /** A zstd decompress stream of Node's zlib; only where `hasNativeZstd()`. */
 export function createZstdDecompress(chunkSize?: number): zlib.Gunzip {
   return z.createZstdDecompress!({ chunkSize, params: { [zc.ZSTD_d_windowLogMax]: ZSTD_WINDOW_LOG_MAX } });
+}
+
+/** The most a whole compressed buffer (a manifest) may inflate to: far above 100,000 files' 22 MB. */
+const MAX_WHOLE = 1024 * 1024 * 1024;
+
+/** `data` compressed whole, in the thread pool: one gzip member, or one zstd frame of zstd's default level. */
+export function compressWhole(codec: Codec, data: Buffer): Promise<Buffer> {
+  if (codec === 'gzip') return gzip(data, { level: 6 });
+  return new Promise((resolve, reject) => z.zstdCompress!(data, { params: { [zc.ZSTD_c_compressionLevel]: 3 } }, (err, out) => (err ? reject(err) : resolve(out))));
+}
+
+/**
+ * What `compressWhole` made, inflated; through fzstd for zstd on a Node.js without it (the
+ * frame headers checked first, as for archives). Damaged data throws.
+ */
+export async function decompressWhole(codec: Codec, data: Buffer): Promise<Buffer> {
+  if (codec === 'gzip') return promisify(zlib.gunzip)(data, { maxOutputLength: MAX_WHOLE } as zlib.ZlibOptions) as Promise<Buffer>;
+  if (hasNativeZstd()) {
+    const unzstd = promisify((z as unknown as { zstdDecompress: (b: Buffer, o: object, cb: (e: Error | null, r: Buffer) => void) => void }).zstdDecompress);
+    return unzstd(data, { maxOutputLength: MAX_WHOLE, params: { [zc.ZSTD_d_windowLogMax]: ZSTD_WINDOW_LOG_MAX } });
+  }
+  return inflateZstdJs(data, MAX_WHOLE);
 }

@@ -152,3 +152,23 @@ export class JsZstdInflater {
     }
   }
 }
+
+/** A whole zstd stream inflated with fzstd, its frame headers checked first; more than `max` bytes out is refused. */
+export function inflateZstdJs(data: Buffer, max: number): Buffer {
+  const scanner = new FrameScanner();
+  scanner.scan(data);
+  scanner.end();
+  const out: Uint8Array[] = [];
+  let total = 0;
+  const d = new Decompress((chunk) => {
+    total += chunk.length;
+    if (total > max) throw corrupt('it inflates to more than it may');
+    out.push(chunk);
+  });
+  try {
+    d.push(data, true);
+  } catch (err) {
+    throw corrupt(`zstd: ${(err as Error).message}`);
+  }
+  return Buffer.concat(out);
+}
