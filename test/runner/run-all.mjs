@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { node24 } from './code-server.mjs';
 import { resultsDir, root } from './paths.mjs';
 
 const bin = (name) => join(root, 'node_modules', '.bin', name);
@@ -13,6 +14,8 @@ const steps = [
   { name: 'lint', cmd: bin('eslint'), args: ['.'] },
   { name: 'build', cmd: process.execPath, args: ['esbuild.mjs', '--tests'] },
   { name: 'package', cmd: bin('vsce'), args: ['package', '--no-dependencies', '--out', 'dist/codebase-gardener.vsix'] },
+  // Before the unit tests: on Node 20 they write their zstd archives with it (and code-server runs on it).
+  { name: 'Node 24', cmd: process.execPath, args: ['test/runner/node24.mjs'] },
   { name: 'unit tests', cmd: process.execPath, args: ['test/runner/unit.mjs'], results: 'unit.json' },
   // Reading archives has a fallback for a Node.js whose zlib internals changed: it must pass the backup suite too.
   {
@@ -21,6 +24,15 @@ const steps = [
     args: ['test/runner/unit.mjs', 'backup'],
     env: { CODEBASE_GARDENER_INFLATE: 'public', UNIT_RESULTS: 'unit-public-inflate.json' },
     results: 'unit-public-inflate.json',
+  },
+  // Node 20 writes gzip and reads zstd through fzstd; Node 22.15+ (VS Code's extension host today) writes zstd and reads it through its own zstd, on both inflate paths.
+  {
+    name: 'unit tests (backup, Node 24: zstd)',
+    cmd: node24(),
+    args: ['test/runner/unit.mjs', 'backup|adversary|trust'],
+    env: { UNIT_RESULTS: 'unit-node24-backup.json' },
+    results: 'unit-node24-backup.json',
+    needs: ['Node 24'],
   },
   { name: 'integration tests', cmd: process.execPath, args: ['test/runner/integration.mjs'], results: 'integration.json', needs: ['build', 'package'] },
 ];

@@ -211,6 +211,12 @@ describe('adversary: archives with entries under our folders', () => {
 describe('adversary: sealed metadata edited without the key', () => {
   /** Flips one byte of a sealed file's ciphertext: it no longer authenticates. */
   function flip(file: string): void {
+    const raw = fs.readFileSync(file);
+    if (raw.subarray(0, 4).toString() === 'CGMF') {
+      // A packed manifest (manifestFile.ts): its ciphertext follows the 43-byte header.
+      raw[43 + ((raw.length - 43) >> 1)] ^= 1;
+      return fs.writeFileSync(file, raw);
+    }
     const sealed = readJson<{ data: string }>(file);
     const bytes = Buffer.from(sealed.data, 'base64');
     bytes[bytes.length >> 1] ^= 1;

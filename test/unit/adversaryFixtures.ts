@@ -1,7 +1,9 @@
 import * as assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { decompress } from 'fzstd';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 import { BackupError, DEFAULT_BACKUP_SETTINGS, type BackupManager, type BackupRecord, type BackupSettings } from '../../src/core/backup';
 import { manager, seedData, snapshot, TEST_KEY, write } from './backupFixtures';
 import { tempDir } from './fixtures';
@@ -121,8 +123,12 @@ export async function verdict(m: BackupManager, id: string): Promise<string> {
   return r.valid ? 'valid' : `invalid: ${r.checks.find((c) => !c.ok)?.name}`;
 }
 
+/** A JSON file of ours; a manifest beside the catalog unpacked first (plain ones: manifestFile.ts). */
 export function readJson<T = Record<string, unknown>>(file: string): T {
-  return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+  const bytes = fs.readFileSync(file);
+  if (bytes.subarray(0, 4).toString() !== 'CGMF' || bytes[6] !== 0) return JSON.parse(bytes.toString('utf8')) as T;
+  const data = bytes.subarray(7);
+  return JSON.parse(Buffer.from(bytes[5] === 0 ? zlib.gunzipSync(data) : decompress(data)).toString('utf8')) as T;
 }
 
 /** Stands for a value nested 200,000 arrays deep in what `json` writes: JSON.parse reads such a value, JSON.stringify overflows the stack on it. */

@@ -65,6 +65,18 @@ export async function fullyBackedUp(files?: number, o: { plain?: boolean; bigMB?
   return { data, m, b: await m.createBackup('FULL') };
 }
 
+/** Runs `body` with new archives in `codec` (CODEBASE_GARDENER_CODEC), for tests of one codec's format on any Node.js. */
+export async function withCodec<T>(codec: 'gzip' | 'zstd', body: () => Promise<T>): Promise<T> {
+  const before = process.env.CODEBASE_GARDENER_CODEC;
+  process.env.CODEBASE_GARDENER_CODEC = codec;
+  try {
+    return await body();
+  } finally {
+    if (before === undefined) delete process.env.CODEBASE_GARDENER_CODEC;
+    else process.env.CODEBASE_GARDENER_CODEC = before;
+  }
+}
+
 /** One entry of a crafted tar archive: any type tar knows, any path, hostile ones included. */
 export interface CraftedEntry {
   path: string;

@@ -19,7 +19,7 @@ export const rejectsWith = (p: Promise<unknown>, code: BackupError['code']): Pro
 export function archiveFiles(dir: string): string[] {
   return fs
     .readdirSync(dir)
-    .filter((n) => /\.(cgb|tar\.gz)$/.test(n))
+    .filter((n) => /\.(cgb|tar\.gz|tar\.zst)$/.test(n))
     .sort();
 }
 

@@ -5,7 +5,8 @@ import { pipeline } from 'node:stream/promises';
 import { CancelledError, throwIfAborted } from '../cancel';
 import { GardenerError } from '../errors';
 import { ByteRing } from './byteRing';
-import { BackupCryptoError, ChunkOpener, DecryptStream, HEADER_LEN, isEncrypted, MEMBER_VERSION, sealedMembers, TAG_LEN } from './crypto';
+import { CODEC_IDS, codecOfId, defaultCodec, sniffCodec, type Codec } from './codec';
+import { BackupCryptoError, ChunkOpener, DecryptStream, headerLength as cryptoHeaderLength, isEncrypted, MAX_HEADER_LEN, MEMBER_VERSION, CODEC_VERSION, sealedMembers, TAG_LEN } from './crypto';
 import { inflaterFor, type Inflater } from './inflater';
 import type { ArchiveManifest, ArchiveRecordInfo, ManifestEntry, ManifestTail } from './types';
 import { MAX_PIECE, MemberPacker } from './segments';
@@ -64,6 +65,8 @@ export interface WriteOptions {
   backupId: string;
   key?: Buffer;
   level: number;
+  /** gzip members or zstd frames; `defaultCodec()` (zstd where this Node.js has it) unless said. */
+  codec?: Codec;
   /** What the catalog says of this backup, said in the archive too, so a lost catalog can be rebuilt from it. */
   record: ArchiveRecordInfo;
   /** Paths gone since the parent backup, folders and what was left out: asked for once every file is in, so the walk that feeds `files` can find them. */
@@ -73,7 +76,7 @@ export interface WriteOptions {
 }
 
 /**
- * Streams files into `out` as tar → gzip members → (encrypt): each file is read once, and its bytes
+ * Streams files into `out` as tar → gzip members or zstd frames → (encrypt): each file is read once, and its bytes
  * feed both its sha256 and the archive. `files` may still be arriving from a walk. The manifest
  * is the last entry, since only then are all hashes known. Returns the manifest and the
  * archive's own sha256 and size; the caller flushes the file (`flushToDisk`), which it may
@@ -81,7 +84,8 @@ export interface WriteOptions {
  */
 export async function writeArchive(files: Iterable<FileInfo> | AsyncIterable<FileInfo>, out: string, o: WriteOptions): Promise<ArchiveResult> {
   const manifest: ArchiveManifest = { version: 2, backupId: o.backupId, record: o.record, files: [], deleted: [], dirs: [], skipped: [] };
-  const packer = new MemberPacker({ level: o.level });
+  const codec = o.codec ?? defaultCodec();
+  const packer = new MemberPacker({ level: o.level, codec });
   /** The tar stream of the files and the manifest, as compressed members in order. */
   async function* tarMembers(): AsyncGenerator<Buffer> {
     let done = 0;
@@ -144,7 +148,7 @@ export async function writeArchive(files: Iterable<FileInfo> | AsyncIterable<Fil
     while (packer.backlog) yield await packer.next();
   }
   const members = tarMembers();
-  const chunks: AsyncIterable<Buffer[]> = o.key ? sealedMembers(members, o.key) : (async function* () {
+  const chunks: AsyncIterable<Buffer[]> = o.key ? sealedMembers(members, o.key, CODEC_IDS[codec]) : (async function* () {
     for await (const m of members) yield [m];
   })();
   const hash = createHash('sha256');
@@ -218,38 +222,55 @@ export async function readArchive(
   signal?: AbortSignal,
   o: { ring?: ByteRing } = {},
 ): Promise<{ sha256: string; size: number }> {
-  const head = Buffer.alloc(5);
+  const head = Buffer.alloc(MAX_HEADER_LEN);
   const fd = await fs.promises.open(file, 'r');
-  await fd.read(head, 0, 5, 0);
+  const { bytesRead } = await fd.read(head, 0, head.length, 0);
   await fd.close();
   const encrypted = isEncrypted(head);
   if (encrypted && !key) throw new GardenerError('This backup is encrypted and no key is available.', 'NO_KEY');
   throwIfAborted(signal);
   const ring = o.ring ?? new ByteRing(OWN_RING);
   const parser = new TarParser(onEntry);
-  const inflater = inflaterFor(ring, (view, pos) => {
-    parser.write(view, pos);
-    ring.parsedAll();
-  });
+  let inflater: Inflater | undefined;
+  const open = (codec: Codec): Inflater =>
+    (inflater = inflaterFor(
+      ring,
+      (view, pos) => {
+        parser.write(view, pos);
+        ring.parsedAll();
+      },
+      codec,
+    ));
   const onAbort = () => ring.fail(new CancelledError());
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const read = encrypted && head[4] === MEMBER_VERSION ? await unpackMembers(file, key!, inflater, signal) : await unpack(file, encrypted ? key : undefined, inflater, signal);
-    await inflater.end();
+    let read: { sha256: string; size: number };
+    if (encrypted && (head[4] === MEMBER_VERSION || head[4] === CODEC_VERSION)) read = await unpackMembers(file, key!, open, signal);
+    else {
+      // A plain archive says its codec by its first bytes; version 1 encrypted ones are all gzip.
+      const codec = encrypted ? 'gzip' : sniffCodec(head.subarray(0, bytesRead));
+      if (!codec) throw new BackupCryptoError('The archive is neither gzip nor zstd data, nor encrypted.');
+      read = await unpack(file, encrypted ? key : undefined, open(codec), signal);
+    }
+    await inflater!.end();
     parser.end();
     return read;
   } finally {
     signal?.removeEventListener('abort', onAbort);
-    inflater.close();
+    (inflater as Inflater | undefined)?.close();
   }
 }
 
 /**
- * Inflates a version 2 encrypted archive, where each chunk is one gzip member: each chunk is
- * read whole (and hashed, if asked) and authenticated before its plaintext goes on. The next
- * chunk is read while this one is opened and inflated.
+ * Inflates a version 2 or 3 encrypted archive, where each chunk is one gzip member or zstd
+ * frame: each chunk is read whole (and hashed, if asked) and authenticated before its
+ * plaintext goes on. The next chunk is read while this one is opened and inflated. `open`
+ * makes the inflater for the header's codec once the first chunk has authenticated the header:
+ * a codec byte this version does not know is then refused as UNSUPPORTED, while a damaged one
+ * fails authentication (CORRUPT) as any damage does.
  */
-async function unpackMembers(file: string, key: Buffer, inflater: Inflater, signal: AbortSignal | undefined): Promise<{ sha256: string; size: number }> {
+async function unpackMembers(file: string, key: Buffer, open: (codec: Codec) => Inflater, signal: AbortSignal | undefined): Promise<{ sha256: string; size: number }> {
+  let inflater: Inflater | undefined;
   const hash = createHash('sha256');
   let size = 0;
   const fh = await fs.promises.open(file, 'r');
@@ -268,8 +289,10 @@ async function unpackMembers(file: string, key: Buffer, inflater: Inflater, sign
   /** The next chunk, read while this one inflates. */
   let ahead: Promise<Buffer> | undefined;
   try {
-    const head = await readExactly(HEADER_LEN);
-    if (head.length < HEADER_LEN) throw new BackupCryptoError('The archive is too short to hold an encryption header.');
+    // Copied: the next read reuses the buffer it lies in.
+    const start = Buffer.from(await readExactly(5));
+    const head = Buffer.concat([start, await readExactly(cryptoHeaderLength(start[4] ?? 0) - start.length)]);
+    if (head.length < cryptoHeaderLength(start[4] ?? 0)) throw new BackupCryptoError('The archive is too short to hold an encryption header.');
     const opener = new ChunkOpener(key, head);
     const first = await readExactly(4);
     if (first.length < 4) throw truncated();
@@ -293,6 +316,16 @@ async function unpackMembers(file: string, key: Buffer, inflater: Inflater, sign
         const n = opener.lengthOf(word);
         ahead = readExactly(n.len + TAG_LEN + (n.final ? 0 : 4));
         ahead.catch(() => undefined);
+      }
+      if (!inflater) {
+        const codec = codecOfId(opener.codecId);
+        if (!codec) {
+          throw new GardenerError(
+            `This backup was compressed with a method this version of Codebase Gardener does not know (codec ${opener.codecId}); its encryption checks out, so it is likely intact. Update the extension to restore or validate it. Nothing was changed.`,
+            'UNSUPPORTED',
+          );
+        }
+        inflater = open(codec);
       }
       for (const p of plain) await inflater.write(p);
     }

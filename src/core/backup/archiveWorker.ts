@@ -57,6 +57,7 @@ function start(m: Extract<ArchiveRequest, { t: 'start' }>): void {
     backupId: m.backupId,
     key: m.key ? Buffer.from(m.key) : undefined,
     level: m.level,
+    codec: m.codec,
     record: m.record,
     tail: () => job.tail,
     signal: job.abort.signal,

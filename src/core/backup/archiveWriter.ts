@@ -81,7 +81,7 @@ export class ArchiveWriter {
     const cancel = (): void => post({ t: 'cancel', job });
     o.signal?.addEventListener('abort', cancel);
     void result.catch(() => undefined).finally(() => o.signal?.removeEventListener('abort', cancel));
-    post({ t: 'start', job, out, backupId: o.backupId, record: o.record, key: o.key, level: o.level });
+    post({ t: 'start', job, out, backupId: o.backupId, record: o.record, key: o.key, level: o.level, codec: o.codec });
     try {
       if (Array.isArray(files)) {
         for (let i = 0; i < files.length; i += BATCH) post({ t: 'files', job, files: files.slice(i, i + BATCH) });

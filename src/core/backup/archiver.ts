@@ -9,6 +9,7 @@ import type { Engine, RunOptions, Tree } from './engine';
 import { FolderGuard, isInside } from './guard';
 import { hashFile } from './hashFile';
 import { archiveName } from './records';
+import { defaultCodec } from './codec';
 import { stamp } from './restorer';
 import { BackupError, type ArchiveManifest, type BackupRecord, type BackupType, type ManifestEntry, type ManifestTail, type Source } from './types';
 import { checkSources, rootId, walkSourcesBatches } from './sources';
@@ -72,7 +73,9 @@ export async function createBackup(e: Engine, requested: BackupType, o: RunOptio
 
   const now = e.clock.now();
   const id = `${type.toLowerCase().replace('_', '-')}-${stamp(now)}-${randomBytes(3).toString('hex')}`;
-  const archive = archiveName(id, !!key);
+  // Decided here, where the worker's Node.js is this thread's, so a plain archive's name says it.
+  const codec = defaultCodec();
+  const archive = archiveName(id, !!key, codec);
   const folder = new FolderGuard(e.backupsDir);
   const partial = folder.resolve(`${id}.partial`);
   const tail = (): ManifestTail => ({ deleted, dirs: report.dirs, skipped: report.skipped });
@@ -94,6 +97,7 @@ export async function createBackup(e: Engine, requested: BackupType, o: RunOptio
       backupId: id,
       key,
       level: e.settings().compressionLevel,
+      codec,
       record: recordInfo,
       tail,
       signal: o.signal,

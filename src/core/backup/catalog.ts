@@ -3,6 +3,8 @@ import * as path from 'node:path';
 import { FolderGuard, isId } from './guard';
 import { keyNamed } from './keyring';
 import { BACKUP_FIELDS, backupRecordProblem, parseManifest, SNAPSHOT_FIELDS, snapshotRecordProblem, soundRecords } from './records';
+import { defaultCodec } from './codec';
+import { isPackedManifest, packedKeyId, packManifest, unpackManifest } from './manifestFile';
 import { isSealed, openJson, sealJson } from './sealedJson';
 import { BackupError, type ArchiveManifest, type BackupRecord, type KeyProvider, type SnapshotRecord } from './types';
 
@@ -154,23 +156,30 @@ export class Catalog {
   }
 
   private async readManifest(id: string, file: string): Promise<ArchiveManifest> {
-    let parsed: unknown;
+    let bytes: Buffer;
+    let value: unknown;
     try {
-      parsed = JSON.parse(await fs.readFile(file, 'utf8'));
+      bytes = await fs.readFile(file);
+      // Before the packed form, a manifest was JSON text (sealed or not).
+      if (!isPackedManifest(bytes)) value = JSON.parse(bytes.toString('utf8'));
     } catch (err) {
       const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'is missing' : 'is not valid JSON';
       throw new BackupError(`${file} ${why}: run Rebuild Catalog to read it again from the archive.`, 'CORRUPT_FILE');
     }
-    const m = parseManifest(openJson(parsed, isSealed(parsed) ? await keyNamed(this.keys, parsed.keyId) : undefined, `manifest:${id}`, file), id);
+    const label = `manifest:${id}`;
+    if (isPackedManifest(bytes)) value = await unpackManifest(bytes, await keyNamed(this.keys, packedKeyId(bytes)), label, file);
+    else value = openJson(value, isSealed(value) ? await keyNamed(this.keys, value.keyId) : undefined, label, file);
+    const m = parseManifest(value, id);
     if (typeof m === 'string') throw new BackupError(`${file} is damaged (${m}): run Rebuild Catalog to read it again from the archive.`, 'CORRUPT_FILE');
     // A catalog from 0.1 kept an incremental's deletions in its record.
     const legacy = this.get(id)?.deleted;
     return legacy && !m.deleted.length ? { ...m, deleted: legacy } : m;
   }
 
-  /** Writes a backup's manifest beside the catalog: sealed with `key` when the backup is encrypted. */
-  saveManifest(id: string, m: ArchiveManifest, key: Buffer | undefined): Promise<void> {
-    return new FolderGuard(this.dir).writeFile(this.manifestName(id), key ? sealJson(key, `manifest:${id}`, m) : JSON.stringify(m) + '\n');
+  /** Writes a backup's manifest beside the catalog, compressed (manifestFile.ts): sealed with `key` when the backup is encrypted. */
+  async saveManifest(id: string, m: ArchiveManifest, key: Buffer | undefined): Promise<void> {
+    const name = this.manifestName(id);
+    await new FolderGuard(this.dir).writeFile(name, await packManifest(m, key, `manifest:${id}`, defaultCodec()));
   }
 
   /**

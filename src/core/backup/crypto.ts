@@ -15,11 +15,20 @@ const scrypt = promisify(scryptCb) as (password: string, salt: Buffer, keylen: n
  * Version 1 cuts the byte stream into chunks of the header's size. Version 2 seals each gzip
  * member as one chunk (the header's size is then the largest a chunk may be), so a reader
  * can inflate several members at once; read as a byte stream, both are the same gzip data.
+ * Version 3 is version 2 with one more header byte, the codec (codec.ts: 0 gzip, 1 zstd), each
+ * chunk one member or frame of it; gzip archives are still written as version 2, which
+ * earlier releases read.
  */
 export const MAGIC = Buffer.from('CGBK');
 export const VERSION = 1;
 export const MEMBER_VERSION = 2;
+export const CODEC_VERSION = 3;
+/** The header of versions 1 and 2; version 3's has the codec byte after it. */
 export const HEADER_LEN = 4 + 1 + 4 + 8 + 8;
+export const MAX_HEADER_LEN = HEADER_LEN + 1;
+
+/** A header's length by its version byte: what must be read before the first chunk. */
+export const headerLength = (version: number): number => (version === CODEC_VERSION ? HEADER_LEN + 1 : HEADER_LEN);
 export const TAG_LEN = 16;
 const FINAL = 0x80000000;
 export const DEFAULT_CHUNK = 256 * 1024;
@@ -38,11 +47,12 @@ export function keyId(key: Buffer): Buffer {
   return createCipheriv('aes-256-ecb', key, null).update(Buffer.alloc(16)).subarray(0, 8);
 }
 
+/** The whole header (the codec byte included) is authenticated with every chunk. */
 function aad(header: Buffer, index: number, final: boolean): Buffer {
-  const b = Buffer.alloc(HEADER_LEN + 5);
+  const b = Buffer.alloc(header.length + 5);
   header.copy(b, 0);
-  b.writeUInt32BE(index, HEADER_LEN);
-  b[HEADER_LEN + 4] = final ? 1 : 0;
+  b.writeUInt32BE(index, header.length);
+  b[header.length + 4] = final ? 1 : 0;
   return b;
 }
 
@@ -66,9 +76,12 @@ export class Sealer {
     private readonly key: Buffer,
     private readonly chunkSize = DEFAULT_CHUNK,
     version = VERSION,
+    /** Version 3's codec byte. */
+    codecId = 0,
   ) {
     if (key.length !== 32) throw new BackupCryptoError('An encryption key must be 32 bytes.', 'INVALID');
-    this.header = Buffer.alloc(HEADER_LEN);
+    this.header = Buffer.alloc(headerLength(version));
+    if (version === CODEC_VERSION) this.header[HEADER_LEN] = codecId;
     MAGIC.copy(this.header, 0);
     this.header[4] = version;
     this.header.writeUInt32BE(chunkSize, 5);
@@ -146,13 +159,14 @@ export class EncryptStream extends Transform {
 }
 
 /**
- * Seals each buffer `source` yields (a whole gzip member) as one chunk: format version 2. The
- * last one is held back until the source ends, so it can carry the final flag. Each chunk comes
- * as its pieces (length word, ciphertext, tag) for one gathered write: copying them together
- * cost as much again as the encryption.
+ * Seals each buffer `source` yields (a whole gzip member or zstd frame) as one chunk: format
+ * version 2 for gzip, 3 with the codec's byte for any other. The last one is held back until
+ * the source ends, so it can carry the final flag. Each chunk comes as its pieces (length word,
+ * ciphertext, tag) for one gathered write: copying them together cost as much again as the
+ * encryption.
  */
-export async function* sealedMembers(source: AsyncIterable<Buffer>, key: Buffer): AsyncGenerator<Buffer[]> {
-  const sealer = new Sealer(key, MAX_MEMBER_CHUNK, MEMBER_VERSION);
+export async function* sealedMembers(source: AsyncIterable<Buffer>, key: Buffer, codecId = 0): AsyncGenerator<Buffer[]> {
+  const sealer = codecId ? new Sealer(key, MAX_MEMBER_CHUNK, CODEC_VERSION, codecId) : new Sealer(key, MAX_MEMBER_CHUNK, MEMBER_VERSION);
   yield [sealer.header];
   let held: Buffer | undefined;
   const one = (final: boolean, plain: Buffer): Buffer[] => {
@@ -180,12 +194,18 @@ export class ChunkOpener {
     header: Buffer,
   ) {
     if (header.length < HEADER_LEN || !header.subarray(0, 4).equals(MAGIC)) throw new BackupCryptoError('Not an encrypted Codebase Gardener archive (bad magic).');
-    if (header[4] !== VERSION && header[4] !== MEMBER_VERSION) throw new BackupCryptoError(`Unsupported archive version ${header[4]}.`);
+    if (header[4] !== VERSION && header[4] !== MEMBER_VERSION && header[4] !== CODEC_VERSION) throw new BackupCryptoError(`Unsupported archive version ${header[4]}.`);
+    if (header.length < headerLength(header[4])) throw new BackupCryptoError('The archive is too short to hold an encryption header.');
     if (!timingSafeEqual(header.subarray(17, 25), keyId(key))) {
       throw new BackupCryptoError('This archive was encrypted with a different key. Import the recovery key it was made with.', 'WRONG_KEY');
     }
-    this.header = Buffer.from(header.subarray(0, HEADER_LEN));
+    this.header = Buffer.from(header.subarray(0, headerLength(header[4])));
     this.chunkSize = header.readUInt32BE(5);
+  }
+
+  /** The codec byte (version 3); 0, gzip, for earlier versions. Known only to be what was written once a chunk has authenticated. */
+  get codecId(): number {
+    return this.header[4] === CODEC_VERSION ? this.header[HEADER_LEN] : 0;
   }
 
   /** Reads a chunk's length word: its ciphertext length and whether it is the last. */

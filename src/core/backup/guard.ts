@@ -111,7 +111,7 @@ export class FolderGuard {
    * Writes the file `rel` atomically (temporary file, fsync, rename), making its folders, each
    * checked. A link at its name is removed first: the atomic write would write where it points.
    */
-  async writeFile(rel: string, data: string): Promise<void> {
+  async writeFile(rel: string, data: string | Buffer): Promise<void> {
     this.mkdirFor(rel);
     const abs = this.resolve(rel);
     if (fs.lstatSync(abs, { throwIfNoEntry: false })?.isSymbolicLink()) fs.rmSync(abs);

@@ -6,8 +6,8 @@ import type { Engine } from './engine';
 import { isId } from './guard';
 import { BackupError, BACKUP_TYPES, type BackupRecord, type BackupType } from './types';
 
-/** An archive's file name: its backup's id, then `.cgb` (encrypted) or `.tar.gz`. */
-export const ARCHIVE = /^(.+)\.(cgb|tar\.gz)$/;
+/** An archive's file name: its backup's id, then `.cgb` (encrypted), `.tar.gz` or `.tar.zst`. */
+export const ARCHIVE = /^(.+)\.(cgb|tar\.gz|tar\.zst)$/;
 
 /** The id's own type and time (`full-20261202-082400-a1b2c3`): what 0.1's archives say of themselves. */
 function fromId(id: string): { type: BackupType; createdAt: number } | undefined {

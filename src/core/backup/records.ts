@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import type { Codec } from './codec';
 import { isId, safeEntryPath } from './guard';
 import { isSourceName, ROOT_ID } from './sources';
 import {
@@ -40,9 +41,12 @@ function pick<T>(v: Obj, fields: readonly (keyof T & string)[]): T {
 export const BACKUP_FIELDS = ['id', 'type', 'parentId', 'createdAt', 'status', 'archive', 'sizeBytes', 'fileCount', 'treeFileCount', 'sha256', 'encrypted', 'durationMs', 'error', 'deleted', 'note', 'skippedCount'] as const satisfies readonly (keyof BackupRecord)[];
 export const SNAPSHOT_FIELDS = ['id', 'createdAt', 'restoredBackupId', 'target', 'movedCount', 'addedCount', 'listsSha256', 'moved', 'added', 'undoing', 'group', 'work'] as const satisfies readonly (keyof SnapshotRecord)[];
 
-/** The archive file a backup's record must name: derived from its id, never taken from the file. */
-export function archiveName(id: string, encrypted: boolean): string {
-  return `${id}${encrypted ? '.cgb' : '.tar.gz'}`;
+/**
+ * The archive file a backup's record must name: derived from its id, never taken from the file.
+ * A plain one says its codec by its extension, for `tar` (its own bytes say it to us).
+ */
+export function archiveName(id: string, encrypted: boolean, codec: Codec = 'gzip'): string {
+  return `${id}${encrypted ? '.cgb' : codec === 'zstd' ? '.tar.zst' : '.tar.gz'}`;
 }
 
 export function backupRecordProblem(v: unknown): string | undefined {
@@ -54,8 +58,8 @@ export function backupRecordProblem(v: unknown): string | undefined {
   if (v.parentId === undefined && v.type === 'INCREMENTAL' && v.status === 'completed') return 'an incremental must name the backup it builds on';
   if (v.status !== 'completed' && v.status !== 'failed') return 'unknown status';
   if (typeof v.encrypted !== 'boolean') return 'no encryption flag';
-  const wantArchive = v.status === 'failed' ? '' : archiveName(v.id, v.encrypted);
-  if (v.archive !== wantArchive) return `its archive should be "${wantArchive}"`;
+  const wantArchive = v.status === 'failed' ? [''] : [archiveName(v.id, v.encrypted), archiveName(v.id, v.encrypted, 'zstd')];
+  if (!wantArchive.includes(v.archive as string)) return `its archive should be "${wantArchive[0]}"`;
   if (![v.createdAt, v.durationMs].every(time) || ![v.sizeBytes, v.fileCount, v.treeFileCount].every(count)) return 'a number is out of range';
   if (v.status === 'completed' ? !hex64(v.sha256) : v.sha256 !== '') return 'its sha256 is malformed';
   if (!optString(v.error) || !optString(v.note)) return 'a message is not text';

@@ -1,5 +1,6 @@
 import * as zlib from 'node:zlib';
 import type { ByteRing } from './byteRing';
+import { createZstdDecompress, type Codec } from './codec';
 import { BackupError } from './types';
 
 /** The least room worth inflating into: smaller would mean many tiny regions. */
@@ -15,22 +16,29 @@ interface ZlibHandle {
 }
 
 /**
- * Inflates a gzip stream (of one or many members) straight into a `ByteRing`, calling
- * `onRegion` with each piece of output where it lies. Node's public zlib API only returns
- * fresh buffers, which for a whole restore meant ~200 MB of page faults and garbage; its
- * binding, which those streams are built on, writes wherever it is told.
+ * Inflates a gzip stream (of one or many members), or a zstd stream of many frames where
+ * Node.js has zstd, straight into a `ByteRing`, calling `onRegion` with each piece of output
+ * where it lies. Node's public zlib API only returns fresh buffers, which for a whole restore
+ * meant ~200 MB of page faults and garbage; its binding, which those streams are built on,
+ * writes wherever it is told (zstd's the same way as zlib's).
  */
 export class RingInflater {
-  private readonly stream = zlib.createGunzip();
+  private readonly stream: zlib.Gunzip;
   private readonly handle: ZlibHandle;
   /** After each call: output space left, input left. */
   private readonly state: Uint32Array;
   private error: Error | undefined;
+  /** The binding's flush values: zlib's, or zstd's (continue, end). */
+  private readonly flushes: { more: number; finish: number };
 
   constructor(
     private readonly ring: ByteRing,
     private readonly onRegion: (view: Buffer, pos: number) => void,
+    codec: Codec = 'gzip',
   ) {
+    this.stream = codec === 'zstd' ? createZstdDecompress() : zlib.createGunzip();
+    const c = zlib.constants as typeof zlib.constants & { ZSTD_e_continue: number; ZSTD_e_end: number };
+    this.flushes = codec === 'zstd' ? { more: c.ZSTD_e_continue, finish: c.ZSTD_e_end } : { more: c.Z_NO_FLUSH, finish: c.Z_FINISH };
     const s = this.stream as unknown as { _handle?: ZlibHandle; _writeState?: Uint32Array };
     if (typeof s._handle?.writeSync !== 'function' || !(s._writeState instanceof Uint32Array)) {
       // Not a damaged archive: say what it is, so nobody goes looking for a good backup.
@@ -47,7 +55,7 @@ export class RingInflater {
     for (;;) {
       const { at, len } = await this.ring.space(MIN_REGION);
       const room = Math.min(len, MAX_REGION);
-      this.inflate(zlib.constants.Z_NO_FLUSH, input, off, at, room);
+      this.inflate(this.flushes.more, input, off, at, room);
       if (this.error) throw this.error;
       const produced = room - this.state[0];
       const taken = input.length - off - this.state[1];
@@ -68,7 +76,7 @@ export class RingInflater {
   /** The stream must be complete: a gzip stream cut short is an error. */
   async end(): Promise<void> {
     const { at, len } = await this.ring.space(MIN_REGION);
-    this.inflate(zlib.constants.Z_FINISH, Buffer.alloc(0), 0, at, Math.min(len, MAX_REGION));
+    this.inflate(this.flushes.finish, Buffer.alloc(0), 0, at, Math.min(len, MAX_REGION));
     if (this.error) throw this.error;
     if (Math.min(len, MAX_REGION) - this.state[0] > 0) throw new Error('The archive is corrupt: its compressed stream ends early.');
   }

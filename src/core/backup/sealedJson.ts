@@ -17,7 +17,8 @@ interface SealedFile {
   tag: string;
 }
 
-const metaKey = (key: Buffer): Buffer => Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), 'codebase-gardener metadata v1', 32));
+/** The key metadata files are sealed with, derived from the backup key. */
+export const metaKey = (key: Buffer): Buffer => Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), 'codebase-gardener metadata v1', 32));
 
 export function sealJson(key: Buffer, label: string, value: unknown): string {
   const nonce = randomBytes(12);

@@ -1,7 +1,4 @@
-import { promisify } from 'node:util';
-import * as zlib from 'node:zlib';
-
-const gzip = promisify(zlib.gzip) as (buf: Buffer, o: zlib.ZlibOptions) => Promise<Buffer>;
+import { compressMember, type Codec } from './codec';
 
 /**
  * Bytes per gzip member: large enough that the per-member cost and lost context don't show
@@ -38,6 +35,8 @@ export function looksIncompressible(buf: Buffer): boolean {
 
 export interface SegmentOptions {
   level: number;
+  /** gzip members or zstd frames; gzip unless said. */
+  codec?: Codec;
   /** gzip members being compressed at once, in the thread pool. */
   concurrency?: number;
 }
@@ -46,8 +45,8 @@ export interface SegmentOptions {
 export const MAX_PIECE = SEGMENT + 16 * 1024;
 
 /**
- * Packs a byte stream into gzip members of about 256 KB, which `gunzip`, `tar -xz` and Node's
- * gunzip read as one stream. The caller writes each piece straight into the member being
+ * Packs a byte stream into gzip members (or zstd frames) of about 256 KB, which `gunzip`,
+ * `tar -xz` and Node's gunzip (`zstd -d`, `tar --zstd`) read as one stream. The caller writes each piece straight into the member being
  * filled (`room`, then `commit`): a file is read into the member itself, never into a buffer of
  * its own that is copied again, and a member's buffer is used again once it is compressed
  * (fresh memory costs a page fault per 4 KB on these VMs, and every buffer is work for the
@@ -124,10 +123,7 @@ export class MemberPacker {
     const { size } = this;
     const input = this.buf!;
     const level = this.storedBytes * 2 > size ? 0 : this.o.level;
-    // Stored data comes out a few bytes per 16 KB larger: give it one output buffer that fits,
-    // rather than many small ones copied together. Deflated data keeps zlib's small pieces, or a
-    // member that shrank to 10 KB would hold on to a 256 KB buffer.
-    const job = gzip(input.subarray(0, size), level ? { level } : { level, chunkSize: size + (size >> 10) + 1024 });
+    const job = compressMember(this.o.codec ?? 'gzip', input.subarray(0, size), level);
     // Taken in order by `next`; until then a failure must not count as unhandled.
     job.catch(() => undefined);
     this.inflight.push({ job, input });

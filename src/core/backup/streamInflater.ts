@@ -1,5 +1,6 @@
 import * as zlib from 'node:zlib';
 import type { ByteRing } from './byteRing';
+import { createZstdDecompress, type Codec } from './codec';
 
 /** zlib's output pieces: one ring region each, as big as the ring inflater's smallest. */
 const CHUNK = 64 * 1024;
@@ -12,7 +13,7 @@ const CHUNK = 64 * 1024;
  * fast as the ring has room, so at most a chunk or two wait beyond the ring.
  */
 export class StreamInflater {
-  private gunzip = this.open();
+  private current: zlib.Gunzip | undefined;
   private error: Error | undefined;
   private ended = false;
   /** The last write ended in zeros that zlib did not take: Node's stream has ended there. */
@@ -22,7 +23,17 @@ export class StreamInflater {
   constructor(
     private readonly ring: ByteRing,
     private readonly onRegion: (view: Buffer, pos: number) => void,
+    private readonly codec: Codec = 'gzip',
   ) {}
+
+  /** The decompress stream, made at first use (the codec is a constructor argument). */
+  private get gunzip(): zlib.Gunzip {
+    return (this.current ??= this.open());
+  }
+
+  private set gunzip(g: zlib.Gunzip) {
+    this.current = g;
+  }
 
   /** Inflates all of `input`, waiting for room in the ring whenever it is full. */
   async write(input: Buffer): Promise<void> {
@@ -60,11 +71,11 @@ export class StreamInflater {
 
   /** Frees zlib's memory; after `end`, or instead of it when reading failed. */
   close(): void {
-    this.gunzip.close();
+    this.current?.close();
   }
 
   private open(): zlib.Gunzip {
-    const g = zlib.createGunzip({ chunkSize: CHUNK });
+    const g = this.codec === 'zstd' ? createZstdDecompress(CHUNK) : zlib.createGunzip({ chunkSize: CHUNK });
     // A stream replaced (see `write`) may still report its end: only the current one counts.
     g.on('readable', () => g === this.gunzip && this.wakeUp());
     g.on('end', () => {

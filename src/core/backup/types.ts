@@ -152,7 +152,7 @@ export interface BackupSettings {
   retention: Record<BackupType, number>;
   encrypt: boolean;
   snapshotRetentionDays: number;
-  /** Gzip level for compressible files (1 fastest … 9 smallest). */
+  /** zstd (or gzip) level for compressible files (1 fastest … 9 smallest). */
   compressionLevel: number;
 }
 
