@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BackupManager } from '../../src/core/backup';
 import { ManualClock } from '../../src/core/clock';
+import { watcherSeesAll } from '../../src/core/backup/changeList';
 import { DEFAULT_WORKSPACE_EXCLUDES, workspaceSources } from '../../src/core/backup/workspaceSources';
 import { keys, manager, snapshot, TEST_KEY, write } from './backupFixtures';
 import { tempDir } from './fixtures';
@@ -163,5 +164,16 @@ describe('incrementals from a change list', () => {
       (await m.catalog.manifest(inc.id)).files.map((f) => f.path),
       ['f.txt'],
     );
+  });
+});
+
+describe('whether a watcher sees everything a backup takes', () => {
+  it('VS Code’s default watcher excludes pass (repositories are walked, node_modules is left out); anything else the watcher leaves out does not', () => {
+    const defaults = { '**/.git/objects/**': true, '**/.git/subtree-cache/**': true, '**/node_modules/*/**': true, '**/.hg/store/**': true };
+    assert.equal(watcherSeesAll(defaults, DEFAULT_WORKSPACE_EXCLUDES), true);
+    assert.equal(watcherSeesAll(defaults, []), false, 'node_modules backed up but not watched');
+    assert.equal(watcherSeesAll({ ...defaults, '**/data/**': true }, DEFAULT_WORKSPACE_EXCLUDES), false);
+    assert.equal(watcherSeesAll({ ...defaults, '**/data/**': false }, DEFAULT_WORKSPACE_EXCLUDES), true);
+    assert.equal(watcherSeesAll({ 'src/**': true }, DEFAULT_WORKSPACE_EXCLUDES), false);
   });
 });

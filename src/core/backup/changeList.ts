@@ -258,3 +258,18 @@ function linkTarget(abs: string): { detail?: string } {
     return {};
   }
 }
+
+/**
+ * Whether a watcher that leaves out `watcherExclude` (VS Code's `files.watcherExclude`: globs,
+ * each on or off) still sees every change a backup with these `exclude` globs takes: each glob
+ * it leaves out must lie inside a repository folder, which is walked every time, or inside a
+ * folder the backup leaves out anyway (the insides of node_modules while node_modules is
+ * excluded). Otherwise the list may miss changes for a day, so it is not used.
+ */
+export function watcherSeesAll(watcherExclude: Readonly<Record<string, boolean>>, exclude: readonly string[]): boolean {
+  return Object.entries(watcherExclude).every(([glob, on]) => {
+    if (!on) return true;
+    const m = /^\*\*\/([^*?[\]{}()!/\\]+)\/./.exec(glob);
+    return !!m && (UNWATCHED_FOLDERS.includes(m[1]) || exclude.includes(`**/${m[1]}/**`));
+  });
+}
