@@ -48,6 +48,16 @@ export class ChangeLog {
     this.watching = true;
   }
 
+  /**
+   * A watcher has noted every change since backup `id`, whose walk began at `walkedAt`, in
+   * another process that hands its list on (the benchmarks' parent process); its paths follow
+   * through `note`.
+   */
+  resume(id: string, walkedAt: number, sources: string): void {
+    this.watch();
+    this.base = { id, walkedAt, sources };
+  }
+
   /** No watcher reports here any more: every incremental walks. */
   stop(): void {
     this.lose();
@@ -195,8 +205,8 @@ export async function* listedFiles(
       // Inside a folder the walk would not enter, nothing is in the backup, nor was.
       if (ancestors(rel).some((a) => sel.prunes(a))) continue;
       lookedAt.add(prefix + rel);
-      // Whatever it is now, what the tree had under it is there only if found again.
-      walkedUnder.push(`${prefix}${rel}/`);
+      // Unless it was a file (with nothing under it), what the tree had under it is there only if found again.
+      if (!tree.has(prefix + rel)) walkedUnder.push(`${prefix}${rel}/`);
       dropDirs(prefix + rel);
       const abs = path.join(s.root, ...rel.split('/'));
       let st: fs.Stats | undefined;
@@ -227,9 +237,10 @@ export async function* listedFiles(
     for (const x of own.skipped) if (!skipped.has(prefix + x.path)) report.skipped.push(prefix ? { ...x, path: prefix + x.path } : x);
   }
   const deleted: string[] = [];
+  const under = new Set(walkedUnder);
   for (const p of tree.keys()) {
     if (present.has(p)) continue;
-    if (lookedAt.has(p) || walkedUnder.some((w) => p.startsWith(w))) deleted.push(p);
+    if (lookedAt.has(p) || (under.size && inAny(p, under))) deleted.push(p);
   }
   report.skipped.sort(byPath);
   onEnd({ deleted, dirs: [...dirs.values()].sort(byPath) });
@@ -242,6 +253,12 @@ function keptDir(root: string, sel: Selection, rel: string, own: WalkReport): vo
   if (!sel.keep(rel) && !sel.keep(`${rel}/\u0000probe`)) return;
   const st = fs.lstatSync(path.join(root, ...rel.split('/')), { throwIfNoEntry: false });
   if (st?.isDirectory()) own.dirs.push({ path: rel, mode: st.mode & 0o777 });
+}
+
+/** Whether a folder of `p` (as `dir/`) is one of `folders`. */
+function inAny(p: string, folders: ReadonlySet<string>): boolean {
+  for (let i = p.indexOf('/'); i >= 0; i = p.indexOf('/', i + 1)) if (folders.has(p.slice(0, i + 1))) return true;
+  return false;
 }
 
 /** `a/b/c` → `a`, `a/b`. */

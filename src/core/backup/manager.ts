@@ -216,6 +216,22 @@ export class BackupManager implements Engine {
     return { files, dirs };
   }
 
+  /** What the change list must have been kept for: the workspace's folders and globs. */
+  private sourcesKey(): string {
+    return JSON.stringify(this.sourcesOf('FULL'));
+  }
+
+  /**
+   * For a caller that kept a watcher's list in another process (the benchmarks' parent): the
+   * paths changed since the newest backup of the workspace, which walked.
+   */
+  resumeChanges(paths: readonly string[]): void {
+    const b = latestCompleted(this, ['FULL', 'INCREMENTAL']);
+    if (!b) return;
+    this.changes.resume(b.id, b.createdAt, this.sourcesKey());
+    for (const p of paths) this.changes.note(p);
+  }
+
   async createBackup(requested: BackupType, o: RunOptions = {}): Promise<BackupRecord> {
     // Before the lock, which would make the folder: nothing is written where it may not be.
     checkFolders(this.dataDir, this.backupsDir);
@@ -229,7 +245,7 @@ export class BackupManager implements Engine {
           this.last = undefined;
           // Configuration and user-data backups read other folders: the workspace's list stays.
           const tracked = requested === 'FULL' || requested === 'INCREMENTAL';
-          const taken = tracked ? this.changes.take(latestCompleted(this, ['FULL', 'INCREMENTAL'])?.id, JSON.stringify(this.sourcesOf('FULL')), this.clock.now()) : undefined;
+          const taken = tracked ? this.changes.take(latestCompleted(this, ['FULL', 'INCREMENTAL'])?.id, this.sourcesKey(), this.clock.now()) : undefined;
           let created: Created;
           try {
             created = await createBackup(this, requested, o, cached, requested === 'INCREMENTAL' ? taken : undefined);
