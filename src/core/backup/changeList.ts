@@ -240,7 +240,7 @@ export async function* listedFiles(
   const under = new Set(walkedUnder);
   for (const p of tree.keys()) {
     if (present.has(p)) continue;
-    if (lookedAt.has(p) || (under.size && inAny(p, under))) deleted.push(p);
+    if (lookedAt.has(p) || (under.size > 8 ? inAny(p, under) : walkedUnder.some((w) => p.startsWith(w)))) deleted.push(p);
   }
   report.skipped.sort(byPath);
   onEnd({ deleted, dirs: [...dirs.values()].sort(byPath) });
