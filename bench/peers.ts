@@ -5,7 +5,9 @@
 // medium sources with a real .git (bench/workspaceTree.ts, no node_modules). For each: a full
 // backup, an incremental after 1% of the files changed (100 files on the workspace tree), and a restore into an empty folder,
 // each timed as a whole process (start-up and module loading included, as a user running each
-// tool would see), tools taking turns within each round, medians of the rounds. Prints each
+// tool would see), tools taking turns within each round, medians of the rounds. Our incremental
+// is given the changed paths, as the extension's file watcher notes them (an incremental that
+// walks every file is timed beside it). Prints each
 // figure, the archive sizes and the ratios; its last line is JSON. A benchmark, not a test.
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import * as fs from 'node:fs';
