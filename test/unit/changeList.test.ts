@@ -70,11 +70,16 @@ describe('incrementals from a change list', () => {
     git(ws, 'commit', '-q', '-m', 'unpushed');
     // Changed but not noted: a list this incremental trusts does not see it (the walk below will).
     write(ws, 'src/b.ts', 'export const b = 2;\n');
-    note('src/a.ts', 'lib', 'lib/new/n.ts', 'old', 'renamed', 'gone', 'src/c.ts', 'debug.log', 'node_modules/p/index.js');
+    // A link to a folder outside: the walk never follows one, nor does the list.
+    const outside = tempDir();
+    write(outside, 'secret.txt', 'not ours');
+    fs.symlinkSync(outside, path.join(ws, 'linked'));
+    note('src/a.ts', 'lib', 'lib/new/n.ts', 'old', 'renamed', 'gone', 'src/c.ts', 'debug.log', 'node_modules/p/index.js', 'linked', 'linked/secret.txt');
     const inc = await m.createBackup('INCREMENTAL');
     const held = await heldBy(m, inc.id, name);
     assert.ok(held.includes('src/a.ts') && held.includes('lib/new/n.ts') && held.includes('renamed/x.ts') && held.includes('renamed/deep/y.ts'), held.join(', '));
     assert.ok(!held.includes('src/b.ts'), 'a change nobody noted is not looked for');
+    assert.ok(!held.some((p) => p.startsWith('linked')), 'nothing through a link');
     assert.ok(held.some((p) => p.startsWith('.git/objects/')), 'the new commit is in, though the watcher said nothing of .git');
     const deleted = (await m.catalog.manifest(inc.id)).deleted.map((p) => p.slice(name.length + 1)).sort();
     assert.deepEqual(deleted, ['gone/z.ts', 'old/deep/y.ts', 'old/x.ts', 'src/c.ts']);

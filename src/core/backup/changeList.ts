@@ -172,6 +172,8 @@ export async function* listedFiles(
     for (const d of dirs.keys()) if (d.startsWith(`${p}/`)) dirs.delete(d);
   };
   const slice = timeSlicer();
+  /** Folders found to be real ones (not links), by absolute path: each checked once. */
+  const folders = new Set<string>();
   for (const s of sources) {
     const sel = scopeOf(s);
     const prefix = s.name ? `${s.name}/` : '';
@@ -204,6 +206,8 @@ export async function* listedFiles(
       }
       // Inside a folder the walk would not enter, nothing is in the backup, nor was.
       if (ancestors(rel).some((a) => sel.prunes(a))) continue;
+      // Nor through a link to a folder, which the walk never follows: what is there is gone from the tree.
+      const reachable = ancestors(rel).every((a) => realFolder(s.root, a, folders));
       lookedAt.add(prefix + rel);
       // Unless it was a file (with nothing under it), what the tree had under it is there only if found again.
       if (!tree.has(prefix + rel)) walkedUnder.push(`${prefix}${rel}/`);
@@ -211,7 +215,7 @@ export async function* listedFiles(
       const abs = path.join(s.root, ...rel.split('/'));
       let st: fs.Stats | undefined;
       try {
-        st = fs.lstatSync(abs, { throwIfNoEntry: false });
+        st = reachable ? fs.lstatSync(abs, { throwIfNoEntry: false }) : undefined;
       } catch (err) {
         // A folder on the way became a file (ENOTDIR): nothing is there.
         if ((err as NodeJS.ErrnoException).code !== 'ENOTDIR') throw err;
@@ -253,6 +257,21 @@ function keptDir(root: string, sel: Selection, rel: string, own: WalkReport): vo
   if (!sel.keep(rel) && !sel.keep(`${rel}/\u0000probe`)) return;
   const st = fs.lstatSync(path.join(root, ...rel.split('/')), { throwIfNoEntry: false });
   if (st?.isDirectory()) own.dirs.push({ path: rel, mode: st.mode & 0o777 });
+}
+
+/** Whether `rel` under `root` is a folder itself, not a link to one. */
+function realFolder(root: string, rel: string, known: Set<string>): boolean {
+  const abs = path.join(root, ...rel.split('/'));
+  if (known.has(abs)) return true;
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.lstatSync(abs, { throwIfNoEntry: false });
+  } catch {
+    return false;
+  }
+  if (!st?.isDirectory()) return false;
+  known.add(abs);
+  return true;
 }
 
 /** Whether a folder of `p` (as `dir/`) is one of `folders`. */
