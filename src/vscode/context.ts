@@ -16,6 +16,7 @@ import { secretKeys } from './backupKeys';
 import { BackupsTree } from './backupsTree';
 import type { HostEvent } from '../shared/protocol';
 import { alertsSection, backupsSection, dashboardHandlers, livePoint, maintenanceSection } from './dashboardData';
+import { BackupWatcher } from './backupWatcher';
 import { notify } from './alertCommands';
 import { AlertsTree } from './alertsTree';
 import { dataDirOf01, declaredConfiguration, readConfig, SECTION, type GardenerConfig, type Places } from './config';
@@ -45,6 +46,7 @@ export class Ctx extends Disposable {
   readonly alerts: AlertService;
   readonly alertsTree: AlertsTree;
   backups: BackupManager;
+  private readonly backupWatcher: BackupWatcher;
   readonly backupKeys: BackupKeyStore;
   readonly backupsTree: BackupsTree;
   readonly statusBar: HealthStatusBar;
@@ -116,6 +118,7 @@ export class Ctx extends Disposable {
     const alertSub = this.alerts.onDidChange((events) => this.onAlerts(events));
     this.register({ dispose: () => alertSub.dispose() });
     this.backupKeys = secretKeys(extension.secrets, () => ({ identity: this.places.identity, legacyDataDirs: [dataDirOf01(this.places)] }));
+    this.backupWatcher = this.register(new BackupWatcher());
     this.backups = this.makeBackupManager();
     // The worker that writes archives outlives each backup (see ArchiveWriter), not the extension.
     this.register({ dispose: () => void archiveWriter.stop() });
@@ -293,7 +296,7 @@ export class Ctx extends Disposable {
   }
 
   private makeBackupManager(): BackupManager {
-    return new BackupManager(systemClock, this.config.dataDir, this.config.backups.folder, this.backupKeys, this.config.backups, {
+    const manager = new BackupManager(systemClock, this.config.dataDir, this.config.backups.folder, this.backupKeys, this.config.backups, {
       record: (op, fn, fields) => this.logs.record(op, fn, fields),
       info: (m, f) => this.logs.info('backup', m, f),
       error: (m, err) => this.logs.error('backup', m, err instanceof Error ? err : { error: String(err) }),
@@ -303,6 +306,8 @@ export class Ctx extends Disposable {
         void this.alerts.raise({ component: 'backup', metric: 'catalog', level: 'WARNING', message: m });
       },
     });
+    this.backupWatcher.attach(manager);
+    return manager;
   }
 
   /** A new manager on the configured folders, loaded: after 0.1's backups were moved in. */

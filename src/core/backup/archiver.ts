@@ -8,6 +8,7 @@ import { archiveWriter } from './archiveWriter';
 import type { Engine, RunOptions, Tree } from './engine';
 import { FolderGuard, isInside } from './guard';
 import { hashFile } from './hashFile';
+import { listedFiles, placeChanges, type Taken } from './changeList';
 import { archiveName } from './records';
 import { defaultCodec } from './codec';
 import { stamp } from './restorer';
@@ -19,6 +20,8 @@ import type { FileInfo, WalkReport } from './walk';
 export interface Created {
   record: BackupRecord;
   tree: Tree;
+  /** Made from a change list, not a walk. */
+  listed: boolean;
 }
 
 /** A backups folder inside what it backs up would hold its own archives, and a restore would move them aside. */
@@ -31,7 +34,12 @@ export function checkFolders(dataDir: string, backupsDir: string): void {
   }
 }
 
-export async function createBackup(e: Engine, requested: BackupType, o: RunOptions, cached: Created | undefined): Promise<Created> {
+/**
+ * `changes`, when given, is what the watcher saw change since the parent backup: an
+ * incremental then looks at those paths only (see changeList.ts), unless one of them cannot be
+ * placed, in which case it walks.
+ */
+export async function createBackup(e: Engine, requested: BackupType, o: RunOptions, cached: Created | undefined, changes?: Taken): Promise<Created> {
   checkFolders(e.dataDir, e.backupsDir);
   const sources = e.sourcesOf(requested === 'INCREMENTAL' ? 'FULL' : requested);
   checkSources(sources, e.backupsDir);
@@ -56,6 +64,7 @@ export async function createBackup(e: Engine, requested: BackupType, o: RunOptio
   const report: WalkReport = { dirs: [], skipped: [] };
   let deleted: string[] = [];
   let parentTree: Tree | undefined;
+  let listed = false;
   if (type === 'INCREMENTAL' && parent) {
     // The cached tree itself, not a copy: it changes only once this backup is complete, when
     // it becomes this backup's tree.
@@ -63,7 +72,15 @@ export async function createBackup(e: Engine, requested: BackupType, o: RunOptio
     // A full disk is found before anything is written; how much is needed is known only
     // once the walk ends, which the archive's source checks before the archive is finished.
     checkSpace(e.backupsDir, 0);
-    files = changedSince(e, sources, tree.files, o.signal, found, report, (gone) => (deleted = gone));
+    const placed = changes?.paths ? placeChanges(sources, changes.paths) : undefined;
+    listed = !!placed;
+    const candidates = placed
+      ? listedFiles(placed, sources, tree.files, tree.dirs, o.signal, report, (r) => {
+          deleted = r.deleted;
+          report.dirs = r.dirs;
+        })
+      : walkedFiles(sources, tree.files, o.signal, report, (gone) => (deleted = gone));
+    files = changedOnly(e, candidates, tree.files, parent.createdAt, found);
   } else {
     files = await everyFile(e, sources, o.signal, found, report);
   }
@@ -143,7 +160,7 @@ export async function createBackup(e: Engine, requested: BackupType, o: RunOptio
   };
   e.catalog.backups.push(record);
   await e.catalog.save();
-  return { record, tree };
+  return { record, tree, listed };
 }
 
 /**
@@ -182,38 +199,50 @@ export function latestCompleted(e: Engine, types: BackupType[]): BackupRecord | 
 }
 
 /**
- * The files of the selection that differ from `tree` (new, or changed by size, mode or, for a
- * new time, by hash), a batch per stretch of the walk that finds them. When the walk ends it
- * reports the paths of `tree` it did not see, and checks there is room for what it found.
+ * Within this long before the backup that recorded a file started, or after it, a file's time
+ * may not show a change: written again in the same timestamp tick (a coarse file system, a
+ * clock behind the server's), it keeps its size and time. Such "racily clean" entries, as git
+ * calls them, are compared by hash.
  */
-async function* changedSince(
-  e: Engine,
-  sources: readonly Source[],
-  tree: Map<string, ManifestEntry>,
-  signal: AbortSignal | undefined,
-  found: { files: number; bytes: number },
-  report: WalkReport,
-  onDeleted: (paths: string[]) => void,
-): AsyncGenerator<FileInfo[]> {
-  const present = new Set<string>();
-  for await (const batch of walkSourcesBatches(sources, signal, report)) {
+const RACY_MS = 2000;
+
+/**
+ * Whether a file differs from what the tree holds for it. The rule (as restic's and git's, with
+ * the hash as judge where they stop at metadata): no entry, or another size or mode, is a
+ * change; the same size with another time (ms) is decided by the hash (touched only, or
+ * changed); the same size and time is no change, unless the time is racy (above). An edit that
+ * keeps size and time on purpose (a tool that restores times) is the one change not seen.
+ */
+async function differs(before: ManifestEntry | undefined, f: FileInfo, parentStarted: number): Promise<boolean> {
+  if (!before || before.size !== f.size || before.mode !== f.mode) return true;
+  if (before.mtimeMs === f.mtimeMs && f.mtimeMs < parentStarted - RACY_MS) return false;
+  return (await hashFile(f.abs)) !== before.sha256;
+}
+
+/** The candidates that differ from `tree`, counted into `found`; at the end, there must be room for them. */
+async function* changedOnly(e: Engine, candidates: AsyncIterable<FileInfo[]>, tree: Map<string, ManifestEntry>, parentStarted: number, found: { files: number; bytes: number }): AsyncGenerator<FileInfo[]> {
+  for await (const batch of candidates) {
     const changed: FileInfo[] = [];
     for (const f of batch) {
-      present.add(f.path);
-      const before = tree.get(f.path);
-      let differs = !before || before.size !== f.size || before.mode !== f.mode;
-      // Same size, new time: it may have changed (or only been touched); the hash decides.
-      if (!differs && before!.mtimeMs !== f.mtimeMs) differs = (await hashFile(f.abs)) !== before!.sha256;
-      if (!differs) continue;
+      if (!(await differs(tree.get(f.path), f, parentStarted))) continue;
       found.files++;
       found.bytes += f.size;
       changed.push(f);
     }
     yield changed;
   }
+  checkSpace(e.backupsDir, found.bytes);
+}
+
+/** Every file of the sources, in batches as the walk finds them; when it ends, the paths of `tree` it did not see. */
+async function* walkedFiles(sources: readonly Source[], tree: Map<string, ManifestEntry>, signal: AbortSignal | undefined, report: WalkReport, onDeleted: (paths: string[]) => void): AsyncGenerator<FileInfo[]> {
+  const present = new Set<string>();
+  for await (const batch of walkSourcesBatches(sources, signal, report)) {
+    for (const f of batch) present.add(f.path);
+    yield batch;
+  }
   report.dirs.sort(byPath);
   onDeleted([...tree.keys()].filter((p) => !present.has(p)));
-  checkSpace(e.backupsDir, found.bytes);
 }
 
 async function recordFailure(e: Engine, f: { id: string; type: BackupType; now: number; parentId?: string; error: string; started: number }): Promise<void> {

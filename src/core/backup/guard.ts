@@ -19,9 +19,26 @@ export function isId(v: unknown): v is string {
 export function safeEntryPath(p: unknown): boolean {
   if (typeof p !== 'string' || !p || p.length > MAX_PATH || p.includes('\0') || p.includes('\\')) return false;
   if (p.startsWith('/') || /^[a-zA-Z]:/.test(p)) return false;
-  const parts = p.split('/').filter((x) => x !== '' && x !== '.');
-  return parts.length > 0 && !parts.includes('..') && parts.every((x) => Buffer.byteLength(x) <= MAX_NAME);
+  // Segment by segment without splitting: a manifest of 100,000 files is checked path by path
+  // on every read, and the arrays a split makes cost more than the rest of the check.
+  let named = false;
+  for (let start = 0, i = 0; i <= p.length; i++) {
+    if (i < p.length && p.charCodeAt(i) !== SLASH) continue;
+    const len = i - start;
+    const dot = len > 0 && p.charCodeAt(start) === DOT;
+    if (len === 2 && dot && p.charCodeAt(start + 1) === DOT) return false;
+    if (len > 0 && !(len === 1 && dot)) {
+      named = true;
+      // A UTF-16 unit is at most 3 bytes of UTF-8: only a long name needs counting.
+      if (len * 3 > MAX_NAME && Buffer.byteLength(p.slice(start, i)) > MAX_NAME) return false;
+    }
+    start = i + 1;
+  }
+  return named;
 }
+
+const SLASH = 0x2f;
+const DOT = 0x2e;
 
 const unsafe = (what: string, root: string): BackupError =>
   new BackupError(`Refused: ${what} is not inside ${root}. Nothing there was changed.`, 'UNSAFE_PATH');

@@ -9,6 +9,7 @@ import { FolderGuard, isId } from './guard';
 import { withLock } from './lock';
 import { archiveKeyId, keyNamed } from './keyring';
 import { adoptArchives, ARCHIVE } from './rebuild';
+import { ChangeLog } from './changeList';
 import { checkSources } from './sources';
 import { recoverRestores } from './recovery';
 import { planRestore, restore, type RestoreOptions, type RestorePlan, type RestoreResult } from './restorer';
@@ -63,6 +64,12 @@ export class BackupManager implements Engine {
   private current: BackupSettings;
   /** The newest backup's tree: the next incremental builds on it without reading every manifest of its chain. */
   private last: Created | undefined;
+  /**
+   * What changed in the workspace since the newest backup, as the adapter's file watcher
+   * reports it (`note`, `lose`): an incremental then looks at those paths, not at every file,
+   * with a full walk at least once a day and whenever the list may be incomplete.
+   */
+  readonly changes = new ChangeLog();
 
   constructor(
     readonly clock: Clock,
@@ -209,6 +216,22 @@ export class BackupManager implements Engine {
     return { files, dirs };
   }
 
+  /** What the change list must have been kept for: the workspace's folders and globs. */
+  private sourcesKey(): string {
+    return JSON.stringify(this.sourcesOf('FULL'));
+  }
+
+  /**
+   * For a caller that kept a watcher's list in another process (the benchmarks' parent): the
+   * paths changed since the newest backup of the workspace, which walked.
+   */
+  resumeChanges(paths: readonly string[]): void {
+    const b = latestCompleted(this, ['FULL', 'INCREMENTAL']);
+    if (!b) return;
+    this.changes.resume(b.id, b.createdAt, this.sourcesKey());
+    for (const p of paths) this.changes.note(p);
+  }
+
   async createBackup(requested: BackupType, o: RunOptions = {}): Promise<BackupRecord> {
     // Before the lock, which would make the folder: nothing is written where it may not be.
     checkFolders(this.dataDir, this.backupsDir);
@@ -220,7 +243,17 @@ export class BackupManager implements Engine {
           const cached = this.last;
           // The cached tree turns into the new backup's: until the catalog has it, no cache.
           this.last = undefined;
-          const created = await createBackup(this, requested, o, cached);
+          // Configuration and user-data backups read other folders: the workspace's list stays.
+          const tracked = requested === 'FULL' || requested === 'INCREMENTAL';
+          const taken = tracked ? this.changes.take(latestCompleted(this, ['FULL', 'INCREMENTAL'])?.id, this.sourcesKey(), this.clock.now()) : undefined;
+          let created: Created;
+          try {
+            created = await createBackup(this, requested, o, cached, requested === 'INCREMENTAL' ? taken : undefined);
+          } catch (err) {
+            if (taken) this.changes.failed(taken);
+            throw err;
+          }
+          if (taken) this.changes.done(taken, created.record.id, created.listed);
           this.last = created;
           await this.retain();
           return created.record;
@@ -299,11 +332,14 @@ export class BackupManager implements Engine {
   }
 
   async restore(id: string, opts: RestoreOptions = {}): Promise<RestoreResult> {
+    // A restore rewrites files faster than a watcher may report them: the next incremental walks.
+    this.changes.lose();
     return this.locked(() => this.timed('restore', () => restore(this, id, opts), { id, path: opts.path, target: opts.target }));
   }
 
   /** Undoes a restore: every root it wrote (the snapshots of its group), last first. */
   async undoRestore(snapshotId: string, o: { replaceChanged?: boolean } = {}): Promise<void> {
+    this.changes.lose();
     return this.locked(async () => {
       const s = this.catalog.snapshots.find((x) => x.id === snapshotId);
       const group = s?.group ?? snapshotId;

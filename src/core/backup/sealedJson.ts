@@ -54,7 +54,10 @@ export function openJson(parsed: unknown, key: Buffer | undefined, label: string
     const d = createDecipheriv('aes-256-gcm', metaKey(key), Buffer.from(f.nonce, 'base64'));
     d.setAAD(Buffer.from(label));
     d.setAuthTag(Buffer.from(f.tag, 'base64'));
-    const text = Buffer.concat([d.update(Buffer.from(f.data, 'base64')), d.final()]).toString('utf8');
+    // No concatenated copy: GCM gives everything from update (final adds nothing but the check).
+    const body = d.update(Buffer.from(f.data, 'base64'));
+    const rest = d.final();
+    const text = (rest.length ? Buffer.concat([body, rest]) : body).toString('utf8');
     // It authenticates with this key, so it is this key's, whatever its (unsealed) keyId says.
     return JSON.parse(text);
   } catch {

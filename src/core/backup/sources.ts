@@ -46,7 +46,7 @@ export function checkSources(sources: readonly Source[], backupsDir: string): vo
 }
 
 /** Whether a file is within the source's size limit; one that is not is listed as left out. */
-function fits(s: Source, f: FileInfo, report: WalkReport): boolean {
+export function fits(s: Source, f: FileInfo, report: WalkReport): boolean {
   if (s.maxFileBytes === undefined || f.size <= s.maxFileBytes || keptWhole(s, f.path)) return true;
   report.skipped.push({ path: f.path, reason: 'too-large', detail: `${Math.round(f.size / 1048576)} MB, over the ${Math.round(s.maxFileBytes / 1048576)} MB limit` });
   return false;

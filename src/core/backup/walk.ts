@@ -153,14 +153,15 @@ export async function walk(root: string, sel: Selection, signal?: AbortSignal, r
  * The same files as `walk`, unsorted, in batches as they are found: a caller can work on the
  * first ones while later folders are still being read. Synchronous calls in time slices, a
  * batch each: an async stat per file spent most of its time waiting on the thread pool.
- * `report` gets folders and what was left out as they are found, unsorted.
+ * `report` gets folders and what was left out as they are found, unsorted. With `from` (a
+ * folder relative to root), only what is under that folder (itself included) is walked.
  */
-export async function* walkBatches(root: string, sel: Selection, signal?: AbortSignal, report?: WalkReport): AsyncGenerator<FileInfo[]> {
+export async function* walkBatches(root: string, sel: Selection, signal?: AbortSignal, report?: WalkReport, from = ''): AsyncGenerator<FileInfo[]> {
   let batch: FileInfo[] = [];
   const slice = timeSlicer();
   // Folders to visit, as [absolute, relative with '/'], built by concatenation: path.join and
-  // path.relative per entry cost more than the stat.
-  const dirs: [string, string][] = [[root, '']];
+  // path.relative per entry cost more than the stat. `from` walks one folder of root's only.
+  const dirs: [string, string][] = [[from ? root + path.sep + from.split('/').join(path.sep) : root, from]];
   for (let d = dirs.pop(); d !== undefined; d = dirs.pop()) {
     const [dir, relDir] = d;
     throwIfAborted(signal);
