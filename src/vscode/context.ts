@@ -14,8 +14,7 @@ import { isGardenerError } from '../core/errors';
 import type { BackupKeyStore } from '../core/state';
 import { secretKeys } from './backupKeys';
 import { BackupsTree } from './backupsTree';
-import type { HostEvent } from '../shared/protocol';
-import { alertsSection, backupsSection, dashboardHandlers, livePoint, maintenanceSection } from './dashboardData';
+import { dashboardHandlers, livePoint, sectionEvents } from './dashboardData';
 import { BackupWatcher } from './backupWatcher';
 import { notify } from './alertCommands';
 import { AlertsTree } from './alertsTree';
@@ -143,7 +142,7 @@ export class Ctx extends Disposable {
             const p = this.lastPoint;
             l(r, p && p.t === r.systemMetrics?.timestamp ? livePoint(p) : null);
           }),
-        onDidChangeSection: (l) => this.dashboardSections(l),
+        onDidChangeSection: (l) => sectionEvents(this, l),
         log: { warn: (m) => this.logs.warn('dashboard', m) },
       }),
     );
@@ -377,33 +376,6 @@ export class Ctx extends Disposable {
   }
 
   private metricsFailed = false;
-
-  /**
-   * The dashboard's sections as they change. Changes that come in bursts (a maintenance run's
-   * progress, a backup's catalog writes) are sent at most every 250 ms.
-   */
-  private dashboardSections(listener: (e: HostEvent) => void): vscode.Disposable {
-    const pending = new Map<string, () => HostEvent>();
-    let timer: NodeJS.Timeout | undefined;
-    const queue = (key: string, make: () => HostEvent) => {
-      pending.set(key, make);
-      timer ??= setTimeout(() => {
-        timer = undefined;
-        const makers = [...pending.values()];
-        pending.clear();
-        for (const make of makers) listener(make());
-      }, 250);
-    };
-    const subs = [
-      this.alerts.onDidChange(() => queue('alerts', () => ({ kind: 'event', event: 'alerts', alerts: alertsSection(this) }))),
-      this.onDidChangeBackups(() => queue('backups', () => ({ kind: 'event', event: 'backups', backups: backupsSection(this) }))),
-      this.onDidChangeMaintenance(() => queue('maintenance', () => ({ kind: 'event', event: 'maintenance', maintenance: maintenanceSection(this) }))),
-    ];
-    return new vscode.Disposable(() => {
-      clearTimeout(timer);
-      for (const s of subs) s.dispose();
-    });
-  }
 
   /** Appends the sample to the metric history; a failure is logged once, not at every sample. */
   private recordMetrics(r: HealthReport, t: number): void {

@@ -4,7 +4,7 @@ import { sameDiskWarning } from '../core/placement';
 import type { MetricPoint } from '../core/metrics';
 import { TASKS, taskDefinition } from '../core/maintenance';
 import { GardenerError } from '../core/errors';
-import { RANGES, SERIES, type AlertsSection, type BackupsSection, type LivePoint, type LogsSection, type MaintenanceSection, type Methods, type Series, type Snapshot } from '../shared/protocol';
+import { RANGES, SERIES, type AlertsSection, type HostEvent, type BackupsSection, type LivePoint, type LogsSection, type MaintenanceSection, type Methods, type Series, type Snapshot } from '../shared/protocol';
 import type { Ctx } from './context';
 import { alertInfo } from './publicApi';
 
@@ -138,4 +138,31 @@ export function dashboardHandlers(c: Ctx): Handlers {
       return { rows: r.entries.map((e) => ({ ts: e.ts, level: e.level, channel: e.channel, component: e.component, message: e.message })), truncated: r.truncated };
     },
   };
+}
+
+/**
+ * The dashboard's sections as they change. Changes that come in bursts (a maintenance run's
+ * progress, a backup's catalog writes) are sent at most every 250 ms.
+ */
+export function sectionEvents(c: Ctx, listener: (e: HostEvent) => void): vscode.Disposable {
+  const pending = new Map<string, () => HostEvent>();
+  let timer: NodeJS.Timeout | undefined;
+  const queue = (key: string, make: () => HostEvent) => {
+    pending.set(key, make);
+    timer ??= setTimeout(() => {
+      timer = undefined;
+      const makers = [...pending.values()];
+      pending.clear();
+      for (const make of makers) listener(make());
+    }, 250);
+  };
+  const subs = [
+    c.alerts.onDidChange(() => queue('alerts', () => ({ kind: 'event', event: 'alerts', alerts: alertsSection(c) }))),
+    c.onDidChangeBackups(() => queue('backups', () => ({ kind: 'event', event: 'backups', backups: backupsSection(c) }))),
+    c.onDidChangeMaintenance(() => queue('maintenance', () => ({ kind: 'event', event: 'maintenance', maintenance: maintenanceSection(c) }))),
+  ];
+  return new vscode.Disposable(() => {
+    clearTimeout(timer);
+    for (const s of subs) s.dispose();
+  });
 }

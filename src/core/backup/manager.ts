@@ -5,10 +5,12 @@ import { checkFolders, createBackup, latestCompleted, type Created } from './arc
 import { Catalog, type CatalogProblems } from './catalog';
 import { CHECK_ENTRIES, verifyArchive } from './checker';
 import type { BackupHooks, Engine, RunOptions, Tree } from './engine';
-import { FolderGuard, isId } from './guard';
+import { FolderGuard } from './guard';
 import { withLock } from './lock';
 import { archiveKeyId, keyNamed } from './keyring';
-import { adoptArchives, ARCHIVE } from './rebuild';
+import { adoptArchives } from './rebuild';
+import { removeLeftovers } from './leftovers';
+import { backupStatus, type BackupStatus } from './status';
 import { ChangeLog } from './changeList';
 import { checkSources } from './sources';
 import { recoverRestores } from './recovery';
@@ -114,7 +116,7 @@ export class BackupManager implements Engine {
     this.noteCatalog(await this.catalog.load(), report);
     await this.locked(
       async () => {
-        report.removed = this.removeLeftovers();
+        report.removed = removeLeftovers(this.backupsDir);
         await this.adopt(report);
         report.recovered = [...(await recoverRestores(this, report.problems)), ...(await resumeUndos(this, report.problems))];
       },
@@ -157,34 +159,6 @@ export class BackupManager implements Engine {
       await this.catalog.save();
     }
     for (const u of a.unreadable) report.problems.push(`an archive the catalog does not list could not be read back, and was left where it is: ${u}`);
-  }
-
-  /**
-   * What a backup cut short leaves behind, and only that: `.partial` archives, the temporary
-   * files of atomic writes, and manifests whose archive does not exist. An archive is never
-   * removed here, whether the catalog lists it or not.
-   */
-  private removeLeftovers(): string[] {
-    const folder = new FolderGuard(this.backupsDir);
-    const removed: string[] = [];
-    const tempWrite = /^[^/]+\.json\.[0-9a-f]+$/;
-    const names = fs.readdirSync(this.backupsDir);
-    const archives = new Set(names.map((n) => ARCHIVE.exec(n)?.[1]).filter((x): x is string => !!x));
-    const remove = (rel: string): void => {
-      folder.remove(rel);
-      removed.push(rel);
-    };
-    for (const f of names) {
-      if ((f.endsWith('.partial') && isId(f.slice(0, -'.partial'.length))) || tempWrite.test(f)) remove(f);
-    }
-    for (const sub of ['manifests', 'journals']) {
-      const dir = path.join(this.backupsDir, sub);
-      for (const f of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
-        const id = f.slice(0, -'.json'.length);
-        if (tempWrite.test(f) || (sub === 'manifests' && f.endsWith('.json') && isId(id) && !archives.has(id))) remove(`${sub}/${f}`);
-      }
-    }
-    return removed;
   }
 
   // ---- creating ----
@@ -431,36 +405,10 @@ export class BackupManager implements Engine {
     return freed;
   }
 
-  status(now = this.clock.now()): {
-    types: Record<BackupType, { total: number; completed: number; failed: number; lastSuccessful?: string; retention: number }>;
-    recent: BackupRecord[];
-    backupsFolderBytes: number;
-    lastSuccessfulAt?: number;
-    hoursSinceLastSuccess?: number;
-  } {
-    const types = {} as Record<BackupType, { total: number; completed: number; failed: number; lastSuccessful?: string; retention: number }>;
-    for (const t of ['FULL', 'INCREMENTAL', 'CONFIGURATION', 'USER_DATA'] as BackupType[]) {
-      const of = this.catalog.backups.filter((b) => b.type === t);
-      const last = [...of].reverse().find((b) => b.status === 'completed');
-      types[t] = {
-        total: of.length,
-        completed: of.filter((b) => b.status === 'completed').length,
-        failed: of.filter((b) => b.status === 'failed').length,
-        ...(last ? { lastSuccessful: new Date(last.createdAt).toISOString() } : {}),
-        retention: this.current.retention[t],
-      };
-    }
-    let bytes = 0;
-    for (const b of this.catalog.backups) bytes += b.sizeBytes;
-    const last = this.latestCompleted(['FULL', 'INCREMENTAL', 'CONFIGURATION', 'USER_DATA']);
-    return {
-      types,
-      recent: [...this.catalog.backups].reverse().slice(0, 10),
-      backupsFolderBytes: bytes,
-      ...(last ? { lastSuccessfulAt: last.createdAt, hoursSinceLastSuccess: Math.round(((now - last.createdAt) / 3_600_000) * 10) / 10 } : {}),
-    };
+  /** The guide's get_backup_status(). */
+  status(now = this.clock.now()): BackupStatus {
+    return backupStatus(this.catalog.backups, this.current.retention, now);
   }
-
 
   /** Runs `fn` holding the backups folder's lock: no backup, restore or retention of any window runs meanwhile. */
   whileLocked<T>(fn: () => Promise<T>): Promise<T> {
