@@ -53,7 +53,7 @@ function snapshot(now: number): Snapshot {
   const system = { timestamp: now, cpuPercent: 34, cpuCount: 8, loadAverage: [1.2, 1.1, 0.9] as [number, number, number], memoryPercent: 58, memoryUsedMB: 9400, memoryTotalMB: 16000, diskPercent: 61, diskUsedGB: 290, diskTotalGB: 476, diskPath: '/home/dev', processCount: 412, processCountAt: now, systemUptimeSeconds: 400_000, host: { pid: 1, rssMB: 180, heapUsedMB: 60, cpuPercent: 1 } };
   const health = evaluate({ takenAt: now, system, checks: [check('ollama', 84), check('api', 120), check('db', 9)] }, { now, intervalMs: 30_000, startedAt: now - 86_400_000, thresholds, configurationProblems: [], monitor });
   const alert = (i: number, state: 'OPEN' | 'ACKNOWLEDGED') => ({ id: `alert-${i}`, component: 'system', metric: 'cpu', level: 'WARNING' as const, state, title: `CPU high ${i}`, message: `CPU 5-min average 82% is above the warning threshold 75% (${i})`, createdAt: now - i * 60_000, updatedAt: now, runbook: 'system_health_check' });
-  const runs = Array.from({ length: 20 }, (_, i) => ({ id: `run-${i}`, key: 'healthCheck' as const, status: 'COMPLETED' as const, description: 'Health check', dueAt: now - i * 1_800_000, startedAt: now - i * 1_800_000, endedAt: now - i * 1_800_000 + 900, output: ['ok'], summary: 'healthy' }));
+  const runs = Array.from({ length: 10 }, (_, i) => ({ id: `run-${i}`, key: 'healthCheck' as const, status: 'COMPLETED' as const, description: 'Health check', dueAt: now - i * 1_800_000, startedAt: now - i * 1_800_000, endedAt: now - i * 1_800_000 + 900, output: ['ok'], summary: 'healthy' }));
   return {
     health,
     alerts: { open: [1, 2, 3].map((i) => alert(i, 'OPEN')), acknowledged: [4, 5].map((i) => alert(i, 'ACKNOWLEDGED')), runbooks: ['system_health_check'] },
@@ -66,6 +66,7 @@ function snapshot(now: number): Snapshot {
     maintenance: {
       status: { total_tasks: 20, running_tasks: 0, scheduled_tasks: 8, by_status: { SCHEDULED: 0, RUNNING: 0, COMPLETED: 20, FAILED: 0, CANCELLED: 0, SKIPPED: 0 }, recent: runs, next: [], runbooks: [], leader: true },
       tasks: [{ key: 'healthCheck', title: 'Health check', schedule: '*/30 * * * *', next: now + 600_000 }],
+      running: [{ id: 'run-live', key: 'backupMaintenance', description: 'Backup maintenance', startedAt: now - 20_000, progress: 'validating backups (2 of 5)' }],
     },
     logs: { statistics: [], performance: [{ operation: 'backup.create', count: 12, errors: 0, avgMs: 900, p95Ms: 1400, maxMs: 1500 }], performanceHours: 24 },
   };

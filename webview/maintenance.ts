@@ -14,15 +14,16 @@ export class MaintenanceView {
   }
 
   show(s: MaintenanceSection): void {
-    const running = s.status.recent.filter((r) => r.status === 'RUNNING');
-    const history = s.status.recent.filter((r) => r.status !== 'RUNNING' && r.status !== 'SCHEDULED').slice(-10).reverse();
+    const running = s.running;
+    // Finished runs, newest first, as the status gives them.
+    const history = s.status.recent;
     const parts: HTMLElement[] = [];
     if (running.length) {
       parts.push(el('h3', undefined, `Running (${running.length})`));
       for (const r of running) {
         const row = el('div', 'running');
         row.dataset.runId = r.id;
-        row.append(el('vscode-progress-ring'), el('span', undefined, `${r.description} — ${r.output.at(-1) ?? 'started'} (${when(r.startedAt)})`));
+        row.append(el('vscode-progress-ring'), el('span', undefined, `${r.description} — ${r.progress ?? 'started'} (${when(r.startedAt)})`));
         parts.push(row);
       }
     }

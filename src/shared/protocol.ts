@@ -64,6 +64,8 @@ export interface BackupsSection {
 export interface MaintenanceSection {
   status: MaintenanceStatus;
   tasks: { key: MaintenanceTask; title: string; schedule: string; next?: number }[];
+  /** Runs under way in this window, with their progress in words. */
+  running: { id: string; key: MaintenanceTask; description: string; startedAt?: number; progress?: string }[];
 }
 
 export interface LogsSection {

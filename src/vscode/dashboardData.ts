@@ -54,14 +54,15 @@ export function backupsSection(c: Ctx): BackupsSection {
 }
 
 export function maintenanceSection(c: Ctx): MaintenanceSection {
-  const status = c.maintenance.status();
   const scheduled = new Map(c.maintenance.scheduled().map((s) => [s.key, s]));
-  for (const r of status.recent) {
-    const p = r.status === 'RUNNING' ? c.maintenance.progressOf(r.id) : undefined;
-    if (p?.message) r.output = [...r.output, p.total ? `${p.message} (${p.done} of ${p.total})` : p.message];
-  }
+  const running = c.maintenance.runs().filter((r) => r.status === 'RUNNING');
   return {
-    status,
+    status: c.maintenance.status(),
+    running: running.map((r) => {
+      const p = c.maintenance.progressOf(r.id);
+      const progress = p?.message ? (p.total ? `${p.message} (${p.done} of ${p.total})` : p.message) : r.output.at(-1);
+      return { id: r.id, key: r.key, description: r.description, ...(r.startedAt !== undefined ? { startedAt: r.startedAt } : {}), ...(progress ? { progress } : {}) };
+    }),
     tasks: TASKS.map((t) => {
       const s = scheduled.get(t.key);
       return { key: t.key, title: t.title, schedule: s?.expression ?? '', ...(s?.next !== undefined ? { next: s.next } : {}) };
