@@ -37,7 +37,7 @@ export class BackupsView {
     const parts: HTMLElement[] = [types, where];
     if (s.sameDiskWarning) {
       const w = el('p', 'warning-line');
-      w.append(el('span', 'codicon-warning', '⚠ '), document.createTextNode(s.sameDiskWarning));
+      w.append(el('span', undefined, '⚠ '), document.createTextNode(s.sameDiskWarning));
       parts.push(w);
     }
     const recent = s.recent.slice(0, 6);

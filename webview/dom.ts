@@ -19,10 +19,9 @@ export function pill(status: HealthStatus, text = WORDS[status]): HTMLElement {
   return p;
 }
 
-export function button(label: string, onClick: () => void, opts: { secondary?: boolean; icon?: string; name?: string; title?: string } = {}): HTMLElement {
+export function button(label: string, onClick: () => void, opts: { secondary?: boolean; name?: string; title?: string } = {}): HTMLElement {
   const b = el('vscode-button', undefined, label);
   if (opts.secondary) b.setAttribute('secondary', '');
-  if (opts.icon) b.setAttribute('icon', opts.icon);
   if (opts.name) b.dataset.action = opts.name;
   if (opts.title) b.title = opts.title;
   b.addEventListener('click', onClick);
