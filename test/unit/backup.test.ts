@@ -15,6 +15,9 @@ import { decodeOps, encodeOps, type StagingOp } from '../../src/core/backup/stag
 import { StagingWriter } from '../../src/core/backup/stagingWriter';
 import { ByteRing } from '../../src/core/backup/byteRing';
 import { ArchiveWriter, archiveWriter } from '../../src/core/backup/archiveWriter';
+import { MANIFEST_PATH } from '../../src/core/backup/archive';
+import { unpackManifest } from '../../src/core/backup/manifestFile';
+import type { ArchiveManifest } from '../../src/core/backup/types';
 import { CancelledError } from '../../src/core/cancel';
 import { systemClock } from '../../src/core/clock';
 import { isGardenerError } from '../../src/core/errors';
@@ -910,12 +913,17 @@ describe('backup: archive worker', () => {
     }
     const seen: number[] = [];
     const r = await archiveWriter.write(batches(), out, { ...job, onProgress: (n) => seen.push(n) });
-    assert.deepEqual(r.manifest.files.map((f) => f.path), files.map((f) => f.path).sort());
-    assert.deepEqual(r.manifest.deleted, ['gone.txt']);
+    assert.deepEqual(r.files?.map((f) => f.path), files.map((f) => f.path).sort());
+    assert.equal(r.fileCount, 6);
+    // The catalog's copy of the manifest, packed in the worker, is the archive's own.
+    const packed = (await unpackManifest(r.manifestFile, TEST_KEY, 'manifest:test', 'm')) as ArchiveManifest;
+    assert.deepEqual(packed.deleted, ['gone.txt']);
     assert.equal(r.size, fs.statSync(out).size);
     assert.ok(seen.length >= 1 && seen.every((n) => n >= 1 && n <= 6), `progress ${seen}`);
-    const read = await readArchive(out, TEST_KEY, () => hashed(() => undefined));
+    let inner: Buffer | undefined;
+    const read = await readArchive(out, TEST_KEY, (e) => (e.path === MANIFEST_PATH ? gathered((b) => (inner = b)) : hashed(() => undefined)));
     assert.equal(read.sha256, r.sha256);
+    assert.deepEqual(JSON.parse(inner!.toString()), packed);
   });
 
   it('a source that fails midway: the job is dropped, its partial archive removed, the failure passed on', async () => {
@@ -928,7 +936,7 @@ describe('backup: archive worker', () => {
     await assert.rejects(archiveWriter.write(batches(), out, job), /the walk failed/);
     assert.ok(!fs.existsSync(out));
     // The shared worker goes on serving.
-    assert.equal((await archiveWriter.write(files, out, job)).manifest.files.length, 4);
+    assert.equal((await archiveWriter.write(files, out, job)).fileCount, 4);
   });
 
   it('a cancel while the worker waits for more files ends the job at once, its partial archive removed', async () => {
@@ -960,7 +968,7 @@ describe('backup: archive worker', () => {
     }
     await assert.rejects(writer.write(batches(), out, job), /backup worker stopped/);
     assert.ok(!fs.existsSync(out));
-    assert.equal((await writer.write(files, out, job)).manifest.files.length, 4);
+    assert.equal((await writer.write(files, out, job)).fileCount, 4);
     await writer.stop();
   });
 });

@@ -10,6 +10,8 @@ import { BackupCryptoError, ChunkOpener, DecryptStream, headerLength as cryptoHe
 import { inflaterFor, type Inflater } from './inflater';
 import type { ArchiveManifest, ArchiveRecordInfo, ManifestEntry, ManifestTail } from './types';
 import { MAX_PIECE, MemberPacker } from './segments';
+import { sealManifest } from './manifestFile';
+import { ManifestCompressor, manifestLength, manifestPieces } from './manifestWriter';
 import { Tap } from './tap';
 import { sha256Hex } from './hashFile';
 import { BLOCK, fileHeader, headerLength, writeHeader } from './tarHeader';
@@ -56,7 +58,11 @@ function packSmall(packer: MemberPacker, fd: number, f: FileInfo): ManifestEntry
 }
 
 export interface ArchiveResult {
-  manifest: ArchiveManifest;
+  /** The files the archive holds, by path; left out by the worker when many (see archiveWorker.ts). */
+  files?: ManifestEntry[];
+  fileCount: number;
+  /** The manifest as the catalog keeps it beside the archive (manifestFile.ts): compressed, sealed when the archive is encrypted. */
+  manifestFile: Buffer;
   sha256: string;
   size: number;
 }
@@ -78,14 +84,16 @@ export interface WriteOptions {
 /**
  * Streams files into `out` as tar → gzip members or zstd frames → (encrypt): each file is read once, and its bytes
  * feed both its sha256 and the archive. `files` may still be arriving from a walk. The manifest
- * is the last entry, since only then are all hashes known. Returns the manifest and the
- * archive's own sha256 and size; the caller flushes the file (`flushToDisk`), which it may
- * overlap with other writes.
+ * is the last entry, since only then are all hashes known. Returns the files, the catalog's
+ * copy of the manifest (packed) and the archive's own sha256 and size; the caller flushes the
+ * file (`flushToDisk`), which it may overlap with other writes.
  */
 export async function writeArchive(files: Iterable<FileInfo> | AsyncIterable<FileInfo>, out: string, o: WriteOptions): Promise<ArchiveResult> {
   const manifest: ArchiveManifest = { version: 2, backupId: o.backupId, record: o.record, files: [], deleted: [], dirs: [], skipped: [] };
   const codec = o.codec ?? defaultCodec();
   const packer = new MemberPacker({ level: o.level, codec });
+  let side: ManifestCompressor | undefined;
+  let manifestFile: Buffer | undefined;
   /** The tar stream of the files and the manifest, as compressed members in order. */
   async function* tarMembers(): AsyncGenerator<Buffer> {
     let done = 0;
@@ -140,12 +148,20 @@ export async function writeArchive(files: Iterable<FileInfo> | AsyncIterable<Fil
     // Files may come in the order a walk found them; the manifest lists them by path.
     manifest.files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     Object.assign(manifest, o.tail());
-    const body = Buffer.from(JSON.stringify(manifest));
-    packer.write(fileHeader(MANIFEST_PATH, body.length, 0o600, Date.now()));
-    packer.write(body);
-    packer.write(Buffer.alloc(padOf(body.length) + BLOCK * 2));
+    // The manifest goes into the archive and into the catalog's compressed copy piece by
+    // piece: whole, 100,000 files' JSON (~22 MB) was held several times over.
+    const length = manifestLength(manifest);
+    packer.write(fileHeader(MANIFEST_PATH, length, 0o600, Date.now()));
+    side = new ManifestCompressor(codec);
+    for (const piece of manifestPieces(manifest)) {
+      packer.write(Buffer.from(piece));
+      await side.write(piece);
+      while (packer.full) yield await packer.next();
+    }
+    packer.write(Buffer.alloc(padOf(length) + BLOCK * 2));
     packer.flush();
     while (packer.backlog) yield await packer.next();
+    manifestFile = sealManifest(await side.end(), o.key, `manifest:${o.backupId}`, codec);
   }
   const members = tarMembers();
   const chunks: AsyncIterable<Buffer[]> = o.key ? sealedMembers(members, o.key, CODEC_IDS[codec]) : (async function* () {
@@ -169,13 +185,14 @@ export async function writeArchive(files: Iterable<FileInfo> | AsyncIterable<Fil
     await writing;
     throwIfAborted(o.signal);
   } catch (err) {
+    side?.close();
     await writing.catch(() => undefined);
     await fh.close().catch(() => undefined);
     fs.rmSync(out, { force: true });
     throw err;
   }
   await fh.close();
-  return { manifest, sha256: hash.digest('hex'), size };
+  return { files: manifest.files, fileCount: manifest.files.length, manifestFile: manifestFile!, sha256: hash.digest('hex'), size };
 }
 
 /** Writes `pieces` in one gathered write, and what a short write left (a filling disk) after it. */

@@ -4,7 +4,7 @@
 import { parentPort } from 'node:worker_threads';
 import { CancelledError } from '../cancel';
 import { writeArchive } from './archive';
-import type { ArchiveReply, ArchiveRequest } from './archiveProtocol';
+import { FILES_CROSS_MAX, type ArchiveReply, type ArchiveRequest } from './archiveProtocol';
 import type { ManifestTail } from './types';
 import type { FileInfo } from './walk';
 
@@ -34,11 +34,16 @@ class FileQueue {
     this.wake?.();
   }
 
+  constructor(private readonly onTake: () => void) {}
+
   async *[Symbol.asyncIterator](): AsyncGenerator<FileInfo> {
     for (;;) {
       if (this.failure) throw this.failure;
       const batch = this.batches.shift();
-      if (batch) yield* batch;
+      if (batch) {
+        this.onTake();
+        yield* batch;
+      }
       else if (this.ended) return;
       else await new Promise<void>((r) => (this.wake = r));
     }
@@ -49,7 +54,11 @@ const jobs = new Map<number, { queue: FileQueue; abort: AbortController; tail: M
 const reply = (m: ArchiveReply) => parentPort!.postMessage(m);
 
 function start(m: Extract<ArchiveRequest, { t: 'start' }>): void {
-  const job: { queue: FileQueue; abort: AbortController; tail: ManifestTail } = { queue: new FileQueue(), abort: new AbortController(), tail: { deleted: [], dirs: [], skipped: [] } };
+  const job: { queue: FileQueue; abort: AbortController; tail: ManifestTail } = {
+    queue: new FileQueue(() => reply({ t: 'took', job: m.job })),
+    abort: new AbortController(),
+    tail: { deleted: [], dirs: [], skipped: [] },
+  };
   jobs.set(m.job, job);
   let files = 0;
   let last = 0;
@@ -69,7 +78,10 @@ function start(m: Extract<ArchiveRequest, { t: 'start' }>): void {
       reply({ t: 'progress', job: m.job, files, bytes });
     },
   }).then(
-    (r) => reply({ t: 'done', job: m.job, ...r }),
+    // Many files cross as the catalog's packed manifest only: as objects they were one more
+    // copy (100,000 files, ~30 MB) on each side of the thread.
+    // An incremental's files are its changes, which the host applies to the tree it holds.
+    ({ files: list, ...r }) => reply({ t: 'done', job: m.job, ...r, ...(list && (list.length <= FILES_CROSS_MAX || m.record.type === 'INCREMENTAL') ? { files: list } : {}) }),
     (err: NodeJS.ErrnoException) => reply({ t: 'failed', job: m.job, name: err.name, message: err.message, code: err.code }),
   ).finally(() => jobs.delete(m.job));
 }

@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { throwIfAborted } from '../cancel';
 import { isGardenerError } from '../errors';
 import { flushToDisk, type ArchiveResult } from './archive';
+import { FILES_CROSS_MAX } from './archiveProtocol';
 import { archiveWriter } from './archiveWriter';
 import type { Engine, RunOptions, Tree } from './engine';
 import { FolderGuard, isInside } from './guard';
@@ -16,10 +17,11 @@ import { BackupError, type ArchiveManifest, type BackupRecord, type BackupType, 
 import { checkSources, rootId, walkSourcesBatches } from './sources';
 import type { FileInfo, WalkReport } from './walk';
 
-/** The tree a new backup restores to, once it is complete: the next incremental builds on it. */
+/** A new backup, once it is complete, and the tree it restores to: the next incremental builds on it. */
 export interface Created {
   record: BackupRecord;
-  tree: Tree;
+  /** Kept only when small (archiveProtocol.ts): a big one is read again from the catalog's manifests. */
+  tree?: Tree;
   /** Made from a change list, not a walk. */
   listed: boolean;
 }
@@ -68,7 +70,7 @@ export async function createBackup(e: Engine, requested: BackupType, o: RunOptio
   if (type === 'INCREMENTAL' && parent) {
     // The cached tree itself, not a copy: it changes only once this backup is complete, when
     // it becomes this backup's tree.
-    const tree = (parentTree = cached?.record.id === parent.id ? cached.tree : await e.treeOf(parent.id));
+    const tree = (parentTree = (cached?.record.id === parent.id ? cached.tree : undefined) ?? (await e.treeOf(parent.id)));
     // A full disk is found before anything is written; how much is needed is known only
     // once the walk ends, which the archive's source checks before the archive is finished.
     checkSpace(e.backupsDir, 0);
@@ -122,7 +124,7 @@ export async function createBackup(e: Engine, requested: BackupType, o: RunOptio
     });
     // The archive's flush and the manifest's write wait on the disk together; neither counts
     // until the catalog names the backup.
-    const done = await Promise.allSettled([flushToDisk(partial), e.catalog.saveManifest(id, result.manifest, key)]);
+    const done = await Promise.allSettled([flushToDisk(partial), e.catalog.saveManifestFile(id, result.manifestFile)]);
     for (const d of done) if (d.status === 'rejected') throw d.reason;
     // Cancelled while the worker finished: nothing is kept all the same.
     throwIfAborted(o.signal);
@@ -139,9 +141,14 @@ export async function createBackup(e: Engine, requested: BackupType, o: RunOptio
     await recordFailure(e, { id, type, now, parentId: parent?.id, error: message, started });
     throw code === 'ENOSPC' ? new BackupError(message, 'NO_SPACE') : err;
   }
-  const tree: Tree = { files: parentTree?.files ?? new Map<string, ManifestEntry>(), dirs: report.dirs };
-  for (const d of deleted) tree.files.delete(d);
-  for (const f of result.manifest.files) tree.files.set(f.path, f);
+  // An incremental's files always come back; a big full's do not (archiveProtocol.ts).
+  let tree: Tree | undefined = parentTree || result.files ? { files: parentTree?.files ?? new Map<string, ManifestEntry>(), dirs: report.dirs } : undefined;
+  if (tree) {
+    for (const d of deleted) tree.files.delete(d);
+    for (const f of result.files ?? []) tree.files.set(f.path, f);
+  }
+  const treeFileCount = tree?.files.size ?? result.fileCount;
+  if (tree && tree.files.size > FILES_CROSS_MAX) tree = undefined;
   const record: BackupRecord = {
     id,
     type,
@@ -150,8 +157,8 @@ export async function createBackup(e: Engine, requested: BackupType, o: RunOptio
     status: 'completed',
     archive,
     sizeBytes: result.size,
-    fileCount: result.manifest.files.length,
-    treeFileCount: tree.files.size,
+    fileCount: result.fileCount,
+    treeFileCount,
     sha256: result.sha256,
     encrypted: !!key,
     durationMs: Math.round(performance.now() - started),

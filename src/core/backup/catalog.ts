@@ -178,8 +178,12 @@ export class Catalog {
 
   /** Writes a backup's manifest beside the catalog, compressed (manifestFile.ts): sealed with `key` when the backup is encrypted. */
   async saveManifest(id: string, m: ArchiveManifest, key: Buffer | undefined): Promise<void> {
-    const name = this.manifestName(id);
-    await new FolderGuard(this.dir).writeFile(name, await packManifest(m, key, `manifest:${id}`, defaultCodec()));
+    await this.saveManifestFile(id, await packManifest(m, key, `manifest:${id}`, defaultCodec()));
+  }
+
+  /** Writes a manifest already packed (as the archive writer packs it, piece by piece). */
+  async saveManifestFile(id: string, packed: Buffer): Promise<void> {
+    await new FolderGuard(this.dir).writeFile(this.manifestName(id), packed);
   }
 
   /**

@@ -113,6 +113,11 @@ export function storedZstdFrame(input: Buffer): Buffer {
   return out;
 }
 
+/** A zstd compress stream of Node's zlib at `level`, one frame; only where `hasNativeZstd()`. */
+export function createZstdCompress(level: number): zlib.Gzip {
+  return (z as unknown as { createZstdCompress: (o: object) => zlib.Gzip }).createZstdCompress({ params: { [zc.ZSTD_c_compressionLevel]: level } });
+}
+
 /** A zstd decompress stream of Node's zlib; only where `hasNativeZstd()`. */
 export function createZstdDecompress(chunkSize?: number): zlib.Gunzip {
   return z.createZstdDecompress!({ chunkSize, params: { [zc.ZSTD_d_windowLogMax]: ZSTD_WINDOW_LOG_MAX } });

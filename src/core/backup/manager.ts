@@ -178,7 +178,8 @@ export class BackupManager implements Engine {
   /** The tree a backup restores to: its chain's manifests applied in order. A copy: callers may change it. */
   async treeOf(id: string): Promise<Tree> {
     // A backup's manifests never change once it exists.
-    if (this.last?.record.id === id) return { files: new Map(this.last.tree.files), dirs: this.last.tree.dirs };
+    const last = this.last?.record.id === id ? this.last.tree : undefined;
+    if (last) return { files: new Map(last.files), dirs: last.dirs };
     const files = new Map<string, ManifestEntry>();
     let dirs: Tree['dirs'] = [];
     for (const b of this.catalog.chain(id)) {

@@ -30,8 +30,12 @@ export function packedKeyId(bytes: Buffer): string | undefined {
 }
 
 export async function packManifest(value: unknown, key: Buffer | undefined, label: string, codec: Codec): Promise<Buffer> {
+  return sealManifest(await compressWhole(codec, Buffer.from(JSON.stringify(value))), key, label, codec);
+}
+
+/** A manifest file of `data`, a manifest's JSON already compressed with `codec` (as `compressWhole` or a ManifestCompressor makes it). */
+export function sealManifest(data: Buffer, key: Buffer | undefined, label: string, codec: Codec): Buffer {
   const head = Buffer.from([...MAGIC, VERSION, CODEC_IDS[codec], key ? 1 : 0]);
-  const data = await compressWhole(codec, Buffer.from(JSON.stringify(value)));
   if (!key) return Buffer.concat([head, data]);
   const nonce = randomBytes(12);
   const c = createCipheriv('aes-256-gcm', metaKey(key), nonce);
