@@ -100,6 +100,44 @@ describe('incrementals from a change list', () => {
     assert.deepEqual(snapshot(ws, ['.gardener-restore']), edited);
   });
 
+  it('the repository’s object folders untouched since the parent backup are not listed again; a commit’s new objects are in, and the restored repository is whole', async function () {
+    this.timeout(60_000);
+    const ws = workspace();
+    const objects = path.join(ws, '.git', 'objects');
+    const hourAgo = new Date(Date.now() - 3600_000);
+    const folders = fs.readdirSync(objects).map((d) => path.join(objects, d));
+    for (const f of folders) fs.utimesSync(f, hourAgo, hourAgo);
+    const roots = sourcesOf(ws);
+    const name = roots[0].name;
+    const m = new BackupManager(clockFromNow(), tempDir(), `${tempDir()}/b`, keys(TEST_KEY), { roots: { FULL: roots } });
+    await m.init();
+    m.changes.watch();
+    await m.createBackup('FULL');
+    write(ws, 'src/a.ts', 'export const a = 3;\n');
+    git(ws, 'add', '-A');
+    git(ws, 'commit', '-q', '-m', 'second');
+    // Changed in place with its folder's time kept, as git never does: not looked at, so not taken.
+    const looseDir = folders.find((f) => /[0-9a-f]{2}$/.test(f) && Math.abs(fs.statSync(f).mtimeMs - hourAgo.getTime()) < 1 && fs.readdirSync(f).length)!;
+    const loose = path.join(looseDir, fs.readdirSync(looseDir)[0]);
+    fs.chmodSync(loose, 0o644);
+    fs.appendFileSync(loose, 'x');
+    fs.utimesSync(looseDir, hourAgo, hourAgo);
+    m.changes.note(path.join(ws, 'src', 'a.ts'));
+    const inc = await m.createBackup('INCREMENTAL');
+    const held = await heldBy(m, inc.id, name);
+    const rel = (abs: string): string => path.relative(ws, abs).split(path.sep).join('/');
+    assert.ok(!held.includes(rel(loose)), 'a folder whose time says nothing changed is not listed');
+    const fresh = held.filter((p) => p.startsWith('.git/objects/'));
+    assert.ok(fresh.length >= 3, `the commit, its tree and the edited file's blob: ${fresh.join(', ')}`);
+    // The chain restores a repository git finds whole (the loose object as it was), with the new commit.
+    const target = tempDir();
+    await m.restore(inc.id, { target });
+    const back = path.join(target, name);
+    execFileSync('git', ['-C', back, 'fsck', '--full', '--strict'], { stdio: 'pipe' });
+    assert.match(execFileSync('git', ['-C', back, 'log', '--oneline'], { encoding: 'utf8' }), /second/);
+    assert.equal(fs.readFileSync(path.join(back, 'src', 'a.ts'), 'utf8'), 'export const a = 3;\n');
+  });
+
   it('a change the watcher missed is still caught: by the walk once the last one is a day old, after the list was lost, and when a noted path cannot be placed', async function () {
     this.timeout(60_000);
     const ws = workspace();

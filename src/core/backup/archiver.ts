@@ -77,7 +77,7 @@ export async function createBackup(e: Engine, requested: BackupType, o: RunOptio
     const placed = changes?.paths ? placeChanges(sources, changes.paths) : undefined;
     listed = !!placed;
     const candidates = placed
-      ? listedFiles(placed, sources, tree.files, tree.dirs, o.signal, report, (r) => {
+      ? listedFiles(placed, sources, tree.files, tree.dirs, parent.createdAt, o.signal, report, (r) => {
           deleted = r.deleted;
           report.dirs = r.dirs;
         })

@@ -154,9 +154,10 @@ export async function walk(root: string, sel: Selection, signal?: AbortSignal, r
  * first ones while later folders are still being read. Synchronous calls in time slices, a
  * batch each: an async stat per file spent most of its time waiting on the thread pool.
  * `report` gets folders and what was left out as they are found, unsorted. With `from` (a
- * folder relative to root), only what is under that folder (itself included) is walked.
+ * folder relative to root), only what is under that folder (itself included) is walked; a
+ * folder `unchanged` says yes to is not (nor anything under it).
  */
-export async function* walkBatches(root: string, sel: Selection, signal?: AbortSignal, report?: WalkReport, from = ''): AsyncGenerator<FileInfo[]> {
+export async function* walkBatches(root: string, sel: Selection, signal?: AbortSignal, report?: WalkReport, from = '', unchanged?: (relDir: string, abs: string) => boolean): AsyncGenerator<FileInfo[]> {
   let batch: FileInfo[] = [];
   const slice = timeSlicer();
   // Folders to visit, as [absolute, relative with '/'], built by concatenation: path.join and
@@ -170,6 +171,8 @@ export async function* walkBatches(root: string, sel: Selection, signal?: AbortS
       batch = [];
       await slice.yield();
     }
+    // A folder the caller knows to hold what it held (and records itself) is not listed.
+    if (relDir && unchanged?.(relDir, dir)) continue;
     let entries: Entry[];
     try {
       entries = fs.readdirSync(dir, { withFileTypes: true });
