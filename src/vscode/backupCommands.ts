@@ -12,7 +12,7 @@ import { withCancellableProgress } from './progress';
 import { userDataNotChosen } from './userDataFolders';
 import { afterConfigurationRestore, configurationConfirmation } from './configurationRestore';
 import { prepareConfigurationBackup } from './configurationSources';
-import { sameDiskWarning } from '../core/placement';
+import { sameDiskTitle, sameDiskWarning } from '../core/placement';
 import { CHOOSE_BACKUP_FOLDER } from './backupFolder';
 
 const TYPE_PICKS: { label: string; type: BackupType; detail: string }[] = [
@@ -252,7 +252,9 @@ export function showBackupStatus(ctx: Ctx): Cmd {
     const s = ctx.backups.status();
     const rows = Object.entries(s.types).map(([t, v]) => `| ${t} | ${v.total} | ${v.completed} | ${v.failed} | ${v.lastSuccessful ?? '—'} | ${v.retention} |`);
     const recent = s.recent.map((b) => `| ${b.id} | ${b.type} | ${b.status} | ${formatBytes(b.sizeBytes)} | ${b.fileCount} | ${b.encrypted ? 'yes' : 'no'} | ${(b.durationMs / 1000).toFixed(1)} s |`);
-    const p = ctx.backupsTree.placement();
+    const p = ctx.backupsTree.placementWarning();
+    // Turned off, the fact is still said, once, plainly.
+    const kept = p ? undefined : ctx.backupsTree.placement();
     const md = [
       '# Backup status',
       '',
@@ -264,6 +266,7 @@ export function showBackupStatus(ctx: Ctx): Cmd {
             '',
           ]
         : []),
+      ...(kept ? [`${sameDiskTitle(kept)} (kept there on purpose: \`codebaseGardener.backups.warnSameDisk\` is off).`, ''] : []),
       `Data directory: ${ctx.backups.dataDir}  `,
       `Backups folder: ${ctx.backups.backupsDir} (${formatBytes(s.backupsFolderBytes)})`,
       s.hoursSinceLastSuccess !== undefined ? `\nLast successful backup ${s.hoursSinceLastSuccess} h ago.` : '\nNo successful backup yet.',

@@ -105,9 +105,22 @@ export function chooseBackupFolder(ctx: Ctx): Cmd {
   };
 }
 
+/**
+ * Turns the same-disk warning off in user settings, for a user who keeps the backups there on
+ * purpose (another tool copies them away, say). Only the warning: Show Backup Status still
+ * says where the backups are, and the setting turns it back on.
+ */
+export function hideSameDiskWarning(): Cmd {
+  return async () => {
+    await vscode.workspace.getConfiguration(SECTION).update('backups.warnSameDisk', false, vscode.ConfigurationTarget.Global);
+    vscode.window.setStatusBarMessage('$(check) No more same-disk warnings (codebaseGardener.backups.warnSameDisk)', 6000);
+  };
+}
+
 export function backupFolderCommands(ctx: Ctx): Record<string, Cmd> {
   return {
     'codebaseGardener.chooseBackupFolder': chooseBackupFolder(ctx),
+    'codebaseGardener.hideSameDiskWarning': hideSameDiskWarning(),
     'codebaseGardener.chooseUserDataFolders': chooseUserDataFolders(),
   };
 }

@@ -23,6 +23,8 @@ export interface BackupsHost {
   extensionCount(): number;
   /** When the next scheduled backup of this type runs, if one is scheduled. */
   nextBackup?(type: BackupType): number | undefined;
+  /** `backups.warnSameDisk`: off, the backups sharing a disk is said plainly, not warned of. */
+  warnSameDisk?(): boolean;
 }
 
 /** A top-level item as shown, for tests and diagnostics. */
@@ -84,6 +86,11 @@ export class BackupsTree extends Disposable implements vscode.TreeDataProvider<B
     return sharedDevice(m.backupsDir, rootsToCheck(m.settings().roots));
   }
 
+  /** The placement to warn of: none when the user turned the warning off (`backups.warnSameDisk`). */
+  placementWarning(): SharedPlacement | undefined {
+    return this.host.warnSameDisk?.() === false ? undefined : this.placement();
+  }
+
   /** The top-level items as shown. */
   shown(): ShownItem[] {
     return this.getChildren().map((n) => {
@@ -115,7 +122,7 @@ export class BackupsTree extends Disposable implements vscode.TreeDataProvider<B
   getChildren(node?: BackupNode): BackupNode[] {
     const c = this.manager().catalog;
     if (!node) {
-      const p = this.placement();
+      const p = this.placementWarning();
       const top: BackupNode[] = p ? [{ kind: 'placement', placement: p }] : [];
       if (!c.backups.length && !c.snapshots.length) {
         // Without sources of its own (none given), there is nothing to measure: the welcome says what to do.
@@ -218,7 +225,7 @@ export class BackupsTree extends Disposable implements vscode.TreeDataProvider<B
     const md = new vscode.MarkdownString(undefined, true);
     md.appendMarkdown(`$(warning) **${sameDiskWarning(p)}**\n\n`);
     md.appendMarkdown(`Backups folder: \`${this.manager().backupsDir}\`  \nOn the same disk: ${p.shared.map((r) => `\`${r.path}\``).join(', ')}\n\n`);
-    md.appendMarkdown('Click to choose a folder on another disk: an external drive or a network share.');
+    md.appendMarkdown('Click to choose a folder on another disk: an external drive or a network share. Keeping them there on purpose? $(close) turns this warning off (`codebaseGardener.backups.warnSameDisk`).');
     item.tooltip = md;
     item.contextValue = 'placement';
     return item;

@@ -36,7 +36,7 @@ export interface GardenerConfig {
   health: HealthSettings;
   alerts: ReadAlertSettings;
   logs: LogSettings;
-  backups: BackupSettings & { folder: string; staleAfterHours: number };
+  backups: BackupSettings & { folder: string; staleAfterHours: number; warnSameDisk: boolean };
   maintenance: MaintenanceSettings;
   /** The metric history's bound on disk. */
   metricsMaxBytes: number;
@@ -85,6 +85,7 @@ function readBackupSettings(c: vscode.WorkspaceConfiguration, v: Values, places:
     snapshotRetentionDays: setting<number>(v, 'backups.snapshotRetentionDays'),
     compressionLevel: setting<number>(v, 'backups.compressionLevel'),
     staleAfterHours: setting<number>(v, 'backups.alertAfterHours'),
+    warnSameDisk: setting<boolean>(v, 'backups.warnSameDisk'),
   };
 }
 

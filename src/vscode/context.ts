@@ -126,6 +126,7 @@ export class Ctx extends Disposable {
         manager: () => this.backups,
         extensionCount: () => userExtensions(vscode.extensions.all, vscode.env.appRoot).length,
         nextBackup: (type) => this.maintenance?.scheduled().find((s) => taskDefinition(s.key).backupType === type)?.next,
+        warnSameDisk: () => this.config.backups.warnSameDisk,
       }),
     );
     this.register(vscode.extensions.onDidChange(() => this.backupsTree.refresh()));

@@ -43,7 +43,7 @@ export function backupsSection(c: Ctx): BackupsSection {
     };
   });
   const status = m.status();
-  const placement = c.backupsTree.placement();
+  const placement = c.backupsTree.placementWarning();
   return {
     types,
     recent: status.recent,

@@ -68,6 +68,28 @@ describe('Backups view before the first backup', () => {
     } else assert.equal(s.sameDisk, undefined);
   });
 
+  it('Don’t Warn About Backups on the Same Disk turns the warning off in user settings; Show Backup Status then says it in one plain line; the setting brings it back', async function () {
+    const api = await gardener();
+    const ws = vscode.workspace.workspaceFolders![0].uri.fsPath;
+    if (fs.statSync(nearestExisting(api.backupsFolder)!).dev !== fs.statSync(ws).dev) this.skip(); // no warning to turn off here
+    const config = () => vscode.workspace.getConfiguration('codebaseGardener');
+    try {
+      await vscode.commands.executeCommand('codebaseGardener.hideSameDiskWarning');
+      assert.equal(config().inspect('backups.warnSameDisk')?.globalValue, false, 'in user settings');
+      await waitFor('the warning to go', () => !api.backupsView().some((i) => i.id === 'placement'));
+      assert.ok(api.backupsView().some((i) => i.id === 'estimate:FULL'), 'the rest of the view stays');
+      const s = (await vscode.commands.executeCommand('codebaseGardener.showBackupStatus')) as { sameDisk?: string };
+      assert.equal(s.sameDisk, undefined, 'no warning');
+      // One document per title, its text replaced: wait for this status's.
+      const doc = await waitFor('the backup status document, plain about the disk', () => vscode.workspace.textDocuments.find((d) => d.uri.path.endsWith('Backup Status.md') && d.getText().includes('kept there on purpose')));
+      assert.match(doc.getText(), /Backups are on the same disk as your workspace.* \(kept there on purpose: `codebaseGardener\.backups\.warnSameDisk` is off\)\./);
+      assert.ok(!doc.getText().includes('> **Backups are'), 'not as a warning');
+    } finally {
+      await config().update('backups.warnSameDisk', undefined, vscode.ConfigurationTarget.Global);
+    }
+    await waitFor('the warning to come back', () => api.backupsView()[0]?.id === 'placement');
+  });
+
   (other ? it : it.skip)(
     other
       ? 'Choose Backup Folder… on another disk (/dev/shm) sets the user setting, files this workspace’s backups in a folder of their own there, and the warning goes'

@@ -48,16 +48,21 @@ async function treeOf(m: BackupManager, id: string): Promise<unknown> {
   return { files: [...t.files.values()].map((f) => [f.path, f.size, f.mode, f.sha256]).sort(), dirs: t.dirs.map((d) => [d.path, d.mode]) };
 }
 
+/** A manager of `ws` (as the extension backs up a workspace folder) with a watcher reporting, and its first full backup made. */
+async function watchedFull(ws: string): Promise<{ m: BackupManager; name: string; roots: ReturnType<typeof sourcesOf> }> {
+  const roots = sourcesOf(ws);
+  const m = new BackupManager(clockFromNow(), tempDir(), `${tempDir()}/b`, keys(TEST_KEY), { roots: { FULL: roots } });
+  await m.init();
+  m.changes.watch();
+  await m.createBackup('FULL');
+  return { m, name: roots[0].name, roots };
+}
+
 describe('incrementals from a change list', () => {
   it('look only at the noted paths (a folder with all it holds, and the repository every time), and restore the edited tree exactly as a walked incremental does', async function () {
     this.timeout(60_000);
     const ws = workspace();
-    const roots = sourcesOf(ws);
-    const name = roots[0].name;
-    const m = new BackupManager(clockFromNow(), tempDir(), `${tempDir()}/b`, keys(TEST_KEY), { roots: { FULL: roots } });
-    await m.init();
-    m.changes.watch();
-    await m.createBackup('FULL');
+    const { m, name, roots } = await watchedFull(ws);
     const note = (...rels: string[]) => rels.forEach((r) => m.changes.note(path.join(ws, ...r.split('/'))));
 
     // An edit, a new file in a new folder, a renamed folder, a deleted folder, a deleted file, a commit.
@@ -107,12 +112,7 @@ describe('incrementals from a change list', () => {
     const hourAgo = new Date(Date.now() - 3600_000);
     const folders = fs.readdirSync(objects).map((d) => path.join(objects, d));
     for (const f of folders) fs.utimesSync(f, hourAgo, hourAgo);
-    const roots = sourcesOf(ws);
-    const name = roots[0].name;
-    const m = new BackupManager(clockFromNow(), tempDir(), `${tempDir()}/b`, keys(TEST_KEY), { roots: { FULL: roots } });
-    await m.init();
-    m.changes.watch();
-    await m.createBackup('FULL');
+    const { m, name } = await watchedFull(ws);
     write(ws, 'src/a.ts', 'export const a = 3;\n');
     git(ws, 'add', '-A');
     git(ws, 'commit', '-q', '-m', 'second');
