@@ -392,7 +392,9 @@ export class Ctx extends Disposable {
         score: typeof r.integrationHealth.score === 'number' ? r.integrationHealth.score : null,
       };
       this.lastPoint = point;
-      this.metrics.append(point);
+      // The history is the data folder's, shared by the windows on it (every window with no
+      // folder open shares one): the machine's samples are written by one of them, the leader.
+      if (!this.maintenance?.followsAnother) this.metrics.append(point);
       this.metricsFailed = false;
     } catch (err) {
       if (!this.metricsFailed) this.logs.warn('metrics', `Could not append to the metric history in ${this.metrics.dir}: ${err instanceof Error ? err.message : String(err)}`);

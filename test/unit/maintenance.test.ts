@@ -158,9 +158,11 @@ describe('maintenance: schedules', function () {
     await leader.m.start();
     await leader.timers.advance(MIN);
     const follower = simulated(dir, { timers: leader.timers, settings: { schedules: none } });
+    assert.equal(follower.m.followsAnother, false, 'before it has tried to lead, a window records as if alone');
     await follower.m.start();
     await leader.timers.advance(MIN);
     assert.deepEqual([leader.m.isLeader, follower.m.isLeader], [true, false]);
+    assert.deepEqual([leader.m.followsAnother, follower.m.followsAnother], [false, true], 'the follower leaves the shared history to the leader');
     const kept = await follower.m.schedule('logRotation', leader.timers.now() + 10 * MIN, 'kept');
     const dropped = await follower.m.schedule('dataCleanup', leader.timers.now() + 10 * MIN, 'dropped');
     await leader.timers.advance(2 * MIN);

@@ -76,6 +76,15 @@ export class MaintenanceManager {
     return this.leadership.isLeader;
   }
 
+  /**
+   * Another window on this state folder leads: known once this one has tried to lead. What one
+   * window per folder should do (recording the machine's samples to the shared history), a
+   * follower leaves to the leader; before the first try, every window does it.
+   */
+  get followsAnother(): boolean {
+    return this.triedToLead && !this.isLeader;
+  }
+
   get dataDir(): string {
     return this.o.dataDir;
   }
@@ -237,9 +246,15 @@ export class MaintenanceManager {
     return nextRun(s, this.state.lastFired[key] ?? Math.max(this.startedAt, this.now() - MISSED_GRACE_MS));
   }
 
+  private triedToLead = false;
+
   private async tryLead(): Promise<void> {
     if (this.disposed || this.isLeader) return;
-    await this.ioOf(this.leadership.tryAcquire());
+    try {
+      await this.ioOf(this.leadership.tryAcquire());
+    } finally {
+      this.triedToLead = true;
+    }
   }
 
   private async becameLeader(): Promise<void> {
