@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { gathered, hashed, MANIFEST_PATH, readArchive, type EntryInfo, type EntryReader } from './archive';
 import { manifestJsonSha256 } from './catalog';
-import { parseJsonBytes } from './jsonBytes';
 import type { ByteRing } from './byteRing';
 import { safeEntryPath } from './guard';
 import { parseManifest } from './records';
@@ -184,7 +183,7 @@ export async function verifyArchive(
 
 function parseJson(b: Buffer): unknown {
   try {
-    return parseJsonBytes(b);
+    return JSON.parse(b.toString('utf8'));
   } catch {
     return null;
   }

@@ -1,7 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { codecOfId, CODEC_IDS, compressWhole, decompressWhole, type Codec } from './codec';
 import { keyId } from './crypto';
-import { parseJsonBytes } from './jsonBytes';
 import { metaKey } from './sealedJson';
 import { BackupError } from './types';
 
@@ -89,7 +88,7 @@ export async function unpackManifestJson(bytes: Buffer, key: Buffer | undefined,
     throw damaged(`it does not decompress: ${(err as Error).message}`);
   }
   try {
-    return { value: parseJsonBytes(text), jsonSha256: createHash('sha256').update(text).digest('hex') };
+    return { value: JSON.parse(text.toString('utf8')), jsonSha256: createHash('sha256').update(text).digest('hex') };
   } catch {
     throw damaged('it is not valid JSON');
   }
