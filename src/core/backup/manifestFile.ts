@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { codecOfId, CODEC_IDS, compressWhole, decompressWhole, type Codec } from './codec';
 import { keyId } from './crypto';
 import { metaKey } from './sealedJson';
@@ -50,6 +50,14 @@ export function sealManifest(data: Buffer, key: Buffer | undefined, label: strin
  * errors. Sealed ones open only with `key` (the key its id names).
  */
 export async function unpackManifest(bytes: Buffer, key: Buffer | undefined, label: string, file: string): Promise<unknown> {
+  return (await unpackManifestJson(bytes, key, label, file)).value;
+}
+
+/**
+ * As unpackManifest, with the sha256 of the manifest's JSON text: a new archive holds the same
+ * text as its last entry, so a restore can tell the two are equal by that alone (checker.ts).
+ */
+export async function unpackManifestJson(bytes: Buffer, key: Buffer | undefined, label: string, file: string): Promise<{ value: unknown; jsonSha256: string }> {
   const damaged = (why: string): BackupError => new BackupError(`${file} is damaged (${why}): run Rebuild Catalog to read it again from the archive.`, 'CORRUPT_FILE');
   if (bytes.length < HEAD || !isPackedManifest(bytes)) throw damaged('not a manifest file');
   if (bytes[4] !== VERSION) throw new BackupError(`${file} is a manifest of a newer format (version ${bytes[4]}); update the extension to read it.`, 'UNSUPPORTED');
@@ -80,7 +88,7 @@ export async function unpackManifest(bytes: Buffer, key: Buffer | undefined, lab
     throw damaged(`it does not decompress: ${(err as Error).message}`);
   }
   try {
-    return JSON.parse(text.toString('utf8'));
+    return { value: JSON.parse(text.toString('utf8')), jsonSha256: createHash('sha256').update(text).digest('hex') };
   } catch {
     throw damaged('it is not valid JSON');
   }

@@ -6,7 +6,7 @@ import type { Engine, RunOptions } from './engine';
 import { FolderGuard, isInside, pathInside, safeEntryPath } from './guard';
 import { StagingWriter } from './stagingWriter';
 import { dropRestore, finishSwap, makeMarked, workAt, workFor, workGuard, type Journal } from './swapJournal';
-import { BackupError, type BackupRecord, type ManifestEntry, type Source, type SourcedType } from './types';
+import { BackupError, type BackupRecord, type Source, type SourcedType } from './types';
 import { keptWhole, rootId, sameRoot, scopeOf } from './sources';
 import { walk, type Selection } from './walk';
 
@@ -234,9 +234,9 @@ async function restorePart(e: Engine, id: string, part: Part, opts: RestoreOptio
     makeMarked(work, `staging-${snapshotId}`, journal.nonce);
     makeMarked(work, `snapshots/${snapshotId}`, journal.nonce);
     const files = writer;
-    const staged = new Map<string, ManifestEntry>();
-    /** Files the worker hashed: checked once it has finished, still before anything live is touched. */
-    const hashedByWorker: { id: number; path: string; sha256: string; backup: string }[] = [];
+    const staged = new Set<string>();
+    /** The first file the worker hashed that does not match: refused once it has finished, still before anything live is touched. */
+    let unmatched: { path: string; backup: string } | undefined;
     const manifests = await reading;
     let done = 0;
     let bytes = 0;
@@ -265,14 +265,12 @@ async function restorePart(e: Engine, id: string, part: Part, opts: RestoreOptio
           if (rel === undefined) return undefined;
           // Hashed by the worker as it writes while it keeps up, else by the checker as parsed.
           const onWorker = !files.behind();
-          const file = files.open(path.join(staging, ...rel.split('/')), staged.has(rel) || emptied.has(rel), m.mode, onWorker);
+          const hashed = onWorker ? (sha256: string) => void (sha256 !== m.sha256 && (unmatched ??= { path: entry.path, backup: c.id })) : undefined;
+          const file = files.open(path.join(staging, ...rel.split('/')), staged.has(rel) || emptied.has(rel), m.mode, hashed);
           return {
             hashes: onWorker,
             data: (buf, pos) => files.write(file, pos, buf.length),
-            end: () => {
-              files.close(file, m.mtimeMs);
-              if (onWorker) hashedByWorker.push({ id: file, path: entry.path, sha256: m.sha256, backup: c.id });
-            },
+            end: () => files.close(file, m.mtimeMs),
           };
         },
         onEntry: (entry) => {
@@ -285,7 +283,7 @@ async function restorePart(e: Engine, id: string, part: Part, opts: RestoreOptio
       });
       for (const m of inner.files) {
         const rel = wanted(m.path);
-        if (rel !== undefined) staged.set(rel, m);
+        if (rel !== undefined) staged.add(rel);
       }
       journal.dirs = inner.dirs.flatMap((d) => {
         const rel = wanted(d.path);
@@ -299,22 +297,20 @@ async function restorePart(e: Engine, id: string, part: Part, opts: RestoreOptio
       throw nothingChanged(err);
     });
     throwIfAborted(opts.signal);
-    for (const f of hashedByWorker) {
-      if (files.sha256Of(f.id) !== f.sha256) throw new BackupError(`${f.path} in backup ${f.backup} does not match its sha256. Nothing was changed.`, 'CORRUPT');
-    }
+    if (unmatched) throw new BackupError(`${unmatched.path} in backup ${unmatched.backup} does not match its sha256. Nothing was changed.`, 'CORRUPT');
 
     // Plan the swap: staged files in, live files in scope that the backup lacks out.
     const live = await liveFiles(part);
     const liveSet = new Set(live);
     // A live file where the backup has a folder is moved aside first, so the folder can come in.
     const stagedFolders = new Set<string>();
-    for (const p of staged.keys()) for (let i = p.indexOf('/'); i > 0; i = p.indexOf('/', i + 1)) stagedFolders.add(p.slice(0, i));
+    for (const p of staged) for (let i = p.indexOf('/'); i > 0; i = p.indexOf('/', i + 1)) stagedFolders.add(p.slice(0, i));
     const liveOnly = live.filter((p) => !staged.has(p));
     const blocking = liveOnly.filter((p) => stagedFolders.has(p));
     const blocked = new Set(blocking);
     journal.ops = [
       ...blocking.map((p) => ({ path: p, fromStaging: false })),
-      ...[...staged.keys()].map((p) => ({ path: p, fromStaging: true })),
+      ...[...staged].map((p) => ({ path: p, fromStaging: true })),
       ...liveOnly.filter((p) => !blocked.has(p)).map((p) => ({ path: p, fromStaging: false })),
     ];
     // A link where the swap would go through a folder: refused now, while nothing has moved.
@@ -329,7 +325,7 @@ async function restorePart(e: Engine, id: string, part: Part, opts: RestoreOptio
     }
     for (const f of folders) guard.resolve(f ? `${f}/x` : 'x');
     journal.moved = live;
-    journal.added = [...staged.keys()].filter((p) => !liveSet.has(p));
+    journal.added = [...staged].filter((p) => !liveSet.has(p));
     journal.state = 'swapping';
     await e.journals.write(journal, journalKey);
   } catch (err) {

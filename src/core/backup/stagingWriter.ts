@@ -12,7 +12,8 @@ const RING = 4 * 1024 * 1024;
  * with the worker, which writes file data from where it lies: no copy, no buffer per file, no
  * structured clone, and memory stays at the ring's 4 MB however far the worker falls behind
  * (the ring's `space` waits for it). Operations run in the order given. The worker can hash
- * what it writes, too (`sha256Of` once finished): asked for while it keeps up, so that the two
+ * what it writes, too (each sha256 handed to the file's `hashed` as the worker reports it, all
+ * of them by the time `finish()` resolves): asked for while it keeps up, so that the two
  * threads share the work whichever of them the machine makes the slower.
  */
 export class StagingWriter {
@@ -29,10 +30,13 @@ export class StagingWriter {
   private failure: Error | undefined;
   private stopping = false;
   private done: { resolve: () => void; reject: (err: Error) => void } | undefined;
-  private readonly hashes = new Map<number, string>();
+  /** The files the worker hashes and has not reported yet: only as many as it lags behind, not every file. */
+  private readonly hashed = new Map<number, (sha256: string) => void>();
 
   constructor() {
-    this.worker = new Worker(path.join(__dirname, 'stagingWorker.js'), { workerData: { ring: this.ring.bytes.buffer } });
+    // Its young generation small: V8 grows one to 64 MB and more while the worker's batches of
+    // paths outlive a scavenge, all of it resident; 4 MB took 80 MB off a restore's peak of 100,000 files (bench/README.md).
+    this.worker = new Worker(path.join(__dirname, 'stagingWorker.js'), { workerData: { ring: this.ring.bytes.buffer }, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
     this.worker.on('message', (m: StagingReply) => this.onReply(m));
     this.worker.on('error', (err) => this.fail(err));
     this.worker.on('exit', (code) => {
@@ -44,22 +48,19 @@ export class StagingWriter {
 
   /**
    * Starts a file at `dest` with `mode` (removing what an earlier backup of the chain staged
-   * there when `replace`), hashed by the worker when `hash`.
+   * there when `replace`); when `hashed` is given, the worker hashes it and `hashed` is told
+   * the sha256 once the file is written.
    */
-  open(dest: string, replace: boolean, mode: number, hash = false): number {
+  open(dest: string, replace: boolean, mode: number, hashed?: (sha256: string) => void): number {
     const id = this.nextId++;
-    this.queue({ t: 'open', id, path: dest, replace, hash, mode });
+    if (hashed) this.hashed.set(id, hashed);
+    this.queue({ t: 'open', id, path: dest, replace, hash: !!hashed, mode });
     return id;
   }
 
   /** Whether the worker has more than half the ring still to write: then it has enough to do. */
   behind(): boolean {
     return this.ring.head - this.ring.holdFrom() > this.ring.size / 2;
-  }
-
-  /** The sha256 of file `id` if it was opened with `hash`, once `finish()` has resolved. */
-  sha256Of(id: number): string | undefined {
-    return this.hashes.get(id);
   }
 
   /** Appends to file `id` the `n` ring bytes from position `pos`, which stay put until the worker has written them. */
@@ -122,7 +123,11 @@ export class StagingWriter {
   private onReply(m: StagingReply): void {
     if ('error' in m) return this.fail(Object.assign(new Error(m.error.message), { code: m.error.code }));
     this.posted--;
-    for (const [id, hash] of m.hashes) this.hashes.set(id, hash);
+    for (const [id, hash] of m.hashes) {
+      const told = this.hashed.get(id);
+      this.hashed.delete(id);
+      told?.(hash);
+    }
     while (this.pendingFrom < this.pending.length && this.pending[this.pendingFrom + 1] <= m.consumed) this.pendingFrom += 2;
     if (this.pendingFrom > 4096) {
       this.pending = this.pending.slice(this.pendingFrom);

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FolderGuard, isId, safeEntryPath } from './guard';
 import { keyNamed } from './keyring';
-import { isSealed, openJson, sealJson } from './sealedJson';
+import { isSealed, openJson, sealJsonBytes } from './sealedJson';
 import { BackupError, type DirEntry, type KeyProvider, type SnapshotLists, type SnapshotRecord } from './types';
 
 /** The folder a restore works in, inside its target (same file system, so swaps are renames). */
@@ -179,7 +179,7 @@ export class Journals {
   /** Writes the journal, sealed with `key` (the restored backup's) when that backup is encrypted. */
   async write(j: Journal, key: Buffer | undefined): Promise<void> {
     if (j.encrypted && !key) throw new BackupError('No backup key is available to seal the restore journal. Nothing was changed.', 'NO_KEY');
-    await this.folder.writeFile(this.name(j.id), j.encrypted && key ? sealJson(key, `journal:${j.id}`, j) : JSON.stringify(j) + '\n');
+    await this.folder.writeFile(this.name(j.id), j.encrypted && key ? sealJsonBytes(key, `journal:${j.id}`, j) : JSON.stringify(j) + '\n');
   }
 
   remove(id: string): void {
