@@ -1,6 +1,7 @@
 import * as os from 'node:os';
 import { GardenerError } from '../errors';
-import { nextRun, parseCron, type CronSchedule } from './cron';
+import { nextRun, type CronSchedule } from './cron';
+import { parseSchedules } from './settings';
 import { Leadership } from './leader';
 import type { Job, Scheduler } from './scheduler';
 import { markInterrupted, newRun, statusOf } from './runs';
@@ -54,6 +55,7 @@ export class MaintenanceManager {
   /** The state file's mtime and size when this window last read or wrote it. */
   private seen = '';
   private disposed = false;
+  private triedToLead = false;
   /** Invalid schedule settings, one message each, naming the setting. */
   problems: string[] = [];
   runbooks: () => string[] = () => [];
@@ -228,25 +230,12 @@ export class MaintenanceManager {
   // ---- scheduling ----
 
   private applySchedules(): void {
-    this.problems = [];
-    this.schedules = new Map();
-    for (const t of TASKS) {
-      const expr = this.settings.schedules[t.key];
-      if (expr === undefined) continue;
-      try {
-        this.schedules.set(t.key, parseCron(expr));
-      } catch (err) {
-        this.problems.push(`codebaseGardener.maintenance.schedule.${t.key}: ${(err as Error).message} Using the default, "${t.defaultSchedule}".`);
-        this.schedules.set(t.key, parseCron(t.defaultSchedule));
-      }
-    }
+    ({ schedules: this.schedules, problems: this.problems } = parseSchedules(this.settings));
   }
 
   private nextOf(key: TaskKey, s: CronSchedule): number | undefined {
     return nextRun(s, this.state.lastFired[key] ?? Math.max(this.startedAt, this.now() - MISSED_GRACE_MS));
   }
-
-  private triedToLead = false;
 
   private async tryLead(): Promise<void> {
     if (this.disposed || this.isLeader) return;
