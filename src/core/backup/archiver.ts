@@ -9,7 +9,7 @@ import { archiveWriter } from './archiveWriter';
 import type { Engine, RunOptions, Tree } from './engine';
 import { FolderGuard, isInside } from './guard';
 import { hashFile } from './hashFile';
-import { listedFiles, placeChanges, type Taken } from './changeList';
+import { listedFiles, placeChanges, RACY_MS, type Taken } from './changeList';
 import { archiveName } from './records';
 import { defaultCodec } from './codec';
 import { stamp } from './restorer';
@@ -206,18 +206,10 @@ export function latestCompleted(e: Engine, types: BackupType[]): BackupRecord | 
 }
 
 /**
- * Within this long before the backup that recorded a file started, or after it, a file's time
- * may not show a change: written again in the same timestamp tick (a coarse file system, a
- * clock behind the server's), it keeps its size and time. Such "racily clean" entries, as git
- * calls them, are compared by hash.
- */
-const RACY_MS = 2000;
-
-/**
  * Whether a file differs from what the tree holds for it. The rule (as restic's and git's, with
  * the hash as judge where they stop at metadata): no entry, or another size or mode, is a
  * change; the same size with another time (ms) is decided by the hash (touched only, or
- * changed); the same size and time is no change, unless the time is racy (above). An edit that
+ * changed); the same size and time is no change, unless the time is racy (RACY_MS). An edit that
  * keeps size and time on purpose (a tool that restores times) is the one change not seen.
  */
 async function differs(before: ManifestEntry | undefined, f: FileInfo, parentStarted: number): Promise<boolean> {

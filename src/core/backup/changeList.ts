@@ -266,10 +266,12 @@ const byPath = (a: { path: string }, b: { path: string }): number => (a.path < b
 const OBJECTS_FOLDER = /(^|\/)\.git\/objects\/[^/]+$/;
 
 /**
- * Within this long of the parent backup's start, a folder's time may not show a change made
- * while that backup walked (the racily-clean rule the archiver applies to files).
+ * Within this long before a backup started, or after, a file's or a folder's time may not show
+ * a change: written again in the same timestamp tick (a coarse file system, a clock behind the
+ * server's), it keeps its time. Such "racily clean" entries, as git calls them, are looked at
+ * again: a file by its hash (archiver.ts), an object folder by listing it.
  */
-const RACY_MS = 2000;
+export const RACY_MS = 2000;
 
 /**
  * Whether a folder of a repository's object store still holds what the parent backup recorded,
